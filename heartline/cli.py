@@ -1,0 +1,182 @@
+"""``heartline``: the one command line of the product (see DESIGN.md)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+
+COMMANDS = ("run", "serve", "worker", "topics", "analyze", "replay", "simulate", "token", "lag", "status")
+
+
+def _settings(**overrides):
+    from shared.config import Settings, get_settings
+
+    base = get_settings()
+    return base.model_copy(update=overrides) if overrides else base
+
+
+def cmd_run(args) -> int:
+    from heartline.stack import run_foreground
+
+    settings = _settings()
+    return run_foreground(settings, demo=settings.demo and not args.no_demo, demo_calls=args.calls or settings.demo_calls)
+
+
+def cmd_serve(args) -> int:
+    import uvicorn
+
+    settings = _settings()
+    if args.service == "gateway":
+        from services.gateway.app import create_app
+
+        port = settings.gateway_port
+    else:
+        from services.ingest.app import create_app
+
+        port = settings.ingest_port
+    uvicorn.run(create_app(settings), host=settings.host, port=port, log_config=None,
+                access_log=False, ws_ping_interval=20, ws_ping_timeout=20, timeout_graceful_shutdown=3)
+    return 0
+
+
+def cmd_worker(args) -> int:
+    if args.kind == "analyzer":
+        from services.analyzer.worker import main
+    else:
+        from services.nudger.worker import main
+    main()
+    return 0
+
+
+def cmd_topics(args) -> int:
+    from shared.kafka import ensure_topics
+
+    settings = _settings()
+    created = asyncio.run(ensure_topics(settings, partitions=args.partitions))
+    print(json.dumps({"created": created}))
+    return 0
+
+
+def cmd_analyze(args) -> int:
+    from pydantic import ValidationError
+
+    from services.analyzer.analysis import analyze_utterance
+    from shared.schemas import Utterance, parse_event, utcnow
+
+    seq = 0
+    for line in sys.stdin:
+        line = line.strip()
+        if not line:
+            continue
+        if line.startswith("{"):
+            try:
+                event = parse_event(line)
+            except ValidationError as exc:
+                print(json.dumps({"error": str(exc.errors()[:3])}, ensure_ascii=False), file=sys.stderr)
+                continue
+            if not isinstance(event, Utterance):
+                continue
+        else:
+            now = utcnow()
+            event = Utterance(type="utterance", call_id="stdin", seq=seq, speaker="customer",
+                              text=line, is_final=True, ts=now)
+            seq += 1
+        sys.stdout.write(analyze_utterance(event).model_dump_json() + "\n")
+        sys.stdout.flush()
+    return 0
+
+
+def cmd_replay(args) -> int:
+    from services.nudger.replay import load_jsonl, replay
+    from services.nudger.rules import load_rules
+
+    settings = _settings()
+    for nudge in replay(load_jsonl(args.file), load_rules(settings.rules)):
+        sys.stdout.write(nudge.model_dump_json() + "\n")
+    return 0
+
+
+def cmd_simulate(args) -> int:
+    from services.simulator.simulate import simulate
+
+    return asyncio.run(simulate(_settings(), calls=args.calls, duration=args.duration,
+                                target=args.target, speed=args.speed))
+
+
+def cmd_token(args) -> int:
+    from shared.auth import mint
+
+    print(mint(_settings(), args.sub, args.role, ttl_s=args.ttl))
+    return 0
+
+
+def cmd_lag(args) -> int:
+    from heartline.ops import print_lag
+
+    return print_lag(_settings())
+
+
+def cmd_status(args) -> int:
+    from heartline.ops import print_status
+
+    return print_status(_settings())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="heartline", description="Heartline: real-time agent assist")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="the whole system on this machine")
+    run.add_argument("--no-demo", action="store_true", help="do not simulate demo calls")
+    run.add_argument("--calls", type=int, default=None, help="concurrent demo calls")
+    run.set_defaults(func=cmd_run)
+
+    serve = sub.add_parser("serve", help="run one HTTP service")
+    serve.add_argument("service", choices=["gateway", "ingest"])
+    serve.set_defaults(func=cmd_serve)
+
+    worker = sub.add_parser("worker", help="run one stream worker (start more to scale)")
+    worker.add_argument("kind", choices=["analyzer", "nudger"])
+    worker.set_defaults(func=cmd_worker)
+
+    topics = sub.add_parser("topics", help="create the topics")
+    topics.add_argument("action", choices=["create"])
+    topics.add_argument("--partitions", type=int, default=None)
+    topics.set_defaults(func=cmd_topics)
+
+    sub.add_parser("analyze", help="analyse utterances from stdin").set_defaults(func=cmd_analyze)
+
+    replay = sub.add_parser("replay", help="run one call's events through analysis and rules offline")
+    replay.add_argument("file")
+    replay.set_defaults(func=cmd_replay)
+
+    sim = sub.add_parser("simulate", help="play demo calls in real time")
+    sim.add_argument("--calls", type=int, default=10)
+    sim.add_argument("--duration", type=float, default=None, help="seconds (default: until stopped)")
+    sim.add_argument("--target", choices=["ingest", "kafka"], default="ingest")
+    sim.add_argument("--speed", type=float, default=1.0, help="time factor (2 = twice as fast)")
+    sim.set_defaults(func=cmd_simulate)
+
+    token = sub.add_parser("token", help="print a signed JWT for local use")
+    token.add_argument("--sub", required=True)
+    token.add_argument("--role", required=True, choices=["agent", "supervisor", "ingest", "service"])
+    token.add_argument("--ttl", type=int, default=None, help="seconds")
+    token.set_defaults(func=cmd_token)
+
+    sub.add_parser("lag", help="consumer lag per group and partition").set_defaults(func=cmd_lag)
+    sub.add_parser("status", help="services, readiness, partition assignment").set_defaults(func=cmd_status)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args) or 0
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

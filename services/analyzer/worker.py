@@ -1,0 +1,127 @@
+"""Analyzer worker: stt-events -> utterance-analysis.
+
+Consumes every CallEvent; analyses final utterances (full cost) and partials
+(cheap, at most once per segment per second); publishes UtteranceAnalysis
+keyed by call_id. Lifecycle events (call_started, hold, call_ended) need no
+analysis: the nudger reads them from stt-events itself. A record that is not a
+valid CallEvent goes to ``stt-events.dlq`` with the reason; the worker never
+stops on one record.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import OrderedDict
+from datetime import datetime, timezone
+
+from pydantic import ValidationError
+
+from services.analyzer.analysis import analyze_utterance
+from shared import metrics
+from shared.config import get_settings
+from shared.faust_app import make_app, run_worker
+from shared.kafka import dead_letter, faust_send
+from shared.schemas import Utterance, parse_event
+
+SERVICE = "analyzer"
+PARTIAL_INTERVAL_S = 1.0
+SEEN_LIMIT = 200_000
+log = logging.getLogger(SERVICE)
+
+settings = get_settings()
+app = make_app(SERVICE, settings)
+stt_events = app.topic(settings.topics.stt_events)
+analyses = app.topic(settings.topics.utterance_analysis)
+send = faust_send(app)
+
+
+class Seen:
+    """Finals already analysed and when each segment's partial last was.
+
+    A bounded in-memory cache: after a restart a redelivered final is
+    analysed again and downstream dedupes it by (call_id, seq) — the nudger's
+    table and the gateway both do — so this is an optimisation, not the
+    guarantee.
+    """
+
+    def __init__(self, limit: int = SEEN_LIMIT):
+        self.finals: OrderedDict[tuple[str, int, str], None] = OrderedDict()
+        self.partials: OrderedDict[tuple[str, int, str], float] = OrderedDict()
+        self.limit = limit
+
+    def first_final(self, key: tuple[str, int, str]) -> bool:
+        if key in self.finals:
+            return False
+        self.finals[key] = None
+        self.partials.pop(key, None)
+        if len(self.finals) > self.limit:
+            self.finals.popitem(last=False)
+        return True
+
+    def partial_due(self, key: tuple[str, int, str], now: float) -> bool:
+        if key in self.finals:
+            return False  # a late partial after its final is stale
+        last = self.partials.get(key)
+        if last is not None and now - last < PARTIAL_INTERVAL_S:
+            return False
+        self.partials[key] = now
+        if len(self.partials) > self.limit:
+            self.partials.popitem(last=False)
+        return True
+
+
+seen = Seen()
+
+
+async def handle(raw: bytes, key: bytes | None, record_ts: float | None, partition: int, offset: int) -> None:
+    metrics.EVENTS_IN.labels(SERVICE, stt_events.get_topic_name()).inc()
+    try:
+        event = parse_event(raw)
+    except ValidationError as exc:
+        await dead_letter(send, SERVICE, stt_events.get_topic_name(), key, raw,
+                          _reason(exc), "invalid", partition, offset)
+        return
+    if not isinstance(event, Utterance):
+        return
+    ident = (event.call_id, event.seq, event.speaker)
+    if event.is_final:
+        if not seen.first_final(ident):
+            return
+    elif not seen.partial_due(ident, time.monotonic()):
+        return
+    started = time.perf_counter()
+    ingest_ts = event.ingest_ts or (
+        datetime.fromtimestamp(record_ts, timezone.utc) if record_ts else None)
+    result = analyze_utterance(event, ingest_ts=ingest_ts)
+    metrics.STAGE_SECONDS.labels(SERVICE, "final" if event.is_final else "partial").observe(
+        time.perf_counter() - started)
+    metrics.HOP_SECONDS.labels(SERVICE, stt_events.get_topic_name()).observe(
+        max(0.0, time.time() - result.ingest_ts.timestamp()))
+    await analyses.send(key=event.call_id.encode(), value=result.to_json())
+    metrics.EVENTS_OUT.labels(SERVICE, analyses.get_topic_name()).inc()
+
+
+def _reason(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors()[:5]:
+        loc = ".".join(str(p) for p in err.get("loc", ())) or "value"
+        parts.append(f"{loc}: {err.get('msg')}")
+    return "invalid CallEvent: " + "; ".join(parts)
+
+
+@app.agent(stt_events)
+async def analyze(stream):
+    async for event in stream.events():
+        msg = event.message
+        try:
+            await handle(event.value, event.key, msg.timestamp, msg.partition, msg.offset)
+        except Exception as exc:  # one bad record never stops the worker
+            log.exception("record failed", extra={"partition": msg.partition, "offset": msg.offset})
+            await dead_letter(send, SERVICE, stt_events.get_topic_name(), event.key,
+                              event.value, f"internal error: {type(exc).__name__}", "internal",
+                              msg.partition, msg.offset)
+
+
+def main() -> None:
+    run_worker(app, settings)

@@ -1,0 +1,80 @@
+"""Gateway: assembles settings, the Kafka feed, the sockets and the pages."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, HTTPException
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel
+
+from services.gateway.calls import CallBook
+from services.gateway.feed import Feed
+from services.gateway.hub import Hub
+from services.gateway.sockets import socket_router
+from shared.auth import mint
+from shared.config import Settings, get_settings
+from shared.demo import DEMO_AGENTS, DEMO_SUPERVISORS
+from shared.health import health_router
+from shared.logs import setup_logging
+
+SERVICE = "gateway"
+STATIC = Path(__file__).resolve().parent / "static"
+
+
+class TokenRequest(BaseModel):
+    sub: str
+    role: str
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    book, hub = CallBook(), Hub()
+    feed = Feed(settings, book, hub)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        setup_logging(SERVICE, settings.log_level)
+        await feed.start()
+        yield
+        await feed.stop()
+
+    app = FastAPI(title="Heartline gateway", lifespan=lifespan)
+    app.include_router(health_router(SERVICE, feed.ready))
+    app.include_router(socket_router(settings, book, hub, feed))
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/", include_in_schema=False)
+    async def index() -> FileResponse:
+        return FileResponse(STATIC / "agent.html")
+
+    @app.get("/agent", include_in_schema=False)
+    async def agent_page() -> FileResponse:
+        return FileResponse(STATIC / "agent.html")
+
+    @app.get("/wall", include_in_schema=False)
+    async def wall_page() -> FileResponse:
+        return FileResponse(STATIC / "wall.html")
+
+    @app.get("/api/demo/agents")
+    async def demo_agents() -> list[dict]:
+        if settings.mode != "local":
+            raise HTTPException(403, "demo sign-in is only available in local mode")
+        return DEMO_AGENTS + DEMO_SUPERVISORS
+
+    @app.post("/api/token")
+    async def demo_token(req: TokenRequest) -> dict:
+        if settings.mode != "local":
+            raise HTTPException(403, "tokens are minted by your identity provider outside local mode")
+        known = {p["id"]: p["role"] for p in DEMO_AGENTS + DEMO_SUPERVISORS}
+        if known.get(req.sub) != req.role:
+            raise HTTPException(422, f"{req.sub!r} is not a demo {req.role}")
+        return {"token": mint(settings, req.sub, req.role), "sub": req.sub, "role": req.role}
+
+    @app.get("/api/rules/stats")
+    async def rule_stats() -> dict:
+        return {"types": book.rule_stats(), **{k: v for k, v in book.stats().items() if k != "kind"}}
+
+    return app

@@ -1,0 +1,184 @@
+"""The two websockets: ``/ws/agent`` (one agent's calls) and ``/ws/wall``.
+
+On connect the current state is sent first, then live messages (see
+docs/websocket.md). A bad or missing token closes with 4401, a role mismatch
+with 4403, a disallowed Origin with 1008, a client flooding messages with
+4429. Clients are unregistered in ``finally``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from urllib.parse import urlparse
+
+import orjson
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from pydantic import ValidationError
+
+from services.gateway.calls import CallBook
+from services.gateway.feed import Feed
+from services.gateway.hub import Client, Hub, encode
+from shared.auth import TokenError, verify
+from shared.config import Settings
+from shared.schemas import NudgeFeedback
+
+MAX_CLIENT_MESSAGE = 16_384
+log = logging.getLogger("gateway.sockets")
+
+
+def socket_router(settings: Settings, book: CallBook, hub: Hub, feed: Feed) -> APIRouter:
+    router = APIRouter()
+
+    async def admit(ws: WebSocket, role: str) -> Client | None:
+        await ws.accept()
+        origin = ws.headers.get("origin")
+        if origin and not _origin_ok(origin, ws.headers.get("host", ""), settings.allowed_origins):
+            await ws.close(code=1008, reason="origin not allowed")
+            return None
+        try:
+            claims = verify(settings, ws.query_params.get("token"))
+        except TokenError as exc:
+            await ws.close(code=4401, reason=f"unauthorized: {exc}"[:120])
+            return None
+        if claims["role"] != role:
+            await ws.close(code=4403, reason=f"role {claims['role']} may not use this socket")
+            return None
+        client = Client(ws=ws, role=role, sub=claims["sub"])
+        return client
+
+    async def serve(client: Client, greet, on_message) -> None:
+        hub.add(client)
+        sender = asyncio.create_task(client.run_sender())
+        try:
+            greet(client)
+            while True:
+                receive = asyncio.create_task(client.ws.receive_text())
+                done, _ = await asyncio.wait({receive, sender}, return_when=asyncio.FIRST_COMPLETED)
+                if sender in done:
+                    receive.cancel()
+                    break
+                text = receive.result()
+                if not client.allow_message():
+                    await client.ws.close(code=4429, reason="too many messages")
+                    break
+                msg = _parse(text)
+                if isinstance(msg, str):
+                    client.offer(encode({"kind": "error", "error": msg}))
+                    continue
+                if msg["kind"] == "ping":
+                    client.offer(encode({"kind": "pong", "t": msg.get("t")}))
+                    continue
+                await on_message(client, msg)
+        except (WebSocketDisconnect, RuntimeError):
+            pass
+        finally:
+            hub.remove(client)
+            sender.cancel()
+
+    @router.websocket("/ws/agent")
+    async def agent_socket(ws: WebSocket) -> None:
+        client = await admit(ws, "agent")
+        if client is None:
+            return
+
+        def greet(c: Client) -> None:
+            for buf in sorted(book.agent_calls(c.sub), key=lambda b: (b.state or {}).get("started_ts") or ""):
+                _send_call(c, buf, after_seq=-1, seen=set())
+
+        async def on_message(c: Client, msg: dict) -> None:
+            if msg["kind"] == "feedback":
+                await _feedback(c, msg)
+            elif msg["kind"] == "resume":
+                buf = book.calls.get(str(msg.get("call_id")))
+                after = msg.get("after_seq", -1)
+                seen = msg.get("seen_nudges") or []
+                if buf is None or buf.agent_id != c.sub or not isinstance(after, int) or not isinstance(seen, list):
+                    c.offer(encode({"kind": "error", "error": "resume: unknown call or bad after_seq/seen_nudges"}))
+                    return
+                _send_call(c, buf, after_seq=after, seen={str(s) for s in seen})
+                c.offer(encode({"kind": "resumed", "call_id": buf.call_id, "after_seq": after}))
+            else:
+                c.offer(encode({"kind": "error", "error": f"unknown kind {msg['kind']!r}"}))
+
+        await serve(client, greet, on_message)
+
+    async def _feedback(c: Client, msg: dict) -> None:
+        nudge_id, action = msg.get("nudge_id"), msg.get("action")
+        buf = next((b for b in book.calls.values() if b.agent_id == c.sub and nudge_id in b.nudges), None)
+        if buf is None:
+            c.offer(encode({"kind": "error", "error": "feedback: unknown nudge_id for this agent"}))
+            return
+        try:
+            fb = NudgeFeedback(nudge_id=nudge_id, call_id=buf.call_id, agent_id=c.sub,
+                               type=buf.nudges[nudge_id].get("type"), action=action)
+        except ValidationError:
+            c.offer(encode({"kind": "error", "error": "feedback: action must be accepted or dismissed"}))
+            return
+        await feed.send_feedback(buf.call_id.encode(), fb.to_json())
+        book.on_feedback(fb.model_dump(mode="json"))
+        c.offer(encode({"kind": "feedback_ack", "nudge_id": nudge_id, "action": action}))
+
+    @router.websocket("/ws/wall")
+    async def wall_socket(ws: WebSocket) -> None:
+        client = await admit(ws, "supervisor")
+        if client is None:
+            return
+
+        def greet(c: Client) -> None:
+            for buf in sorted(book.live(), key=lambda b: -(b.state or {}).get("risk", 0)):
+                c.offer(encode({"kind": "call_state", **buf.state}))
+            for alert in list(book.alerts):
+                c.offer(encode(alert), nudge=alert)
+            c.offer(encode(book.stats()))
+
+        async def on_message(c: Client, msg: dict) -> None:
+            if msg["kind"] == "watch":
+                buf = book.calls.get(str(msg.get("call_id")))
+                if buf is None:
+                    c.offer(encode({"kind": "error", "error": "watch: unknown call"}))
+                    return
+                c.watching = buf.call_id
+                c.sent_nudges.difference_update(buf.nudges.keys() - {a["nudge_id"] for a in book.alerts})
+                c.offer(encode(buf.call_message()))
+                for line in buf.transcript.values():
+                    c.offer(encode(line))
+                for nudge in buf.nudges.values():
+                    c.offer(encode(nudge), nudge=nudge)
+            elif msg["kind"] == "unwatch":
+                c.watching = None
+            else:
+                c.offer(encode({"kind": "error", "error": f"unknown kind {msg['kind']!r}"}))
+
+        await serve(client, greet, on_message)
+
+    return router
+
+
+def _send_call(c: Client, buf, after_seq: int, seen: set[str]) -> None:
+    c.offer(encode(buf.call_message()))
+    for line in buf.transcript_after(after_seq):
+        c.offer(encode(line), droppable=not line.get("is_final", True))
+    if buf.state:
+        c.offer(encode({"kind": "call_state", **buf.state}))
+    c.sent_nudges.update(seen)
+    for nudge in buf.open_nudges():
+        c.offer(encode(nudge), nudge=nudge)
+
+
+def _parse(text: str) -> dict | str:
+    if len(text) > MAX_CLIENT_MESSAGE:
+        return "message too large"
+    try:
+        msg = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return "not valid JSON"
+    if not isinstance(msg, dict) or not isinstance(msg.get("kind"), str):
+        return "a message must be a JSON object with a string 'kind'"
+    return msg
+
+
+def _origin_ok(origin: str, host: str, allowed: list[str]) -> bool:
+    if "*" in allowed or origin in allowed:
+        return True
+    return urlparse(origin).netloc == host

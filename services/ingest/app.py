@@ -1,0 +1,186 @@
+"""Ingest: the front door for ASR / CTI systems.
+
+``POST /v1/events`` takes one CallEvent or a JSON array of them; ``WS
+/v1/stream`` takes one CallEvent per text message. Each valid event is
+stamped with ``ingest_ts`` and produced to ``stt-events`` keyed by call_id;
+the request is answered only after the broker acknowledged it, so an
+accepted event is in Kafka. Bad items get a per-item reason and never block
+the good ones in the same batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from contextlib import asynccontextmanager
+
+from aiokafka.errors import KafkaError
+from fastapi import FastAPI, Request, WebSocket, WebSocketDisconnect
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+
+from shared import metrics
+from shared.auth import TokenError, verify
+from shared.config import Settings, get_settings
+from shared.health import health_router
+from shared.kafka import producer
+from shared.logs import setup_logging
+from shared.schemas import parse_event, utcnow
+
+SERVICE = "ingest"
+INGEST_ROLES = {"ingest", "service"}
+log = logging.getLogger(SERVICE)
+
+
+def describe(exc: ValidationError) -> list[str]:
+    return [f"{'.'.join(str(p) for p in e.get('loc', ())) or 'value'}: {e.get('msg')}" for e in exc.errors()[:10]]
+
+
+class Publisher:
+    """Validates, stamps and produces CallEvents."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.topic = settings.topics.stt_events
+        self.producer = None
+
+    async def start(self) -> None:
+        self.producer = producer(self.settings)
+        await self.producer.start()
+
+    async def stop(self) -> None:
+        if self.producer:
+            await self.producer.stop()
+
+    def validate(self, item) -> tuple[bytes, bytes] | str:
+        """(key, value) for a valid event, else the reason."""
+        if not isinstance(item, dict):
+            return "a CallEvent must be a JSON object"
+        try:
+            event = parse_event(item)
+        except ValidationError as exc:
+            return "; ".join(describe(exc))
+        event.ingest_ts = utcnow()
+        return event.call_id.encode(), event.to_json()
+
+    async def publish(self, records: list[tuple[bytes, bytes]]) -> None:
+        futures = [await self.producer.send(self.topic, value, key=key) for key, value in records]
+        await asyncio.gather(*futures)
+        metrics.EVENTS_OUT.labels(SERVICE, self.topic).inc(len(records))
+
+    async def ready(self) -> tuple[bool, dict]:
+        try:
+            await asyncio.wait_for(self.producer.client.fetch_all_metadata(), 2)
+            return True, {"broker": "reachable"}
+        except Exception as exc:
+            return False, {"broker": f"unreachable: {type(exc).__name__}"}
+
+
+def _authorized(settings: Settings, header_or_token: str | None) -> str | None:
+    """None when allowed, else the reason."""
+    if not settings.ingest_require_token:
+        return None
+    token = (header_or_token or "").removeprefix("Bearer ").strip()
+    try:
+        claims = verify(settings, token)
+    except TokenError as exc:
+        return f"token: {exc}"
+    if claims["role"] not in INGEST_ROLES:
+        return "token: role must be ingest"
+    return None
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    pub = Publisher(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        setup_logging(SERVICE, settings.log_level)
+        await pub.start()
+        yield
+        await pub.stop()
+
+    app = FastAPI(title="Heartline ingest", lifespan=lifespan)
+    app.include_router(health_router(SERVICE, pub.ready))
+
+    @app.post("/v1/events", status_code=202)
+    async def post_events(request: Request) -> JSONResponse:
+        denied = _authorized(settings, request.headers.get("authorization"))
+        if denied:
+            metrics.INGEST_REJECTED.labels("unauthorized").inc()
+            return JSONResponse({"error": denied}, status_code=401)
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > settings.max_body_bytes:
+            metrics.INGEST_REJECTED.labels("too_large").inc()
+            return JSONResponse({"error": f"body over {settings.max_body_bytes} bytes"}, status_code=413)
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > settings.max_body_bytes:
+                metrics.INGEST_REJECTED.labels("too_large").inc()
+                return JSONResponse({"error": f"body over {settings.max_body_bytes} bytes"}, status_code=413)
+        try:
+            payload = json.loads(bytes(body).decode("utf-8"))
+        except UnicodeDecodeError:
+            metrics.INGEST_REJECTED.labels("not_utf8").inc()
+            return JSONResponse({"error": "body is not valid UTF-8"}, status_code=400)
+        except json.JSONDecodeError as exc:
+            metrics.INGEST_REJECTED.labels("not_json").inc()
+            return JSONResponse({"error": f"body is not valid JSON: {exc}"}, status_code=400)
+        items = payload if isinstance(payload, list) else [payload]
+        if len(items) > settings.max_batch_events:
+            metrics.INGEST_REJECTED.labels("too_large").inc()
+            return JSONResponse({"error": f"more than {settings.max_batch_events} events"}, status_code=413)
+        good, errors = [], []
+        for index, item in enumerate(items):
+            result = pub.validate(item)
+            if isinstance(result, str):
+                errors.append({"index": index, "error": result})
+            else:
+                good.append(result)
+        metrics.EVENTS_IN.labels(SERVICE, "http").inc(len(items))
+        if errors:
+            metrics.INGEST_REJECTED.labels("invalid").inc(len(errors))
+        try:
+            if good:
+                await pub.publish(good)
+        except KafkaError as exc:
+            log.warning("broker unavailable", extra={"error": type(exc).__name__})
+            return JSONResponse({"error": "broker unavailable, retry", "accepted": 0},
+                                status_code=503, headers={"Retry-After": "1"})
+        body_out = {"accepted": len(good), "rejected": len(errors), "errors": errors}
+        return JSONResponse(body_out, status_code=422 if errors else 202)
+
+    @app.websocket("/v1/stream")
+    async def stream(ws: WebSocket) -> None:
+        await ws.accept()
+        denied = _authorized(settings, ws.query_params.get("token") or ws.headers.get("authorization"))
+        if denied:
+            await ws.close(code=4401, reason=denied[:120])
+            return
+        try:
+            while True:
+                text = await ws.receive_text()
+                if len(text.encode()) > settings.max_body_bytes:
+                    await ws.send_json({"kind": "error", "error": "message too large"})
+                    continue
+                try:
+                    item = json.loads(text)
+                except json.JSONDecodeError as exc:
+                    await ws.send_json({"kind": "error", "error": f"not valid JSON: {exc}"})
+                    continue
+                result = pub.validate(item)
+                if isinstance(result, str):
+                    metrics.INGEST_REJECTED.labels("invalid").inc()
+                    await ws.send_json({"kind": "error", "error": result})
+                    continue
+                try:
+                    await pub.publish([result])
+                except KafkaError:
+                    await ws.send_json({"kind": "error", "error": "broker unavailable, resend"})
+        except WebSocketDisconnect:
+            pass
+
+    return app

@@ -1,0 +1,121 @@
+"""Firing nudges, open needs with grace, and acknowledgement tracking.
+
+A corrective nudge is never sent the moment its trigger is seen: the trigger
+opens a *need* (``open_need``), the agent gets ``grace_s`` to meet it on their
+own (empathy wording, restating the request, asking before a hold …), and
+only a need still open at ``due_at`` fires (``fire_due``). An agent already
+mid-sentence at ``due_at`` may finish that sentence (up to ``max_extend_s``).
+When the agent meets a need, it stays met for ``ack_window_s`` (``satisfy``).
+"""
+
+from __future__ import annotations
+
+import zlib
+from datetime import datetime
+
+from shared.schemas import Nudge, nudge_id
+from services.nudger.memory import CallMemory, Need, remember
+from services.nudger.rules import Rules
+
+
+def quote(text: str, limit: int = 30) -> str:
+    text = text.strip()
+    return f"«{text[:limit]}{'…' if len(text) > limit else ''}»"
+
+
+def _wording(mem: CallMemory, spec, nudge_type: str, case: str) -> str:
+    options = spec.cases.get(case) or spec.wordings
+    slot = f"{nudge_type}:{case}" if case in spec.cases else nudge_type
+    # Start at a call-dependent variant, then rotate: an agent does not see
+    # the same sentence twice in one call (until every variant was used).
+    idx = mem.wording_index.get(slot, zlib.crc32(mem.state.call_id.encode()) % len(options))
+    mem.wording_index[slot] = idx + 1
+    return options[idx % len(options)]
+
+
+def emit(mem: CallMemory, rules: Rules, nudge_type: str, key: str | int, clock: datetime, reason: str,
+         trigger_seq: int | None = None, ingest_ts: datetime | None = None, case: str = "") -> Nudge | None:
+    """Build a nudge unless disabled, already sent for this trigger, or cooling down."""
+    spec = rules.get(nudge_type)
+    if spec is None or mem.state.ended_ts is not None and nudge_type != "closing_check":
+        return None
+    nid = nudge_id(mem.state.call_id, key, nudge_type)
+    now = clock.timestamp()
+    last = mem.last_fired.get(nudge_type)
+    if nid in mem.fired or (last is not None and now - last < spec.cooldown_s):
+        return None
+    remember(mem.fired, nid)
+    mem.last_fired[nudge_type] = now
+    mem.state.nudges_sent += 1
+    return Nudge(
+        nudge_id=nid, call_id=mem.state.call_id, agent_id=mem.state.agent_id, type=nudge_type,
+        audience=spec.audience, priority=spec.priority, title=spec.title,
+        suggestion=_wording(mem, spec, nudge_type, case), reason=reason, trigger_seq=trigger_seq,
+        ingest_ts=ingest_ts, created_ts=clock,
+    )
+
+
+def is_met(mem: CallMemory, nudge_type: str, now: float) -> bool:
+    return mem.met_until.get(nudge_type, float("-inf")) >= now
+
+
+def open_need(mem: CallMemory, rules: Rules, nudge_type: str, key: str | int, clock: datetime, reason: str, *,
+              trigger_seq: int | None = None, ingest_ts: datetime | None = None, case: str = "",
+              after_ms: int = 0, grace_s: float | None = None) -> list[Nudge]:
+    """Open a need (once per trigger); with no grace it fires at once."""
+    spec = rules.get(nudge_type)
+    now = clock.timestamp()
+    handle = f"{nudge_type}:{key}"
+    if spec is None or handle in mem.handled or is_met(mem, nudge_type, now):
+        return []
+    remember(mem.handled, handle)
+    if any(n.type == nudge_type for n in mem.needs):
+        return []  # one open need per type: the older trigger stands
+    grace = spec.grace_s if grace_s is None else grace_s
+    if grace <= 0:
+        n = emit(mem, rules, nudge_type, key, clock, reason, trigger_seq, ingest_ts, case)
+        return [n] if n else []
+    mem.needs.append(Need(
+        type=nudge_type, key=str(key), case=case, opened_at=now, due_at=now + grace,
+        max_at=now + grace + spec.t("max_extend_s", 6), after_ms=after_ms,
+        trigger_seq=trigger_seq, reason=reason, ingest_ts=ingest_ts,
+    ))
+    return []
+
+
+def satisfy(mem: CallMemory, rules: Rules, cues: list[str], text: str, now: float) -> None:
+    """Agent speech with a satisfying cue or phrase meets the open needs of that type."""
+    for nudge_type, spec in rules.nudges.items():
+        if not spec.enabled:
+            continue
+        if set(cues) & set(spec.satisfied_by) or any(p in text for p in spec.satisfied_phrases):
+            mem.met_until[nudge_type] = max(mem.met_until.get(nudge_type, 0.0), now + spec.ack_window_s)
+            drop_needs(mem, nudge_type)
+
+
+def drop_needs(mem: CallMemory, nudge_type: str) -> None:
+    mem.needs = [n for n in mem.needs if n.type != nudge_type]
+
+
+def fire_need(mem: CallMemory, rules: Rules, need: Need, clock: datetime) -> Nudge | None:
+    mem.needs = [n for n in mem.needs if n is not need]
+    key: str | int = int(need.key) if need.key.isdigit() else need.key
+    return emit(mem, rules, need.type, key, clock, need.reason, need.trigger_seq, need.ingest_ts, need.case)
+
+
+def _agent_mid_sentence(mem: CallMemory, after_ms: int) -> bool:
+    return any(s.speaker == "agent" and not s.final and s.start_ms >= after_ms for s in mem.segments)
+
+
+def fire_due(mem: CallMemory, rules: Rules, clock: datetime) -> list[Nudge]:
+    now = clock.timestamp()
+    out = []
+    for need in list(mem.needs):
+        if now < need.due_at:
+            continue
+        if now < need.max_at and _agent_mid_sentence(mem, need.after_ms):
+            continue  # let the agent finish the sentence they are saying
+        n = fire_need(mem, rules, need, clock)
+        if n:
+            out.append(n)
+    return out

@@ -1,0 +1,1 @@
+"""Heartline shared code: the one schema module, topic names and settings."""

@@ -1,0 +1,84 @@
+"""All Heartline settings in one pydantic-settings class (env prefix HEARTLINE_)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.topics import Topics
+
+PLACEHOLDER_SECRET = "heartline-local-dev-secret-change-me"
+DEFAULT_RULES = Path(__file__).resolve().parent.parent / "rules" / "default.yaml"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HEARTLINE_", extra="ignore")
+
+    # "local" (one box, embedded broker, demo secret allowed) or "production".
+    mode: Literal["local", "production"] = "local"
+    # Bootstrap servers; unset = `heartline run` starts the embedded broker.
+    kafka: str | None = None
+    jwt_secret: SecretStr = SecretStr(PLACEHOLDER_SECRET)
+    token_ttl_s: int = 12 * 3600
+
+    host: str = "127.0.0.1"
+    gateway_port: int = 8000
+    ingest_port: int = 8001
+    # HTTP port of a worker's /healthz, /readyz, /metrics (0 = any free port).
+    worker_port: int = 6066
+
+    rules: Path = DEFAULT_RULES
+    demo: bool = True
+    demo_calls: int = 6
+    data_dir: Path = Path(".heartline")
+
+    topic_prefix: str = ""
+    partitions: int = 8
+    # The embedded broker answers a waiting fetch only when the wait expires,
+    # so every consumer (faust's included) uses this short wait; on Apache
+    # Kafka, which answers early, the default 500 ms is fine.
+    fetch_max_wait_ms: int = 10
+    session_timeout_s: float = 4.0
+    heartbeat_interval_s: float = 0.5
+    rebalance_timeout_s: float = 4.0
+
+    # Ingest limits.
+    max_body_bytes: int = 1_000_000
+    max_batch_events: int = 1000
+    ingest_require_token: bool = True
+
+    # Extra browser origins allowed on the websockets (same origin always is).
+    allowed_origins: list[str] = []
+
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secret(self) -> "Settings":
+        if self.mode != "local" and self.jwt_secret.get_secret_value() == PLACEHOLDER_SECRET:
+            raise ValueError(
+                "HEARTLINE_JWT_SECRET is the local placeholder; set a real secret outside local mode"
+            )
+        return self
+
+    @property
+    def topics(self) -> Topics:
+        return Topics(self.topic_prefix)
+
+    @property
+    def bootstrap(self) -> str:
+        if not self.kafka:
+            raise RuntimeError("HEARTLINE_KAFKA is not set (heartline run sets it for the services it starts)")
+        return self.kafka
+
+    def group(self, name: str) -> str:
+        """Consumer group / faust app id, namespaced like the topics."""
+        return f"{self.topic_prefix}heartline-{name}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

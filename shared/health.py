@@ -1,0 +1,28 @@
+"""/healthz, /readyz and /metrics for the FastAPI services."""
+
+from __future__ import annotations
+
+from typing import Awaitable, Callable
+
+from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+
+def health_router(service: str, ready: Callable[[], Awaitable[tuple[bool, dict]]]) -> APIRouter:
+    router = APIRouter()
+
+    @router.get("/healthz")
+    async def healthz() -> dict:
+        return {"status": "ok", "service": service}
+
+    @router.get("/readyz")
+    async def readyz() -> JSONResponse:
+        ok, detail = await ready()
+        return JSONResponse({"ready": ok, "service": service, **detail}, status_code=200 if ok else 503)
+
+    @router.get("/metrics")
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router

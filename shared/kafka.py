@@ -1,0 +1,102 @@
+"""Kafka plumbing shared by every service: clients, topics, dead letters.
+
+Every consumer uses ``settings.fetch_max_wait_ms``: the embedded broker only
+answers a waiting fetch when the wait expires (DESIGN.md, "Embedded broker").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Awaitable, Callable
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from shared import metrics, topics
+from shared.config import Settings
+from shared.schemas import DeadLetter
+
+log = logging.getLogger(__name__)
+
+DLQ_RAW_LIMIT = 2000
+
+
+def producer(settings: Settings, **kw) -> AIOKafkaProducer:
+    return AIOKafkaProducer(
+        bootstrap_servers=settings.bootstrap, linger_ms=0, acks=1, **kw,
+    )
+
+
+def consumer(settings: Settings, *topic_names: str, group: str | None = None, **kw) -> AIOKafkaConsumer:
+    opts = dict(
+        bootstrap_servers=settings.bootstrap,
+        group_id=group,
+        fetch_max_wait_ms=settings.fetch_max_wait_ms,
+        session_timeout_ms=int(settings.session_timeout_s * 1000),
+        heartbeat_interval_ms=int(settings.heartbeat_interval_s * 1000),
+        rebalance_timeout_ms=int(settings.rebalance_timeout_s * 1000),
+        auto_offset_reset="earliest",
+    )
+    opts.update(kw)
+    return AIOKafkaConsumer(*topic_names, **opts)
+
+
+async def ensure_topics(settings: Settings, partitions: int | None = None, retries: int = 30) -> list[str]:
+    """Create every Heartline topic (and its .dlq) that does not exist yet."""
+    parts = partitions or settings.partitions
+    names = settings.topics.all_with_dlq()
+    wanted = []
+    for name in names:
+        base = name[len(settings.topic_prefix):] if settings.topic_prefix else name
+        cfg = {"cleanup.policy": "compact"} if base in topics.COMPACTED else {}
+        wanted.append(NewTopic(name, num_partitions=parts, replication_factor=1, topic_configs=cfg))
+    for attempt in range(retries):
+        admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap)
+        try:
+            await admin.start()
+            existing = set(await admin.list_topics())
+            missing = [t for t in wanted if t.name not in existing]
+            if missing:
+                try:
+                    await admin.create_topics(missing)
+                except TopicAlreadyExistsError:
+                    pass
+            return [t.name for t in missing]
+        except Exception as exc:  # broker still starting
+            if attempt == retries - 1:
+                raise
+            log.info("waiting for broker", extra={"error": str(exc)})
+            await asyncio.sleep(0.5)
+        finally:
+            await admin.close()
+    return []
+
+
+Send = Callable[[str, bytes | None, bytes], Awaitable]
+
+
+def aiokafka_send(prod: AIOKafkaProducer) -> Send:
+    return lambda topic, key, value: prod.send_and_wait(topic, value, key=key)
+
+
+def faust_send(app) -> Send:
+    return lambda topic, key, value: app.send(topic, key=key, value=value)
+
+
+async def dead_letter(send: Send, service: str, topic: str, key: bytes | None,
+                      raw: bytes | str | None, reason: str, reason_class: str,
+                      partition: int | None = None, offset: int | None = None) -> None:
+    """Send one bad record to ``<topic>.dlq`` with its reason (PII redacted)."""
+    from services.analyzer.analysis import redact  # one redaction for every text that leaves
+
+    if isinstance(raw, bytes):
+        raw = raw.decode("utf-8", errors="replace")
+    text, _ = redact((raw or "")[:DLQ_RAW_LIMIT])
+    record = DeadLetter(topic=topic, partition=partition, offset=offset, reason=reason[:500], raw=text)
+    metrics.DLQ.labels(service, topics.dlq(topic), reason_class).inc()
+    try:
+        await send(topics.dlq(topic), key, record.to_json())
+    except Exception:
+        log.exception("dead letter could not be written", extra={"topic": topic})

@@ -1,0 +1,207 @@
+"""The one schema module: every record on every Heartline topic.
+
+Producers and consumers alike import these models, so a record written by one
+service is read by the others with the same rules. Every record carries a
+schema version ``v`` so that later versions can be read next to old ones.
+Unknown fields are ignored (outside clients may send more than we know).
+Timestamps are UTC and serialise as ``2026-11-23T08:00:14.100Z``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Annotated, Literal, Union
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    TypeAdapter,
+    field_validator,
+)
+
+SCHEMA_VERSION = 1
+
+Speaker = Literal["agent", "customer"]
+Emotion = Literal["anger", "anxiety", "confusion", "sadness", "satisfaction", "neutral"]
+Audience = Literal["agent", "supervisor"]
+Priority = Literal["low", "normal", "high"]
+FeedbackAction = Literal["accepted", "dismissed"]
+
+MAX_TEXT_CHARS = 10_000
+CALL_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,127}$"
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def iso(ts: datetime) -> str:
+    """Render a timestamp as the contract does: UTC, milliseconds, ``Z``."""
+    if ts.tzinfo is None:
+        ts = ts.replace(tzinfo=timezone.utc)
+    return ts.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
+
+
+def _aware(ts: datetime) -> datetime:
+    return ts.replace(tzinfo=timezone.utc) if ts.tzinfo is None else ts.astimezone(timezone.utc)
+
+
+Timestamp = Annotated[datetime, PlainSerializer(iso, return_type=str)]
+
+
+class Record(BaseModel):
+    """Base of every topic record: JSON object, unknown fields ignored."""
+
+    model_config = ConfigDict(extra="ignore", frozen=False)
+
+    v: int = SCHEMA_VERSION
+
+    def to_json(self) -> bytes:
+        return self.model_dump_json(exclude_none=False).encode()
+
+
+class _EventBase(Record):
+    call_id: str = Field(pattern=CALL_ID_PATTERN)
+    ts: Timestamp
+    # Stamped by ingest when it accepts the event; absent when an outside
+    # client produced straight to Kafka (the analyzer then uses the record time).
+    ingest_ts: Timestamp | None = None
+
+    @field_validator("ts", "ingest_ts")
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        return None if value is None else _aware(value)
+
+
+class Customer(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: str | None = Field(default=None, max_length=128)
+    name: str | None = Field(default=None, max_length=64)
+    segment: str | None = Field(default=None, max_length=32)
+
+
+class CallStarted(_EventBase):
+    type: Literal["call_started"]
+    agent_id: str | None = Field(default=None, max_length=64)
+    customer: Customer = Field(default_factory=Customer)
+    queue: str | None = Field(default=None, max_length=64)
+
+
+class Utterance(_EventBase):
+    type: Literal["utterance"]
+    seq: int = Field(ge=0, le=10_000_000)
+    speaker: Speaker
+    text: str = Field(max_length=MAX_TEXT_CHARS)
+    is_final: bool = True
+    start_ms: int = Field(default=0, ge=0)
+    end_ms: int = Field(default=0, ge=0)
+    confidence: float | None = Field(default=None, ge=0.0, le=1.0)
+
+
+class HoldStarted(_EventBase):
+    type: Literal["hold_started"]
+
+
+class HoldEnded(_EventBase):
+    type: Literal["hold_ended"]
+
+
+class CallEnded(_EventBase):
+    type: Literal["call_ended"]
+    reason: str | None = Field(default=None, max_length=64)
+
+
+CallEvent = Annotated[
+    Union[CallStarted, Utterance, HoldStarted, HoldEnded, CallEnded],
+    Field(discriminator="type"),
+]
+CallEventAdapter: TypeAdapter[CallEvent] = TypeAdapter(CallEvent)
+
+
+def parse_event(raw: bytes | str | dict) -> CallEvent:
+    """Validate one CallEvent; raises ``pydantic.ValidationError`` with the reason."""
+    if isinstance(raw, dict):
+        return CallEventAdapter.validate_python(raw)
+    return CallEventAdapter.validate_json(raw)
+
+
+class UtteranceAnalysis(Record):
+    call_id: str
+    seq: int
+    speaker: Speaker
+    text: str  # PII redacted
+    is_final: bool = True
+    sentiment: float = Field(ge=0.0, le=1.0)
+    emotion: Emotion
+    emotion_score: float = Field(ge=0.0, le=1.0)
+    cues: list[str] = Field(default_factory=list)
+    start_ms: int = 0
+    end_ms: int = 0
+    ts: Timestamp  # event time of the utterance
+    ingest_ts: Timestamp
+    analyzed_ts: Timestamp
+
+
+class Nudge(Record):
+    nudge_id: str
+    call_id: str
+    agent_id: str | None
+    type: str
+    audience: Audience = "agent"
+    priority: Priority = "normal"
+    title: str
+    suggestion: str
+    reason: str
+    trigger_seq: int | None = None
+    ingest_ts: Timestamp | None = None
+    created_ts: Timestamp
+
+
+def nudge_id(call_id: str, trigger: int | str, nudge_type: str) -> str:
+    """Deterministic id: a redelivered trigger yields the same id."""
+    return f"{call_id}:{trigger}:{nudge_type}"
+
+
+class TalkMs(BaseModel):
+    agent: int = 0
+    customer: int = 0
+
+
+class CallState(Record):
+    call_id: str
+    agent_id: str | None = None
+    customer: Customer = Field(default_factory=Customer)
+    started_ts: Timestamp | None = None
+    ended_ts: Timestamp | None = None
+    sentiment: float = 0.5
+    sentiment_trend: list[float] = Field(default_factory=list)
+    emotion: Emotion = "neutral"
+    risk: float = Field(default=0.0, ge=0.0, le=1.0)
+    on_hold: bool = False
+    talk_ms: TalkMs = Field(default_factory=TalkMs)
+    nudges_sent: int = 0
+    escalated: bool = False
+    last_update_ts: Timestamp | None = None
+
+
+class NudgeFeedback(Record):
+    nudge_id: str = Field(max_length=300)
+    call_id: str = Field(pattern=CALL_ID_PATTERN)
+    agent_id: str | None = None
+    type: str | None = None
+    action: FeedbackAction
+    ts: Timestamp = Field(default_factory=utcnow)
+
+
+class DeadLetter(Record):
+    """What a `<topic>.dlq` record holds: the reason and the (redacted) original."""
+
+    topic: str
+    partition: int | None = None
+    offset: int | None = None
+    reason: str
+    raw: str  # original value, truncated and PII-redacted
+    ts: Timestamp = Field(default_factory=utcnow)

@@ -1,0 +1,114 @@
+"""Test fixtures: the real embedded broker and the real services.
+
+* ``broker``: one Tansu process per test session on a free port.
+* ``stack``: ingest, analyzer, nudger and gateway as real processes on that
+  broker (module scope), with a fresh topic prefix so modules never see each
+  other's records. Tests use fresh call ids.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+
+from heartline.broker import EmbeddedBroker, free_port
+from heartline.stack import Stack
+from shared.auth import mint
+from shared.config import Settings
+from shared.schemas import iso, utcnow
+
+ROOT = Path(__file__).resolve().parent.parent
+LOGS = ROOT / ".heartline" / "test-logs"
+
+
+@pytest.fixture(scope="session")
+def broker():
+    LOGS.mkdir(parents=True, exist_ok=True)
+    with EmbeddedBroker(log_path=LOGS / "broker.log") as b:
+        yield b
+
+
+def make_settings(broker: EmbeddedBroker, **kw) -> Settings:
+    base = dict(kafka=broker.bootstrap, topic_prefix=f"t{uuid.uuid4().hex[:8]}-",
+                gateway_port=free_port(), ingest_port=free_port(), partitions=8)
+    base.update(kw)
+    return Settings(**base)
+
+
+class LiveStack:
+    """A started Stack plus helpers to talk to it the way clients do."""
+
+    def __init__(self, stack: Stack):
+        self.stack = stack
+        self.settings = stack.settings
+
+    @property
+    def gateway_url(self) -> str:
+        return self.stack.gateway_url
+
+    @property
+    def gateway_ws(self) -> str:
+        return self.stack.gateway_url.replace("http://", "ws://")
+
+    @property
+    def ingest_url(self) -> str:
+        return self.stack.ingest_url
+
+    def token(self, sub: str, role: str = "agent", ttl_s: int | None = None) -> str:
+        return mint(self.settings, sub, role, ttl_s)
+
+    def post_events(self, events, token: str | None = None) -> httpx.Response:
+        token = token or self.token("tests", "service")
+        return httpx.post(f"{self.ingest_url}/v1/events", json=events,
+                          headers={"Authorization": f"Bearer {token}"}, timeout=10)
+
+
+def new_call_id(prefix: str = "c") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def call_started(call_id: str, agent_id: str = "a-007", **extra) -> dict:
+    return {"type": "call_started", "call_id": call_id, "ts": iso(utcnow()), "agent_id": agent_id,
+            "customer": {"name": "王先生", "segment": "senior"}, "queue": "brokerage", **extra}
+
+
+def utterance(call_id: str, seq: int, text: str, speaker: str = "customer", final: bool = True,
+              start_ms: int = 0, end_ms: int = 0) -> dict:
+    return {"type": "utterance", "call_id": call_id, "seq": seq, "speaker": speaker, "text": text,
+            "is_final": final, "start_ms": start_ms, "end_ms": end_ms or start_ms + 1500,
+            "confidence": 0.93, "ts": iso(utcnow())}
+
+
+async def collect(ws, seconds: float, until=None) -> list[dict]:
+    """Messages from a websocket for up to ``seconds`` (or until ``until(msgs)``)."""
+    out: list[dict] = []
+    deadline = time.monotonic() + seconds
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return out
+        try:
+            out.append(json.loads(await asyncio.wait_for(ws.recv(), left)))
+        except (asyncio.TimeoutError, TimeoutError):
+            return out
+        if until and until(out):
+            return out
+
+
+@pytest.fixture(scope="module")
+def stack(broker, request):
+    settings = make_settings(broker)
+    log_dir = LOGS / request.module.__name__.rsplit(".", 1)[-1]
+    st = Stack(settings, log_dir=log_dir)
+    try:
+        st.start(timeout=120)
+        yield LiveStack(st)
+    finally:
+        st.stop()
