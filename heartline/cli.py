@@ -7,7 +7,7 @@ import asyncio
 import json
 import sys
 
-COMMANDS = ("run", "serve", "worker", "topics", "analyze", "replay", "simulate", "token", "lag", "status")
+COMMANDS = ("run", "serve", "worker", "topics", "analyze", "replay", "simulate", "token", "lag", "status", "transcribe", "customer", "purge")
 
 
 def _settings(**overrides):
@@ -32,6 +32,10 @@ def cmd_serve(args) -> int:
         from services.gateway.app import create_app
 
         port = settings.gateway_port
+    elif args.service == "asr":
+        from services.asr_bridge.app import create_app
+
+        port = settings.asr_port
     else:
         from services.ingest.app import create_app
 
@@ -44,9 +48,37 @@ def cmd_serve(args) -> int:
 def cmd_worker(args) -> int:
     if args.kind == "analyzer":
         from services.analyzer.worker import main
+    elif args.kind == "recorder":
+        from services.recorder.worker import main
     else:
         from services.nudger.worker import main
     main()
+    return 0
+
+
+def _history_store():
+    from services.recorder import db
+    from services.recorder.worker import make_store
+
+    store = make_store(_settings(), writer=True)
+    db.upgrade(store.engine)
+    return store
+
+
+def cmd_customer(args) -> int:
+    """``heartline customer export|delete --id ID``: a customer's data on request (docs/history.md)."""
+    store = _history_store()
+    if args.action == "export":
+        out = store.export_customer(args.id)
+    else:
+        out = store.delete_customer(args.id)
+    sys.stdout.write(json.dumps(out, ensure_ascii=False, indent=2) + "\n")
+    return 0
+
+
+def cmd_purge(args) -> int:
+    """``heartline purge``: delete call history older than HEARTLINE_RETENTION_DAYS now."""
+    print(json.dumps(_history_store().purge()))
     return 0
 
 
@@ -124,6 +156,13 @@ def cmd_status(args) -> int:
     return print_status(_settings())
 
 
+def cmd_transcribe(args) -> int:
+    from services.asr_bridge.offline import transcribe
+
+    return transcribe(args.file, _settings(), to=args.to, fast=args.fast,
+                      call_id=args.call_id, agent_id=args.agent_id)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="heartline", description="Heartline: real-time agent assist")
     sub = p.add_subparsers(dest="command", required=True)
@@ -134,11 +173,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=cmd_run)
 
     serve = sub.add_parser("serve", help="run one HTTP service")
-    serve.add_argument("service", choices=["gateway", "ingest"])
+    serve.add_argument("service", choices=["gateway", "ingest", "asr"])
     serve.set_defaults(func=cmd_serve)
 
     worker = sub.add_parser("worker", help="run one stream worker (start more to scale)")
-    worker.add_argument("kind", choices=["analyzer", "nudger"])
+    worker.add_argument("kind", choices=["analyzer", "nudger", "recorder"])
     worker.set_defaults(func=cmd_worker)
 
     topics = sub.add_parser("topics", help="create the topics")
@@ -167,6 +206,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("lag", help="consumer lag per group and partition").set_defaults(func=cmd_lag)
     sub.add_parser("status", help="services, readiness, partition assignment").set_defaults(func=cmd_status)
+
+    cust = sub.add_parser("customer", help="export (JSON to stdout) or delete one customer's call history")
+    cust.add_argument("action", choices=["export", "delete"])
+    cust.add_argument("--id", required=True, help="the customer id the CTI sends (hashed before lookup)")
+    cust.set_defaults(func=cmd_customer)
+    sub.add_parser("purge", help="delete call history older than the retention period now").set_defaults(func=cmd_purge)
+
+    tr = sub.add_parser("transcribe", help="a stereo call recording (left agent, right customer) -> CallEvents")
+    tr.add_argument("file")
+    tr.add_argument("--to", choices=["stdout", "kafka", "ingest"], default="stdout")
+    tr.add_argument("--fast", action="store_true", help="as fast as possible instead of in real time")
+    tr.add_argument("--call-id", default=None)
+    tr.add_argument("--agent-id", default=None)
+    tr.set_defaults(func=cmd_transcribe)
     return p
 
 

@@ -44,8 +44,10 @@ class Stack:
     demo_calls: int = 6
     analyzers: int = 1
     nudgers: int = 1
+    recorder: bool = True
     log_dir: Path = Path(".heartline/logs")
     extra_env: dict = field(default_factory=dict)
+    broker_port: int | None = None
     broker: EmbeddedBroker | None = None
     procs: list[Proc] = field(default_factory=list)
 
@@ -74,6 +76,7 @@ class Stack:
             "HEARTLINE_GATEWAY_PORT": str(self.settings.gateway_port),
             "HEARTLINE_INGEST_PORT": str(self.settings.ingest_port),
             "HEARTLINE_LOG_LEVEL": self.settings.log_level,
+            "HEARTLINE_DATABASE_URL": self.settings.db_url,
             "PYTHONUNBUFFERED": "1",
         })
         env.update(self.extra_env)
@@ -83,13 +86,15 @@ class Stack:
     def start(self, timeout: float = 90.0) -> "Stack":
         self.log_dir.mkdir(parents=True, exist_ok=True)
         if not self.settings.kafka:
-            self.broker = EmbeddedBroker(log_path=self.log_dir / "broker.log").start()
+            self.broker = EmbeddedBroker(self.broker_port, log_path=self.log_dir / "broker.log").start()
         asyncio.run(ensure_topics(self.settings.model_copy(update={"kafka": self.kafka})))
         self.add("ingest", ["serve", "ingest"], port=self.settings.ingest_port)
         for i in range(self.analyzers):
             self.add_worker("analyzer", i)
         for i in range(self.nudgers):
             self.add_worker("nudger", i)
+        if self.recorder:
+            self.add_worker("recorder", 0)
         self.add("gateway", ["serve", "gateway"], port=self.settings.gateway_port)
         self.wait_ready(timeout)
         if self.demo:
@@ -108,7 +113,19 @@ class Stack:
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
         )
         self.procs.append(proc)
+        self._write_state()
         return proc
+
+    def _write_state(self) -> None:
+        """Where `heartline status` finds the processes this stack started."""
+        import json
+
+        state = {"kafka": self.kafka, "procs": [
+            {"name": p.name, "pid": p.popen.pid if p.popen else None, "port": p.port} for p in self.procs]}
+        try:
+            (self.log_dir.parent / "stack.json").write_text(json.dumps(state))
+        except OSError:
+            pass
 
     def wait_ready(self, timeout: float = 90.0, procs: list[Proc] | None = None) -> None:
         deadline = time.monotonic() + timeout
@@ -157,6 +174,17 @@ class Stack:
         self.stop()
 
 
+def _port_or_free(port: int) -> int:
+    import socket
+
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+            return port
+        except OSError:
+            return free_port()
+
+
 def run_foreground(settings: Settings, demo: bool, demo_calls: int) -> int:
     """``heartline run``: start everything, print the URLs, stop on a signal."""
     stop = {"flag": False}
@@ -166,7 +194,8 @@ def run_foreground(settings: Settings, demo: bool, demo_calls: int) -> int:
 
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
-    stack = Stack(settings, demo=demo, demo_calls=demo_calls, log_dir=settings.data_dir / "logs")
+    stack = Stack(settings, demo=demo, demo_calls=demo_calls, log_dir=settings.data_dir / "logs",
+                  broker_port=_port_or_free(9092))
     try:
         print("Heartline: starting" + ("" if settings.kafka else " (embedded broker)") + " …", flush=True)
         stack.start()

@@ -56,6 +56,32 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
 
+    # ASR bridge (services/asr_bridge, docs/speech.md; needs `make install-speech`).
+    # Unset asr_model = <data_dir>/models/whisper-base, assembled on first use.
+    asr_model: Path | None = None
+    asr_device: Literal["cpu", "cuda"] = "cpu"
+    asr_compute_type: str | None = None  # None: int8 on cpu, float16 on cuda
+    asr_cpu_threads: int = 0             # 0: CTranslate2 picks
+    asr_workers: int = 1                 # decodes at once (one model, shared by every call)
+    asr_port: int = 8003
+    asr_target: Literal["kafka", "ingest"] = "kafka"
+    asr_beam_size: int = 5               # finals; partials are always greedy
+    asr_window_s: float = 10.0           # least audio window whisper encodes (30 = whisper's own)
+    asr_partial_interval_ms: int = 1000  # re-decode the growing segment this often (0: no partials)
+    asr_end_silence_ms: int = 500        # silence that closes a segment
+    asr_max_segment_ms: int = 15000
+    asr_vad_aggressiveness: int = 2      # webrtcvad 0..3
+
+    # Call history (services/recorder, docs/history.md). Unset database_url =
+    # a SQLite file under data_dir; production: postgresql+psycopg://...
+    database_url: str | None = None
+    retention_days: int = 90
+    # Salt of the customer-id hash (SHA-256): customer ids are never stored in clear.
+    customer_salt: SecretStr = SecretStr("heartline-local-customer-salt")
+    history_calls: int = 5          # last N calls shown to the agent
+    repeat_window_days: int = 7     # repeat_caller: an unresolved call on the same topic this recent
+    purge_every_s: float = 24 * 3600
+
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> "Settings":
         if self.mode != "local" and self.jwt_secret.get_secret_value() == PLACEHOLDER_SECRET:
@@ -73,6 +99,11 @@ class Settings(BaseSettings):
         if not self.kafka:
             raise RuntimeError("HEARTLINE_KAFKA is not set (heartline run sets it for the services it starts)")
         return self.kafka
+
+    @property
+    def db_url(self) -> str:
+        """The history database: HEARTLINE_DATABASE_URL, else ``<data_dir>/heartline.db``."""
+        return self.database_url or f"sqlite:///{(self.data_dir / 'heartline.db').resolve()}"
 
     def group(self, name: str) -> str:
         """Consumer group / faust app id, namespaced like the topics."""

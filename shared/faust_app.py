@@ -66,6 +66,27 @@ def make_app(name: str, settings: Settings) -> faust.App:
         stream_wait_empty=False,
     )
 
+    @app.timer(5.0)
+    async def report_lag() -> None:
+        """Consumer lag of this worker's partitions: fetch high watermark - committed."""
+        from shared import metrics
+
+        try:
+            assignment = app.consumer.assignment()
+        except Exception:
+            return
+        per_topic: dict[str, int] = {}
+        for tp in assignment:
+            if tp.topic.startswith(app.conf.id):  # changelog topics are not input
+                continue
+            high = app.consumer.highwater(tp)
+            done = app.consumer._committed_offset.get(tp)
+            if high is None:
+                continue
+            per_topic[tp.topic] = per_topic.get(tp.topic, 0) + max(0, high - (done or 0))
+        for topic, lag in per_topic.items():
+            metrics.CONSUMER_LAG.labels(app.conf.id, topic).set(lag)
+
     @app.page("/healthz")
     async def healthz(web, request):
         return web.json({"status": "ok", "service": name})
@@ -117,5 +138,6 @@ def _logging_config(service: str, level: str) -> dict:
         }},
         "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}},
         "root": {"handlers": ["stderr"], "level": level},
-        "loggers": {name: {"level": "WARNING"} for name in ("aiokafka", "kafka", "faust", "mode")},
+        "loggers": {name: {"level": "INFO" if level == "DEBUG" else "WARNING"}
+                    for name in ("aiokafka", "kafka", "faust", "mode")},
     }

@@ -47,9 +47,10 @@ class Analysis:
 
 
 # Blend weights (tuned on the dev split of tests/data/eval_utterances.jsonl).
-DOMAIN_WEIGHT = 0.55   # per unit of lexicon polarity, in logits
-BAYES_WEIGHT = 0.6     # snownlp's log-odds, squashed by tanh, at most ±this
+DOMAIN_WEIGHT = 0.7    # per unit of lexicon polarity, in logits
+BAYES_WEIGHT = 0.4     # snownlp's log-odds, squashed by tanh, at most ±this
 BAYES_SCALE = 6.0
+EMOTION_LEAN = 0.4     # polarity pulled toward a decided customer emotion
 PARTIAL_STRONG = 2.0   # |domain polarity| a partial needs to leave neutral
 _CACHE_MAX_CHARS = 512
 
@@ -73,6 +74,11 @@ def _analyze(text: str, speaker: str, partial: bool) -> tuple[float, str, float,
     scores, polarity, _ = _emotion.lexicon_scores(normed, speaker)
     polarity = _emotion.rule_adjust(normed, speaker, cues, scores, polarity)
     emotion, score = _emotion.decide(scores)
+    if emotion != "neutral" and speaker == "customer":
+        # Keep polarity consistent with a clear emotion (a confused or worried
+        # customer is not "neutral" even when no single word is negative).
+        lean = EMOTION_LEAN * min(scores[emotion], 2.0)
+        polarity += lean if emotion == "satisfaction" else -lean
     if partial:
         if abs(polarity) >= PARTIAL_STRONG:
             sentiment = _sigmoid(DOMAIN_WEIGHT * polarity)

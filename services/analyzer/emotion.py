@@ -27,7 +27,10 @@ from .lexicon import EMOTIONS, scan
 
 _BOUNDARY = frozenset(",.;!?~ \n\t")
 _RHETORICAL = re.compile(r"难道|凭什么|怎么还|怎么又|还要我|有没有搞错|你们是怎么|到底(?:有没有|能不能|会不会|怎么)|"
-                         r"(?:能不能|可不可以).{0,10}(?:好不好|行不行)|是不是.{0,8}(?:故意|有病|骗)")
+                         r"(?:能不能|可不可以).{0,10}(?:好不好|行不行)|是不是.{0,8}(?:故意|有病|骗)|"
+                         r"能不能(?:有点|靠谱|专业|认真|上点心|负点责|算点数|给句)|不是.{1,8}吗")
+_POLITE_INQUIRY = re.compile(r"^(?:你好|您好)?[,. ]*(?:我)?(?:想)?(?:问一下|请问|咨询一下|想问|想咨询)")
+_CHOICE_QUESTION = re.compile(r"是.{1,12}还是.{1,12}")
 _EXCLAIM = re.compile(r"!+")
 _QUESTION_BURST = re.compile(r"\?{2,}|\?!|!\?")
 
@@ -51,25 +54,31 @@ def lexicon_scores(text: str, speaker: str) -> tuple[dict[str, float], float, in
     polarity = 0.0
     n_terms = 0
     agent = speaker == "agent"
-    mult, negated, chain_end = 1.0, False, -10
+    mult, negated, imperative, chain_end = 1.0, False, False, -10
     for start, end, entry in scan(text):
         kind = entry.kind
         attached = start - chain_end <= 2 and not any(ch in _BOUNDARY for ch in text[chain_end:start])
         if kind != "term":
             if not attached:
-                mult, negated = 1.0, False
+                mult, negated, imperative = 1.0, False, False
             if kind == "neg":
                 negated = not negated
+                imperative = entry.imperative
             else:
                 mult *= entry.degree
             chain_end = end
             continue
         if not attached:
-            mult, negated = 1.0, False
+            mult, negated, imperative = 1.0, False, False
+        elif negated and _ends_rhetorical(text, end):
+            negated = False  # 这不是骗人吗: a rhetorical question, not a negation
         n_terms += 1
         pol = entry.polarity * mult
-        if negated:
+        angry = any(name == "anger" for name, _ in entry.emotions)
+        if negated and not (imperative and angry):
             pol = -0.5 * pol if pol < 0 else -0.8 * pol
+        elif agent and pol < 0 and not angry:
+            pol *= 0.3  # an agent naming the customer's worry is not negative
         polarity += pol
         if entry.emotions and not (agent and entry.customer_only):
             for name, weight in entry.emotions:
@@ -77,10 +86,23 @@ def lexicon_scores(text: str, speaker: str) -> tuple[dict[str, float], float, in
                 if negated:
                     if name == "satisfaction":
                         scores["anger"] += 0.5 * w
+                    elif imperative and name == "anger":
+                        scores[name] += w  # 你们别老是推脱: still a complaint
                     continue
                 scores[name] += w
-        mult, negated, chain_end = 1.0, False, -10
+        mult, negated, imperative, chain_end = 1.0, False, False, -10
     return scores, polarity, n_terms
+
+
+def _ends_rhetorical(text: str, end: int) -> bool:
+    """True when the clause after ``end`` closes with 吗 (不是…吗 / 没…吗)."""
+    for k in range(end, min(len(text), end + 8)):
+        ch = text[k]
+        if ch == "吗":
+            return True
+        if ch in _BOUNDARY:
+            return False
+    return False
 
 
 def rule_adjust(text: str, speaker: str, cues: list[str], scores: dict[str, float],
@@ -96,7 +118,9 @@ def rule_adjust(text: str, speaker: str, cues: list[str], scores: dict[str, floa
             if hit[0] != "satisfaction":
                 polarity -= 0.5
     if C.EMPATHY in cues or C.THANKS_FOR_WAITING in cues or C.GREETING in cues or C.CLOSING in cues:
-        polarity += 0.5
+        polarity += 0.8
+    if _CHOICE_QUESTION.search(text) and ("?" in text or "吗" in text or "呢" in text or speaker == "customer"):
+        scores["confusion"] += 0.5
     if _QUESTION_BURST.search(text):
         scores["anger"] += 0.4 if scores["anger"] > 0 else 0.0
         scores["confusion"] += 0.3 if scores["anger"] == 0 else 0.0
@@ -108,6 +132,9 @@ def rule_adjust(text: str, speaker: str, cues: list[str], scores: dict[str, floa
         if scores[top] > 0:
             scores[top] *= amp
         polarity *= amp
+    if _POLITE_INQUIRY.search(text) and scores["confusion"] < 1.2:
+        # 我想问一下…为什么… / 请问… is an information question, not bewilderment.
+        scores["confusion"] *= 0.6
     if speaker == "agent":
         # Agents' emotion shows in irritation (impolite phrasing), rarely else.
         for name in ("anxiety", "confusion", "sadness", "satisfaction"):

@@ -18,7 +18,9 @@ Entry line format (``TERMS``)::
 * ``c`` — the emotion counts for customers only: an agent's scripted courtesy
   (谢谢您的来电, 很高兴为您服务, 让您久等了) is politeness, not an emotion.
 
-``MODIFIERS`` are degree adverbs (multiplier) and negators (``neg``).
+``MODIFIERS`` are degree adverbs (multiplier), negators (``neg``) and
+imperative negators (``imp``: 别/不要 — 您别着急 cancels anxiety, but
+你们别老是推 still complains).
 """
 
 from __future__ import annotations
@@ -61,7 +63,9 @@ TERMS = """
 扯皮 -2 anger=1.5
 踢皮球 -2 anger=1.5
 推来推去 -2 anger=1.5
-转来转去 -2 anger=1.4
+转来转去 -0.5 -
+被转来转去 -2 anger=1.4
+转了五次 -1.5 anger=1.0
 推卸 -2 anger=1.5
 敷衍 -2 anger=1.5
 不负责任 -2.5 anger=1.6
@@ -134,7 +138,7 @@ TERMS = """
 烦死 -2.5 anger=1.8
 烦 -1.2 anger=0.9
 麻烦 -0.4 anger=0.3
-太麻烦 -1.5 anger=1.0
+太麻烦 -1.2 anger=0.7
 麻烦你 0.5 - c
 麻烦您 0.5 - c
 麻烦你了 1.2 satisfaction=0.9 c
@@ -155,7 +159,7 @@ TERMS = """
 白痴 -2.5 anger=1.8
 智障 -2.5 anger=1.8
 脑子进水 -2.5 anger=1.8
-什么东西 -2 anger=1.4
+什么东西 -0.6 anger=0.5
 什么玩意 -2.5 anger=1.6
 不靠谱 -2 anger=1.1
 靠谱 1.5 satisfaction=0.6
@@ -188,6 +192,48 @@ TERMS = """
 谁负责 -1.5 anger=1.1
 负责任 0 -
 吗? 0 -
+有意思吗 -2 anger=1.5
+怎么解释 -1.5 anger=1.2
+没人 -1 anger=0.8
+没解决 -1.5 anger=1.1
+没有解决 -1.5 anger=1.1
+解决不了 -1.5 anger=1.0
+机器人吗 -1.5 anger=1.1
+翻来覆去 -1.5 anger=1.2
+还有什么用 -2 anger=1.4
+有什么用 -1.5 anger=1.2
+服了 -1.5 anger=1.2
+有病 -2.5 anger=1.6
+说好的 -1 anger=0.8
+说好了 -1 anger=0.8
+又没 -1 anger=0.8
+没消息 -1.2 anger=0.9
+让我等 -1.2 anger=1.0
+还让我 -1 anger=0.8
+要我 -0.5 anger=0.5
+一点都没 -1 anger=0.8
+第几次 -1.5 anger=1.2
+第三次 -0.8 anger=0.6
+推销 -1 anger=0.9
+我说了不要 -1.5 anger=1.0
+天天 -0.5 anger=0.5
+老给我 -1 anger=0.9
+就知道 -1.5 anger=1.0
+准话 -1 anger=0.8
+道歉 0 -
+能不能有点 -1 anger=0.9
+算点数 -1.2 anger=0.9
+算数 -0.5 anger=0.4
+难打 -1.5 anger=1.2
+转不到人工 -1.5 anger=1.0
+插嘴 -1.5 anger=1.0
+人都找不到 -2 anger=1.4
+说几遍 -1.5 anger=1.2
+扣钱 -1.2 anger=0.8
+算什么东西 -2.5 anger=1.6
+跟我说正常 -1.5 anger=1.0
+打官腔 -2 anger=1.4
+官腔 -1.5 anger=1.0
 # ---- anxiety: worry, urgency, fear of loss, blocked access to money ---------
 着急 -1.5 anxiety=1.4
 急 -1 anxiety=1.0
@@ -284,6 +330,27 @@ TERMS = """
 收不到 -1.2 anxiety=0.9
 还没 -0.6 anxiety=0.5
 怎么还没 -1.5 anger=0.9,anxiety=0.7
+丢了 -1.5 anxiety=1.2
+必须 -0.3 anxiety=0.5
+今天必须 -0.8 anxiety=1.0
+不够 -0.8 anxiety=0.7
+余额不够 -1 anxiety=0.9
+停牌 -1 anxiety=0.8
+拿不回来 -2 anxiety=1.5
+转不过来 -1.5 anxiety=1.2
+转不过去 -1.5 anxiety=1.2
+异地登录 -1.5 anxiety=1.3
+暴雷 -2 anxiety=1.5
+爆雷 -2 anxiety=1.5
+等着 -0.3 anxiety=0.4 c
+等着用 -1 anxiety=1.0
+等着交 -1 anxiety=1.0
+等着付 -1 anxiety=1.0
+被刷 -2 anxiety=1.5
+泄露 -1.5 anxiety=1.3
+退市 -1.5 anxiety=1.2
+诈骗 -1.5 anxiety=1.2
+撑不住 -2 anxiety=1.2,sadness=0.6
 # ---- confusion: not understanding, not knowing how, puzzled by a mismatch ---
 不明白 -0.6 confusion=1.5
 不太明白 -0.6 confusion=1.5
@@ -327,13 +394,32 @@ TERMS = """
 不会用 -0.5 confusion=1.3
 不太会 -0.5 confusion=1.2
 不会弄 -0.5 confusion=1.3
-年纪大 -0.3 confusion=0.8
-岁数大 -0.3 confusion=0.8
+年纪大 -0.3 confusion=0.5
+岁数大 -0.3 confusion=0.5
 老年人 -0.2 confusion=0.6
 什么叫 -0.3 confusion=1.0
 到底是 -0.3 confusion=0.6
 绕 -0.5 confusion=0.8
 复杂 -0.8 confusion=0.9
+不太懂 -0.6 confusion=1.5
+不是很明白 -0.6 confusion=1.5
+不是很懂 -0.6 confusion=1.5
+不是很清楚 -0.5 confusion=1.2
+弄不明白 -0.8 confusion=1.5
+看不明白 -0.8 confusion=1.5
+第一次 -0.2 confusion=0.6
+什么区别 -0.3 confusion=1.0
+哪个 -0.2 confusion=0.6
+哪里能 -0.2 confusion=0.8
+怎么没有 -0.8 confusion=0.9
+怎么没 -0.8 confusion=0.8
+怎么有 -0.5 confusion=0.8
+怎么变成 -0.8 confusion=1.0
+不知道的 0 -
+没有你说的 -0.5 confusion=1.0
+没看明白 -0.8 confusion=1.5
+没弄明白 -0.8 confusion=1.5
+来着 0 confusion=0.5
 # ---- sadness: loss, disappointment, helplessness --------------------------
 难过 -2 sadness=1.5
 伤心 -2 sadness=1.5
@@ -378,6 +464,32 @@ TERMS = """
 一辈子 -0.5 sadness=0.6
 只好 -0.5 sadness=0.5
 白白 -1 sadness=0.8
+难受 -2 sadness=1.5
+赔进去 -2 sadness=1.5
+指望 -0.8 sadness=0.8
+倒闭 -1.5 sadness=1.0
+不中用 -2 sadness=1.5
+老了 -0.8 sadness=0.8
+没办法了 -1.5 sadness=1.2
+心都凉 -2 sadness=1.5
+心凉 -2 sadness=1.5
+堵得慌 -1.5 sadness=1.2
+不想看了 -1 sadness=1.0
+没想到 -0.8 sadness=0.6
+只能 -0.8 sadness=0.8
+割肉 -1.5 sadness=1.2
+以后怎么办 -1.5 sadness=1.2,anxiety=0.5
+太傻了 -1.5 sadness=1.2
+我真傻 -1.5 sadness=1.2
+不在身边 -1 sadness=1.0
+被忽悠 -2 sadness=1.2,anger=0.5
+被人忽悠 -2 sadness=1.2,anger=0.5
+老实人 -0.5 sadness=0.8
+泡汤 -1.5 sadness=1.2
+越亏越多 -2 sadness=1.3
+怪我 -1 sadness=1.0
+贪心 -1 sadness=0.8
+不敢 -0.8 sadness=0.6,anxiety=0.4
 # ---- satisfaction: thanks, praise, relief, resolved ------------------------
 谢谢 1.5 satisfaction=1.0 c
 感谢 1.5 satisfaction=1.0 c
@@ -417,9 +529,9 @@ TERMS = """
 登进去了 1 satisfaction=0.8 c
 放心 1.2 satisfaction=0.8 c
 安心 1.2 satisfaction=0.8 c
-明白了 0.8 satisfaction=0.7 c
-懂了 0.8 satisfaction=0.6 c
-清楚了 0.8 satisfaction=0.6 c
+明白了 0.8 satisfaction=0.9 c
+懂了 0.8 satisfaction=0.9 c
+清楚了 0.8 satisfaction=0.9 c
 原来如此 0.8 satisfaction=0.6 c
 原来是这样 0.8 satisfaction=0.6 c
 耐心 1.5 satisfaction=0.8 c
@@ -437,7 +549,7 @@ TERMS = """
 帮大忙 2 satisfaction=1.4 c
 帮了大忙 2 satisfaction=1.4 c
 及时 1 satisfaction=0.7 c
-方便 0.6 satisfaction=0.4 c
+方便 0.8 satisfaction=0.7 c
 不方便 -0.8 -
 顺利 1 satisfaction=0.7 c
 赚了 1.2 satisfaction=0.8 c
@@ -456,13 +568,40 @@ thank 1.5 satisfaction=1.0 c
 ok 0.3 -
 nice 1.5 satisfaction=1.0 c
 bug -1 anger=0.5
+挺好 1.5 satisfaction=1.0 c
+很好 1.5 satisfaction=1.0 c
+真好 1.8 satisfaction=1.1 c
+太好 2 satisfaction=1.3 c
+蛮好 1.5 satisfaction=1.0 c
+好多了 1.2 satisfaction=0.9 c
+挺快 1.2 satisfaction=1.0 c
+好快 1.2 satisfaction=1.0 c
+有底 1 satisfaction=0.9 c
+好听 1.5 satisfaction=1.0 c
+清楚 0.5 satisfaction=0.4 c
+已经到了 1.2 satisfaction=1.0 c
+处理好 0 -
+办好 0 -
+出差 0 -
+能不能 0 -
+要不要 0 -
+可不可以 0 -
+有没有 0 -
+对不对 0 -
+在不在 0 -
+比上次 0.5 satisfaction=0.5 c
+歉意 1 -
+终于 0.5 satisfaction=0.4 c
+一下就 0.8 satisfaction=0.6 c
+太少 -1.2 anger=0.9
+困扰 -1 anxiety=0.5
 # ---- courtesy formulas (mostly agent): positive tone, no emotion -----------
 您好 0.8 -
 你好 0.3 -
 很高兴为您服务 1.5 -
 高兴为您服务 1.5 -
 请问 0 -
-抱歉 0.6 -
+抱歉 1 -
 对不起 0.5 -
 理解您 1.2 -
 让您久等了 1 -
@@ -529,7 +668,8 @@ MODIFIERS = """
 不 neg
 没 neg
 没有 neg
-别 neg
+别 imp
+不要 imp
 不是 neg
 并不 neg
 并没有 neg
@@ -541,7 +681,6 @@ MODIFIERS = """
 不用 neg
 不必 neg
 无需 neg
-不要 neg
 不怎么 neg
 不太 neg
 """
@@ -555,6 +694,7 @@ class Entry:
     emotions: tuple[tuple[str, float], ...] = ()
     customer_only: bool = False
     degree: float = 1.0
+    imperative: bool = False  # 别/不要: "stop doing it" keeps a complaint a complaint
 
 
 def _parse() -> dict[str, Entry]:
@@ -578,8 +718,8 @@ def _parse() -> dict[str, Entry]:
         parts = line.split()
         if not parts:
             continue
-        if parts[1] == "neg":
-            table[parts[0]] = Entry(parts[0], "neg")
+        if parts[1] in ("neg", "imp"):
+            table[parts[0]] = Entry(parts[0], "neg", imperative=parts[1] == "imp")
         else:
             table[parts[0]] = Entry(parts[0], "deg", degree=float(parts[1]))
     return table

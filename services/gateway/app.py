@@ -12,7 +12,9 @@ from pydantic import BaseModel
 
 from services.gateway.calls import CallBook
 from services.gateway.feed import Feed
+from services.gateway.history import history_router
 from services.gateway.hub import Hub
+from services.gateway.review import review_router
 from services.gateway.sockets import socket_router
 from shared.auth import mint
 from shared.config import Settings, get_settings
@@ -44,6 +46,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="Heartline gateway", lifespan=lifespan)
     app.include_router(health_router(SERVICE, feed.ready))
     app.include_router(socket_router(settings, book, hub, feed))
+    app.include_router(history_router(settings))
+    app.include_router(review_router(settings))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/", include_in_schema=False)

@@ -84,10 +84,13 @@ def customer_final(mem: CallMemory, rules: Rules, a: UtteranceAnalysis, clock: d
         if emotion is None and C.URGENCY in cues:
             emotion = "anxiety"
         if emotion:
+            # An upset customer who also complains of waiting gets one card: the
+            # emotion first, in wording that apologises for the wait (让您久等了).
+            case = "waiting" if C.WAITING_COMPLAINT in cues and "waiting" in spec.cases else emotion
             score = a.emotion_score if emotion == a.emotion else spec.t("emotion_score", 0.6)
             out += open_need(mem, rules, "acknowledge_emotion", a.seq, clock,
-                             f"客户情绪: {NEGATIVE[emotion]} {score:.2f} {quote(a.text)}", case=emotion, **kw)
-    if C.WAITING_COMPLAINT in cues:
+                             f"客户情绪: {NEGATIVE[emotion]} {score:.2f} {quote(a.text)}", case=case, **kw)
+    if C.WAITING_COMPLAINT in cues and not emotion:
         out += open_need(mem, rules, "thank_for_waiting", a.seq, clock, f"客户抱怨等待 {quote(a.text)}",
                          case="complaint", **kw)
 
@@ -98,12 +101,14 @@ def customer_final(mem: CallMemory, rules: Rules, a: UtteranceAnalysis, clock: d
     confused = C.CONFUSION in cues or (a.emotion == "confusion" and guide is not None
                                        and a.emotion_score >= guide.t("confusion_score", 0.6))
     senior = (st.customer.segment or "").lower() in {"senior", "elderly", "老年"}
+    # Seniors: the agent first confirms the request, then guides; give them longer.
+    guide_grace = guide.t("senior_grace_s", 20) if guide and senior else None
     if confused:
         out += open_need(mem, rules, "guide_step_by_step", a.seq, clock, f"客户表示不明白 {quote(a.text)}",
-                         case="senior" if senior else "confused", **kw)
+                         case="senior" if senior else "confused", grace_s=guide_grace, **kw)
     elif senior and C.REQUEST in cues:
         out += open_need(mem, rules, "guide_step_by_step", "senior", clock, f"老年客户办理业务 {quote(a.text)}",
-                         case="senior", **kw)
+                         case="senior", grace_s=guide_grace, **kw)
     if C.SUGGESTION in cues:
         out += open_need(mem, rules, "affirm_customer", a.seq, clock, f"客户提出意见或建议 {quote(a.text)}", **kw)
 

@@ -77,11 +77,15 @@ def update_segment(mem: CallMemory, rules: Rules, seq: int, speaker: str, start_
 
 def _speech_closes_waits(mem: CallMemory, seg: Segment) -> None:
     for need in list(mem.needs):
-        if need.type != "timely_response":
-            continue
-        if (seg.speaker == "agent" and seg.end_ms > need.after_ms and not is_backchannel(seg.text)) or (
-                seg.speaker == "customer" and seg.start_ms >= need.after_ms):
-            mem.needs.remove(need)
+        if need.type == "timely_response":
+            # answered (agent speech running past the customer's end), or the customer went on
+            if (seg.speaker == "agent" and seg.end_ms > need.after_ms and not is_backchannel(seg.text)) or (
+                    seg.speaker == "customer" and seg.start_ms >= need.after_ms):
+                mem.needs.remove(need)
+        elif need.type == "offer_hold_wording" and need.case == "checking":
+            # 我查一下 … and the agent talks on: the customer was never left waiting
+            if seg.speaker == "agent" and seg.start_ms > need.after_ms and not is_backchannel(seg.text):
+                mem.needs.remove(need)
     if seg.speaker == "agent" and mem.checking_since is not None and seg.start_ms > mem.checking_end_ms:
         mem.checking_since = None
 
@@ -147,8 +151,9 @@ def privacy(mem: CallMemory, rules: Rules, a: UtteranceAnalysis, clock: datetime
         case = "password" if C.PII_PASSWORD in found else "agent_repeat"
     else:
         case = "customer_read"
-    names = "、".join(PII_NAMES[c] for c in found)
-    n = emit(mem, rules, "privacy_guard", a.seq, clock, f"敏感信息({names}) {quote(a.text)}", a.seq, a.ingest_ts, case)
+    # A partial may still be growing (16 digits of an ID number look like a card number): name the kind only on finals.
+    what = "、".join(PII_NAMES[c] for c in found) if a.is_final else "号码"
+    n = emit(mem, rules, "privacy_guard", a.seq, clock, f"敏感信息({what}) {quote(a.text)}", a.seq, a.ingest_ts, case)
     return [n] if n else []
 
 
@@ -172,5 +177,5 @@ def agent_analysis(mem: CallMemory, rules: Rules, a: UtteranceAnalysis, clock: d
         if C.HOLD_ASKED not in a.cues:
             out += open_need(mem, rules, "offer_hold_wording", a.seq, clock,
                              f"坐席准备查询,未征询客户是否方便等待 {quote(a.text)}",
-                             trigger_seq=a.seq, ingest_ts=a.ingest_ts, case="checking", after_ms=a.start_ms)
+                             trigger_seq=a.seq, ingest_ts=a.ingest_ts, case="checking", after_ms=a.end_ms)
     return out

@@ -51,8 +51,8 @@ def step(mem: CallMemory | None, item, clock: datetime, rules: Rules) -> tuple[C
     st = mem.state
     st.last_update_ts = clock
     if mem.base_ts is None:
-        start_ms = getattr(item, "start_ms", 0) if not isinstance(item, CallStarted) else 0
-        mem.base_ts = item.ts.timestamp() - start_ms / 1000
+        # a call first seen mid-way (no call_started): an utterance's ts is its end
+        mem.base_ts = item.ts.timestamp() - getattr(item, "end_ms", 0) / 1000
     out: list[Nudge] = []
     if isinstance(item, CallStarted):
         st.agent_id, st.customer, st.started_ts = item.agent_id, item.customer, item.ts

@@ -41,11 +41,12 @@ def emit(mem: CallMemory, rules: Rules, nudge_type: str, key: str | int, clock: 
         return None
     nid = nudge_id(mem.state.call_id, key, nudge_type)
     now = clock.timestamp()
-    last = mem.last_fired.get(nudge_type)
+    slot = f"{nudge_type}:{case}" if spec.cooldown_per_case and case else nudge_type
+    last = mem.last_fired.get(slot)
     if nid in mem.fired or (last is not None and now - last < spec.cooldown_s):
         return None
     remember(mem.fired, nid)
-    mem.last_fired[nudge_type] = now
+    mem.last_fired[slot] = now
     mem.state.nudges_sent += 1
     return Nudge(
         nudge_id=nid, call_id=mem.state.call_id, agent_id=mem.state.agent_id, type=nudge_type,
@@ -98,9 +99,20 @@ def drop_needs(mem: CallMemory, nudge_type: str) -> None:
 
 
 def fire_need(mem: CallMemory, rules: Rules, need: Need, clock: datetime) -> Nudge | None:
+    """Fire one need. One corrective nudge per customer utterance: when it fires, the other
+    needs that utterance opened are dropped (an agent who froze gets "respond", not three cards)."""
     mem.needs = [n for n in mem.needs if n is not need]
     key: str | int = int(need.key) if need.key.isdigit() else need.key
-    return emit(mem, rules, need.type, key, clock, need.reason, need.trigger_seq, need.ingest_ts, need.case)
+    nudge = emit(mem, rules, need.type, key, clock, need.reason, need.trigger_seq, need.ingest_ts, need.case)
+    if nudge is not None and need.trigger_seq is not None:
+        mem.needs = [n for n in mem.needs
+                     if n.trigger_seq != need.trigger_seq or not _one_per_turn(rules, n.type)]
+    return nudge
+
+
+def _one_per_turn(rules: Rules, nudge_type: str) -> bool:
+    spec = rules.nudges.get(nudge_type)
+    return spec is None or spec.one_per_turn
 
 
 def _agent_mid_sentence(mem: CallMemory, after_ms: int) -> bool:

@@ -36,6 +36,9 @@ CATALOG = (
     "compliance_warning",
     "escalate_supervisor",
 )
+# Types that live in the same rules file but are raised by another service
+# (repeat_caller: the recorder, services/recorder/repeat.py); the nudger ignores them.
+OTHER_SERVICES = ("repeat_caller",)
 
 
 class RuleSpec(BaseModel):
@@ -47,6 +50,12 @@ class RuleSpec(BaseModel):
     priority: Literal["low", "normal", "high"] = "normal"
     audience: Literal["agent", "supervisor"] = "agent"
     cooldown_s: float = Field(default=30, ge=0)
+    # Cool down each case on its own (privacy: the agent repeating a card number
+    # after the customer read it out is a new, worse event).
+    cooldown_per_case: bool = False
+    # When another nudge fires for the same customer turn, drop this need
+    # (one corrective card per turn); false for a need the others do not cover.
+    one_per_turn: bool = True
     # How long an open need waits for the agent to meet it unprompted.
     grace_s: float = Field(default=0, ge=0)
     # Once met, the need stays met this long (no new need of this type opens).
@@ -96,7 +105,7 @@ class Rules(BaseModel):
     @field_validator("nudges")
     @classmethod
     def _known_types(cls, value: dict[str, RuleSpec]) -> dict[str, RuleSpec]:
-        unknown = sorted(set(value) - set(CATALOG))
+        unknown = sorted(set(value) - set(CATALOG) - set(OTHER_SERVICES))
         if unknown:
             raise ValueError(f"unknown nudge type(s) {unknown}; known: {', '.join(CATALOG)}")
         return value

@@ -14,7 +14,6 @@ import logging
 import time
 from datetime import datetime, timezone
 
-import faust
 from pydantic import ValidationError
 
 from services.nudger import engine
@@ -36,8 +35,11 @@ T = settings.topics
 inputs = app.topic(T.stt_events, T.utterance_analysis)
 nudges_out = app.topic(T.nudges)
 state_out = app.topic(T.call_state)
+# key_type=bytes keeps the raw call_id as the changelog key (faust picks the
+# key serializer from key_type), so use_partitioner puts each call's memory
+# on the same partition number as its input records.
 calls = app.Table("calls", default=None, partitions=settings.partitions, use_partitioner=True,
-                  schema=faust.Schema(key_serializer="raw", value_serializer="json"))
+                  key_type=bytes)
 rules = RulesWatcher(settings.rules)
 send = faust_send(app)
 
@@ -142,6 +144,7 @@ async def tick_calls() -> None:
         except Exception:
             log.exception("tick failed")
     metrics.ACTIVE_CALLS.labels(SERVICE).set(live)
+    log.debug("tick", extra={"live": live, "stored": len(calls), "assigned": sorted(assigned)})
 
 
 @app.timer(2.0)

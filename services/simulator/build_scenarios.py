@@ -49,7 +49,7 @@ def build(number: int, spec: dict) -> list[dict]:
 
     def add(ms: int, event: dict) -> None:
         nonlocal order
-        event = {**event, "call_id": call_id, "ts": _iso(t0, ms)}
+        event = {"type": event["type"], "call_id": call_id, "ts": _iso(t0, ms), **event}
         timed.append((ms, order, event))
         order += 1
 

@@ -139,6 +139,8 @@
     call.pane.remove();
     call.list.remove();
     if (call.tab) call.tab.remove();
+    clearTimeout(call.saveTimer);
+    if (call.endedAt) HL.storageSet("sessionStorage", storeKey(callId), null); // the gateway will not send it again
     if (activeId === callId) {
       var order = sortedCalls();
       activeId = order.length ? order[0].id : null;
@@ -421,6 +423,7 @@
     switch (msg.kind) {
       case "call": {
         if (!msg.call_id) return;
+        document.dispatchEvent(new CustomEvent("heartline:call", { detail: msg })); // history.js
         var call = ensureCall(msg.call_id);
         mergeCall(call, msg);
         renderTabs();

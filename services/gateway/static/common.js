@@ -153,6 +153,7 @@
     var dot = document.createElementNS(SVG_NS, "circle");
     dot.setAttribute("r", 2.5);
     dot.setAttribute("class", "spark-dot");
+    dot.setAttribute("visibility", "hidden");
     svg.appendChild(mid);
     svg.appendChild(line);
     svg.appendChild(dot);

@@ -14,6 +14,11 @@
   var t = HL.t;
 
   var SORT_EVERY_MS = 500;
+  // A tile moves only when its risk has changed by at least this much since it
+  // was last placed: with hundreds of calls drifting a little every second, an
+  // exact sort would shuffle most tiles twice a second, which is hard to watch
+  // and costs a relayout each time. Order is exact up to this margin.
+  var RISK_HYSTERESIS = 0.05;
   var MAX_ALERTS = 200;
   var RISK_HIGH = 0.6;
 
@@ -31,6 +36,7 @@
   var lastSort = 0;
   var frame = 0;
   var clockDue = false;
+  var sortTimer = 0;
   var agentNames = new Map();
   var alertIds = new Set();
   var socket = null;
@@ -65,7 +71,7 @@
       parts.spark,
       h("div", { class: "tile-bottom" }, parts.emotion, parts.nudges, h("span", { class: "risk", title: t("wall.risk") }, parts.riskBar))
     );
-    return { s: { call_id: callId }, el: el, top: top, parts: parts, shown: {} };
+    return { s: { call_id: callId }, el: el, top: top, parts: parts, shown: {}, sortRisk: null };
   }
 
   function agentLabel(id) {
@@ -83,7 +89,7 @@
     var p = tile.parts;
     var shown = tile.shown;
     var c = s.customer || {};
-    var risk = typeof s.risk === "number" ? s.risk : 0;
+    var risk = riskOf(s);
     var riskText = risk.toFixed(2);
     if (shown.risk !== riskText) {
       shown.risk = riskText;
@@ -121,9 +127,13 @@
     HL.setText(tile.parts.duration, start ? HL.fmtDuration(now - start) : "");
   }
 
+  function riskOf(s) {
+    return typeof s.risk === "number" ? s.risk : 0;
+  }
+
   function compare(a, b) {
-    var ra = typeof a.s.risk === "number" ? a.s.risk : 0;
-    var rb = typeof b.s.risk === "number" ? b.s.risk : 0;
+    var ra = a.sortRisk;
+    var rb = b.sortRisk;
     if (rb !== ra) return rb - ra; // worst first
     var sa = startedAt(a.s);
     var sb = startedAt(b.s);
@@ -135,8 +145,12 @@
     if (!frame) frame = requestAnimationFrame(flush);
   }
 
+  // Counters for tests and tuning (window.HL.wallPerf): frame work and sort cost in ms.
+  var perf = (HL.wallPerf = { flushes: 0, flushMaxMs: 0, sorts: 0, sortMaxMs: 0, moved: 0, messages: 0 });
+
   function flush() {
     frame = 0;
+    var t0 = performance.now();
     var now = Date.now();
     dirty.forEach(function (id) {
       var tile = tiles.get(id);
@@ -155,24 +169,63 @@
       if (wait <= 0) {
         orderDirty = false;
         lastSort = now;
+        var t1 = performance.now();
         reorder();
-      } else {
-        setTimeout(schedule, wait);
+        perf.sorts++;
+        perf.sortMaxMs = Math.max(perf.sortMaxMs, performance.now() - t1);
+      } else if (!sortTimer) {
+        sortTimer = setTimeout(function () {
+          sortTimer = 0;
+          schedule();
+        }, wait);
       }
     }
+    perf.flushes++;
+    perf.flushMaxMs = Math.max(perf.flushMaxMs, performance.now() - t0);
   }
 
   function reorder() {
     var order = Array.from(tiles.values()).sort(compare);
-    // Walk the wanted order and move only the tiles that are out of place.
-    var node = tilesEl.firstElementChild;
-    for (var i = 0; i < order.length; i++) {
+    // Move as few nodes as possible: tiles on the longest run already in the
+    // wanted relative order stay put, the others are inserted around them.
+    var pos = new Map();
+    var children = tilesEl.children;
+    for (var c = 0; c < children.length; c++) pos.set(children[c], c);
+    var keep = stableIndexes(order.map(function (tile) {
+      return pos.has(tile.el) ? pos.get(tile.el) : -1;
+    }));
+    var ref = null;
+    for (var i = order.length - 1; i >= 0; i--) {
       var el = order[i].el;
-      if (el === node) node = node.nextElementSibling;
-      else tilesEl.insertBefore(el, node);
+      if (!keep[i]) {
+        tilesEl.insertBefore(el, ref);
+        perf.moved++;
+      }
+      ref = el;
     }
     $("tiles-empty").hidden = tiles.size > 0;
     HL.setText($("tile-count"), tiles.size ? String(tiles.size) : "");
+  }
+
+  /** Flags the members of one longest increasing subsequence of `seq` (O(n log n)). */
+  function stableIndexes(seq) {
+    var tails = []; // tails[k] = index in seq of the smallest tail of a run of length k+1
+    var prev = new Array(seq.length);
+    for (var i = 0; i < seq.length; i++) {
+      if (seq[i] < 0) continue;
+      var lo = 0;
+      var hi = tails.length;
+      while (lo < hi) {
+        var mid = (lo + hi) >> 1;
+        if (seq[tails[mid]] < seq[i]) lo = mid + 1;
+        else hi = mid;
+      }
+      prev[i] = lo > 0 ? tails[lo - 1] : -1;
+      tails[lo] = i;
+    }
+    var keep = new Array(seq.length);
+    for (var k = tails.length ? tails[tails.length - 1] : -1; k >= 0; k = prev[k]) keep[k] = true;
+    return keep;
   }
 
   function onCallState(msg) {
@@ -197,7 +250,6 @@
       return;
     }
     if (removed.has(id)) return;
-    var oldRisk = tile ? tile.s.risk : undefined;
     if (!tile) {
       tile = newTile(id);
       tiles.set(id, tile);
@@ -205,7 +257,11 @@
       orderDirty = true;
     }
     for (var key in msg) if (key !== "kind") tile.s[key] = msg[key];
-    if (tile.s.risk !== oldRisk) orderDirty = true;
+    var risk = riskOf(tile.s);
+    if (tile.sortRisk === null || Math.abs(risk - tile.sortRisk) >= RISK_HYSTERESIS) {
+      tile.sortRisk = risk;
+      orderDirty = true;
+    }
     dirty.add(id);
     if (listen.callId === id) {
       listen.s = tile.s;
@@ -365,6 +421,7 @@
   // ------------------------------------------------------------ socket
 
   function onMessage(msg) {
+    perf.messages++;
     switch (msg.kind) {
       case "call_state":
       case "call":

@@ -1,0 +1,139 @@
+"""``heartline lag`` and ``heartline status``: what ops scale on.
+
+Lag is the fetch high watermark minus the group's committed offset, per
+partition. The high watermark is read from a fetch response, never from
+ListOffsets: on the embedded broker ListOffsets is wrong for multi-record
+batches (DESIGN.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import httpx
+from aiokafka import TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from shared.config import Settings
+from shared.kafka import consumer
+
+GROUP_TOPICS = {
+    "analyzer": ("stt_events",),
+    "nudger": ("stt_events", "utterance_analysis"),
+    "recorder": ("call_state", "utterance_analysis", "nudges", "nudge_feedback"),
+}
+
+
+async def high_watermarks(settings: Settings, topic_names: list[str]) -> dict[TopicPartition, int]:
+    c = consumer(settings, group=None, enable_auto_commit=False)
+    await c.start()
+    try:
+        await c.topics()
+        parts = [TopicPartition(t, p) for t in topic_names for p in (c.partitions_for_topic(t) or ())]
+        if not parts:
+            return {}
+        c.assign(parts)
+        await c.seek_to_end(*parts)
+        for _ in range(3):
+            await c.getmany(timeout_ms=200)
+            if all(c.highwater(tp) is not None for tp in parts):
+                break
+        return {tp: c.highwater(tp) or 0 for tp in parts}
+    finally:
+        await c.stop()
+
+
+async def committed(settings: Settings, group: str, parts: list[TopicPartition]) -> dict[TopicPartition, int | None]:
+    c = consumer(settings, group=group, enable_auto_commit=False)
+    await c.start()
+    try:
+        return {tp: await c.committed(tp) for tp in parts}
+    finally:
+        await c.stop()
+
+
+async def lag_table(settings: Settings) -> list[dict]:
+    rows = []
+    for name, attrs in GROUP_TOPICS.items():
+        topic_names = [getattr(settings.topics, a) for a in attrs]
+        highs = await high_watermarks(settings, topic_names)
+        group = settings.group(name)
+        done = await committed(settings, group, list(highs))
+        if all(v is None for v in done.values()):
+            continue  # group not running here
+        for tp in sorted(highs, key=lambda t: (t.topic, t.partition)):
+            c = done.get(tp)
+            rows.append({"group": group, "topic": tp.topic, "partition": tp.partition,
+                         "committed": c, "high_watermark": highs[tp],
+                         "lag": highs[tp] - (c or 0)})
+    return rows
+
+
+def local_stack(settings: Settings) -> tuple[Settings, list[dict]]:
+    """Fill in the broker address and processes of a local `heartline run`."""
+    state_file = Path(settings.data_dir) / "stack.json"
+    state = json.loads(state_file.read_text()) if state_file.exists() else {}
+    if not settings.kafka and state.get("kafka"):
+        settings = settings.model_copy(update={"kafka": state["kafka"]})
+    return settings, state.get("procs") or []
+
+
+def print_lag(settings: Settings) -> int:
+    settings, _ = local_stack(settings)
+    rows = asyncio.run(lag_table(settings))
+    if not rows:
+        print("no consumer group has committed offsets yet")
+        return 0
+    print(f"{'group':<28} {'topic':<24} {'part':>4} {'committed':>10} {'high':>10} {'lag':>8}")
+    for r in rows:
+        print(f"{r['group']:<28} {r['topic']:<24} {r['partition']:>4} {str(r['committed']):>10} "
+              f"{r['high_watermark']:>10} {r['lag']:>8}")
+    totals: dict[str, int] = {}
+    for r in rows:
+        totals[r["group"]] = totals.get(r["group"], 0) + r["lag"]
+    for group, total in totals.items():
+        print(f"total lag {group}: {total}")
+    return 0
+
+
+async def group_members(settings: Settings) -> dict[str, list[dict]]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap)
+    await admin.start()
+    out: dict[str, list[dict]] = {}
+    try:
+        groups = [settings.group(n) for n in GROUP_TOPICS]
+        for desc in await admin.describe_consumer_groups(groups):
+            for group in getattr(desc, "groups", []):
+                gid, members = group[1], group[5]
+                out[gid] = [{"member": m[0], "client": m[1], "host": m[2]} for m in members]
+    except Exception as exc:  # describe is best-effort on some brokers
+        out["error"] = [{"member": str(exc)}]
+    finally:
+        await admin.close()
+    return out
+
+
+def print_status(settings: Settings) -> int:
+    settings, procs = local_stack(settings)
+    procs = procs or [{"name": "ingest", "port": settings.ingest_port},
+                      {"name": "gateway", "port": settings.gateway_port}]
+    print(f"{'service':<14} {'pid':>7} {'ready':<6} detail")
+    for proc in procs:
+        if not proc.get("port"):
+            continue
+        try:
+            resp = httpx.get(f"http://127.0.0.1:{proc['port']}/readyz", timeout=2)
+            body = resp.json()
+            ready = "yes" if resp.status_code == 200 else "no"
+            parts = body.get("partitions")
+            detail = f"{len(parts)} partitions: {', '.join(parts[:6])}{' …' if len(parts) > 6 else ''}" \
+                if isinstance(parts, list) else json.dumps({k: v for k, v in body.items() if k != "ready"})
+        except httpx.HTTPError as exc:
+            ready, detail = "down", type(exc).__name__
+        print(f"{proc['name']:<14} {proc.get('pid', ''):>7} {ready:<6} {detail}")
+    if settings.kafka:
+        for group, members in asyncio.run(group_members(settings)).items():
+            print(f"group {group}: {len(members)} member(s)")
+    return 0

@@ -1,0 +1,171 @@
+"""Recorder worker: (call-state, utterance-analysis, nudges, nudge-feedback) -> the history DB.
+
+A plain aiokafka consumer group (``heartline-recorder``, range assignment so
+partition p of every topic — one call's records — lands on one worker). Per
+batch: validate (bad records -> ``<topic>.dlq``), write everything in one
+transaction (idempotent upserts, ``services.recorder.store``), raise
+``repeat_caller`` nudges, then commit the offsets: at-least-once delivery
+with idempotent writes. A failed write is retried from the same offsets.
+It also runs the retention purge once a day, and serves /healthz, /readyz
+and /metrics on ``HEARTLINE_WORKER_PORT``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from contextlib import asynccontextmanager
+
+from aiokafka import TopicPartition
+from aiokafka.coordinator.assignors.range import RangePartitionAssignor
+from fastapi import FastAPI
+from pydantic import ValidationError
+
+from services.recorder import db, repeat
+from services.recorder.store import Store
+from shared import metrics
+from shared.config import Settings, get_settings
+from shared.health import health_router
+from shared.kafka import aiokafka_send, consumer, dead_letter, producer
+from shared.logs import setup_logging
+from shared.schemas import CallState, Nudge, NudgeFeedback, UtteranceAnalysis
+
+SERVICE = "recorder"
+BATCH = 500
+DECIDED_KEEP = 20_000  # calls whose repeat_caller check is settled (memory bound)
+log = logging.getLogger(SERVICE)
+
+
+def make_store(settings: Settings, writer: bool = False) -> Store:
+    return Store(db.make_engine(settings.db_url, writer=writer), settings.customer_salt.get_secret_value(),
+                 settings.retention_days)
+
+
+class Recorder:
+    def __init__(self, settings: Settings, store: Store):
+        self.settings = settings
+        self.store = store
+        t = settings.topics
+        self.models = {t.call_state: CallState, t.utterance_analysis: UtteranceAnalysis,
+                       t.nudges: Nudge, t.nudge_feedback: NudgeFeedback}
+        self.rule = repeat.RepeatRule(settings.rules)
+        self.decided: OrderedDict[str, None] = OrderedDict()
+        self.consumer = self.producer = None
+        self.migrated = False
+        self._tasks: list[asyncio.Task] = []
+
+    async def start(self) -> None:
+        await asyncio.to_thread(db.upgrade, self.store.engine)
+        self.migrated = True
+        self.producer = producer(self.settings)
+        await self.producer.start()
+        self.consumer = consumer(self.settings, *self.models, group=self.settings.group(SERVICE),
+                                 enable_auto_commit=False, partition_assignment_strategy=(RangePartitionAssignor,))
+        await self.consumer.start()
+        self._tasks = [asyncio.create_task(self._consume()), asyncio.create_task(self._purge_daily())]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.consumer:
+            await self.consumer.stop()
+        if self.producer:
+            await self.producer.stop()
+
+    async def ready(self) -> tuple[bool, dict]:
+        assigned = len(self.consumer.assignment()) if self.consumer else 0
+        return (self.migrated and assigned > 0), {"migrated": self.migrated, "partitions": assigned}
+
+    async def _consume(self) -> None:
+        while True:
+            batches = await self.consumer.getmany(timeout_ms=500, max_records=BATCH)
+            if not batches:
+                continue
+            try:
+                await self.handle(batches)
+                await self.consumer.commit()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # database down or a bug: keep the offsets, retry the batch
+                log.exception("batch not stored; retrying from the same offsets")
+                for tp, records in batches.items():
+                    self.consumer.seek(tp, records[0].offset)
+                await asyncio.sleep(2)
+
+    async def handle(self, batches: dict[TopicPartition, list]) -> None:
+        records = []
+        for tp, msgs in batches.items():
+            model = self.models[tp.topic]
+            for msg in msgs:
+                metrics.EVENTS_IN.labels(SERVICE, tp.topic).inc()
+                try:
+                    rec = model.model_validate_json(msg.value)
+                except (ValidationError, ValueError, TypeError) as exc:
+                    reason = exc.errors()[:3] if isinstance(exc, ValidationError) else type(exc).__name__
+                    await dead_letter(aiokafka_send(self.producer), SERVICE, tp.topic, msg.key, msg.value,
+                                      f"invalid {model.__name__}: {reason}", "invalid", tp.partition, msg.offset)
+                    continue
+                if isinstance(rec, UtteranceAnalysis) and not rec.is_final:
+                    continue
+                records.append(rec)
+        if not records:
+            return
+        with metrics.STAGE_SECONDS.labels(SERVICE, "store").time():
+            touched = await asyncio.to_thread(self.store.apply, records)
+        await self._repeat_callers(touched)
+
+    async def _repeat_callers(self, touched: set[str]) -> None:
+        spec = self.rule.current()
+        if spec is None:
+            return
+        for call_id in sorted(touched - set(self.decided)):
+            if await asyncio.to_thread(self.store.has_nudge, repeat.nudge_id(call_id)):
+                decided, nudge = True, None
+            else:
+                decided, nudge = await asyncio.to_thread(
+                    repeat.check, self.store, call_id, spec, self.settings.repeat_window_days)
+            if nudge is not None:
+                await self.producer.send_and_wait(self.settings.topics.nudges, nudge.to_json(), key=call_id.encode())
+                metrics.NUDGES.labels(nudge.type, nudge.audience).inc()
+                metrics.EVENTS_OUT.labels(SERVICE, self.settings.topics.nudges).inc()
+                log.info("repeat caller", extra={"call_id": call_id})
+            if decided:
+                self.decided[call_id] = None
+                while len(self.decided) > DECIDED_KEEP:
+                    self.decided.popitem(last=False)
+
+    async def _purge_daily(self) -> None:
+        while True:
+            try:
+                result = await asyncio.to_thread(self.store.purge)
+                log.info("retention purge", extra=result)
+            except Exception:
+                log.exception("retention purge failed")
+            await asyncio.sleep(self.settings.purge_every_s)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    recorder = Recorder(settings, make_store(settings, writer=True))
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        setup_logging(SERVICE, settings.log_level)
+        await recorder.start()
+        yield
+        await recorder.stop()
+
+    app = FastAPI(title="Heartline recorder", lifespan=lifespan)
+    app.include_router(health_router(SERVICE, recorder.ready))
+    app.state.recorder = recorder
+    return app
+
+
+def main() -> None:
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.worker_port, log_config=None,
+                access_log=False, timeout_graceful_shutdown=3)

@@ -1,0 +1,448 @@
+"""Unit tests of the nudge engine: one call driven by hand-made analyses and events."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from shared import cues as C
+from shared.schemas import (
+    CallEnded, CallStarted, Customer, HoldEnded, HoldStarted, Utterance, UtteranceAnalysis, nudge_id,
+)
+from services.nudger.engine import CallMemory, new_memory, risk_score, step, tick
+from services.nudger.rules import load_rules
+
+RULES = load_rules(Path(__file__).resolve().parent.parent / "rules" / "default.yaml")
+T0 = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)
+
+
+class Call:
+    """Drive one call: every item at its own time, ticking each second in between."""
+
+    def __init__(self, segment: str | None = None, call_id: str = "c-1", rules=RULES):
+        self.call_id, self.rules, self.now = call_id, rules, T0
+        self.mem: CallMemory | None = None
+        self.nudges = []
+        self.feed(CallStarted(type="call_started", call_id=call_id, ts=T0, agent_id="a-001",
+                              customer=Customer(name="王先生", segment=segment)), 0)
+
+    def at(self, ms: int) -> datetime:
+        return T0 + timedelta(milliseconds=ms)
+
+    def advance(self, ms: int):
+        while self.now + timedelta(seconds=1) <= self.at(ms):
+            self.now += timedelta(seconds=1)
+            self.mem, out = tick(self.mem, self.now, self.rules)
+            self.nudges += out
+        self.now = max(self.now, self.at(ms))
+
+    def feed(self, item, ms: int):
+        if self.mem is not None:
+            self.advance(ms)
+        self.mem, out = step(self.mem, item, self.at(ms), self.rules)
+        self.nudges += out
+        return out
+
+    def say(self, seq, speaker, text, start_ms, end_ms, *, cues=(), emotion="neutral", score=0.5,
+            sentiment=0.6, final=True):
+        a = UtteranceAnalysis(call_id=self.call_id, seq=seq, speaker=speaker, text=text, is_final=final,
+                              sentiment=sentiment, emotion=emotion, emotion_score=score, cues=list(cues),
+                              start_ms=start_ms, end_ms=end_ms, ts=self.at(end_ms), ingest_ts=self.at(end_ms),
+                              analyzed_ts=self.at(end_ms))
+        return self.feed(a, end_ms)
+
+    def partial(self, seq, speaker, text, start_ms, end_ms):
+        u = Utterance(type="utterance", call_id=self.call_id, seq=seq, speaker=speaker, text=text,
+                      is_final=False, start_ms=start_ms, end_ms=end_ms, ts=self.at(end_ms))
+        return self.feed(u, end_ms)
+
+    def event(self, cls, kind, ms):
+        return self.feed(cls(type=kind, call_id=self.call_id, ts=self.at(ms)), ms)
+
+    def wait(self, ms: int):
+        self.advance(ms)
+
+    def types(self):
+        return [n.type for n in self.nudges]
+
+
+ANGRY = dict(emotion="anger", score=0.9, sentiment=0.1)
+
+
+# --- acknowledge_emotion + ack tracking ---------------------------------------------------------
+def test_anger_unacknowledged_fires_after_grace():
+    c = Call()
+    c.say(1, "customer", "你们这服务太差了", 1000, 3000, **ANGRY)
+    assert c.types() == []  # grace: the agent may still do it
+    c.say(2, "agent", "你先说一下账号", 4000, 5500)
+    c.wait(9000)
+    assert c.types() == ["acknowledge_emotion"]
+    n = c.nudges[0]
+    assert n.nudge_id == nudge_id("c-1", 1, "acknowledge_emotion") and n.trigger_seq == 1
+    assert n.priority == "high" and "太差" in n.reason and n.ingest_ts == c.at(3000)
+    assert n.suggestion in RULES.nudges["acknowledge_emotion"].cases["anger"]
+
+
+def test_agent_who_acknowledges_never_sees_the_nudge():
+    c = Call()
+    c.say(1, "customer", "你们这服务太差了", 1000, 3000, **ANGRY)
+    c.say(2, "agent", "非常理解您的心情", 3800, 5000, cues=[C.EMPATHY], final=False)  # partial is enough
+    c.say(2, "agent", "非常理解您的心情，我马上帮您处理", 3800, 7000, cues=[C.EMPATHY])
+    c.say(3, "customer", "快点吧，太差了", 7500, 9000, **ANGRY)  # still angry, but met for a while
+    c.wait(30000)
+    assert "acknowledge_emotion" not in c.types()
+
+
+def test_agent_mid_sentence_gets_to_finish_it():
+    c = Call()
+    c.say(1, "customer", "气死我了", 1000, 2000, **ANGRY)
+    c.partial(2, "agent", "您好这个问题", 2500, 4000)
+    c.wait(6000)  # grace over, but the agent is still talking
+    assert c.types() == []
+    c.say(2, "agent", "您好这个问题非常抱歉给您添麻烦了", 2500, 7000, cues=[C.EMPATHY])
+    c.wait(20000)
+    assert c.types() == []
+
+
+def test_emotion_from_partials_never_fires():
+    c = Call()
+    c.say(1, "customer", "太差", 1000, 1600, final=False, **ANGRY)
+    c.wait(10000)
+    assert c.types() == []
+
+
+# --- dedupe, cooldown, one card per turn -------------------------------------------------------
+def test_duplicate_final_and_event_are_not_double_counted():
+    c = Call()
+    c.feed(Utterance(type="utterance", call_id="c-1", seq=1, speaker="customer", text="你们这服务太差了",
+                     start_ms=1000, end_ms=3000, ts=c.at(3000)), 3000)
+    for _ in range(3):  # the analysis, then two redeliveries
+        c.say(1, "customer", "你们这服务太差了", 1000, 3000, **ANGRY)
+    c.wait(15000)
+    assert c.types() == ["acknowledge_emotion"]
+    assert c.mem.state.talk_ms.customer == 2000
+    assert len(c.mem.state.sentiment_trend) == 1
+    c.say(1, "customer", "你们这服务太差了", 1000, 3000, **ANGRY)  # late redelivery
+    c.wait(30000)
+    assert c.types() == ["acknowledge_emotion"]
+
+
+def test_cooldown_limits_a_type_per_call():
+    c = Call()
+    c.say(1, "agent", "你听不懂吗", 1000, 2000, cues=[C.IMPOLITE])
+    c.say(2, "agent", "这不归我管", 3000, 4000, cues=[C.IMPOLITE])
+    assert c.types() == ["polite_language"]
+    c.say(3, "agent", "我已经说过了", 70000, 71000, cues=[C.IMPOLITE])
+    assert c.types() == ["polite_language"] * 2
+    assert c.nudges[0].suggestion != c.nudges[1].suggestion  # wording rotates
+
+
+def test_one_corrective_card_per_customer_turn():
+    c = Call()
+    c.say(1, "customer", "我想问一下创业板怎么开", 1000, 3000, cues=[C.REQUEST])
+    c.wait(20000)  # agent frozen: timely_response at 7 s; confirm_request folded in
+    assert c.types() == ["timely_response"]
+
+
+# --- timing rules ------------------------------------------------------------------------------
+def test_timely_response_fires_on_silence_only():
+    c = Call()
+    c.say(1, "customer", "我的转账怎么还没到", 1000, 3000)
+    c.wait(9000)
+    assert c.types() == []
+    c.wait(10500)
+    assert c.types() == ["timely_response"]
+    assert c.nudges[0].nudge_id == "c-1:1:timely_response"
+    quick = Call(call_id="c-2")
+    quick.say(1, "customer", "我的转账怎么还没到", 1000, 3000)
+    quick.partial(2, "agent", "您好", 4000, 4500)
+    quick.partial(2, "agent", "您好我看一下记录", 4000, 6000)
+    quick.wait(20000)
+    assert quick.types() == []
+
+
+def test_short_customer_reply_and_checking_need_no_answer():
+    c = Call()
+    c.say(1, "customer", "嗯好", 1000, 1600)
+    c.say(2, "agent", "这个问题帮您核实一下，您方便在线等待吗", 2000, 5000, cues=[C.HOLD_INTENT, C.HOLD_ASKED])
+    c.say(3, "customer", "可以的你查吧", 5500, 7000)
+    c.wait(30000)
+    assert c.types() == []
+
+
+def test_hold_without_asking_then_no_thanks():
+    c = Call()
+    c.say(1, "agent", "我查一下", 1000, 2000, cues=[C.HOLD_INTENT])
+    c.event(HoldStarted, "hold_started", 2500)
+    assert c.types() == ["offer_hold_wording"]
+    assert c.nudges[0].trigger_seq == 1
+    c.event(HoldEnded, "hold_ended", 42500)
+    c.say(2, "agent", "您这边没有中签", 43000, 45000)
+    c.wait(60000)
+    assert c.types() == ["offer_hold_wording", "thank_for_waiting"]
+    assert c.nudges[1].nudge_id == "c-1:t42:thank_for_waiting"  # timer key: second the hold ended
+    assert c.nudges[1].suggestion in RULES.nudges["thank_for_waiting"].cases["hold"]
+
+
+def test_polite_hold_is_silent():
+    c = Call()
+    c.say(1, "agent", "帮您核实一下，您方便在线等待吗", 1000, 4000, cues=[C.HOLD_INTENT, C.HOLD_ASKED])
+    c.event(HoldStarted, "hold_started", 4500)
+    assert c.mem.state.on_hold
+    c.event(HoldEnded, "hold_ended", 40000)
+    c.say(2, "agent", "感谢您的耐心等待", 40500, 42000, cues=[C.THANKS_FOR_WAITING])
+    c.wait(60000)
+    assert c.types() == [] and not c.mem.state.on_hold
+
+
+def test_hold_started_without_any_ask_fires_with_timer_key():
+    c = Call()
+    c.event(HoldStarted, "hold_started", 5200)
+    assert c.types() == ["offer_hold_wording"]
+    assert c.nudges[0].nudge_id == "c-1:t5:offer_hold_wording" and c.nudges[0].trigger_seq is None
+
+
+def test_hold_intent_then_talking_on_is_fine():
+    c = Call()
+    c.say(1, "agent", "我马上帮您看", 1000, 2000, cues=[C.HOLD_INTENT])
+    c.partial(2, "agent", "您这笔转账已经", 2500, 4000)
+    c.wait(20000)
+    assert "offer_hold_wording" not in c.types()
+
+
+def test_waiting_complaint_wants_an_apology():
+    calm = Call()
+    calm.say(1, "customer", "我等了半天了", 1000, 2500, cues=[C.WAITING_COMPLAINT])
+    calm.wait(15000)
+    assert calm.types() == ["thank_for_waiting"]
+    angry = Call(call_id="c-3")  # upset and waiting: one card, the emotion first, apologising for the wait
+    angry.say(1, "customer", "你们这服务太差了,我都等了半个小时了", 1000, 3000, cues=[C.WAITING_COMPLAINT], **ANGRY)
+    angry.wait(15000)
+    assert angry.types() == ["acknowledge_emotion"]
+    assert angry.nudges[0].suggestion in RULES.nudges["acknowledge_emotion"].cases["waiting"]
+    ok = Call(call_id="c-2")
+    ok.say(1, "customer", "我等了半天了", 1000, 2500, cues=[C.WAITING_COMPLAINT], **ANGRY)
+    ok.say(2, "agent", "抱歉让您久等了", 3000, 4500, cues=[C.EMPATHY])
+    ok.wait(15000)
+    assert ok.types() == []
+
+
+def test_long_dead_air_then_agent_without_thanks():
+    c = Call()
+    c.say(1, "customer", "好的", 1000, 1500)
+    c.say(2, "agent", "您的券源今天没有了", 20000, 23000)
+    c.wait(30000)
+    assert c.types() == ["thank_for_waiting"]
+
+
+def test_dont_interrupt_from_partials_once():
+    c = Call()
+    c.partial(1, "customer", "我想问一下我那个理财", 1000, 3000)
+    c.partial(2, "agent", "理财到期", 3500, 4000)
+    c.partial(1, "customer", "我想问一下我那个理财产品到期", 1000, 4000)
+    assert c.types() == []  # 0.5 s overlap: ordinary turn-taking so far
+    c.partial(2, "agent", "理财到期以后要", 3500, 4700)
+    c.partial(1, "customer", "我想问一下我那个理财产品到期了钱怎么", 1000, 4700)  # still talking
+    assert c.types() == ["dont_interrupt"]
+    c.partial(2, "agent", "理财到期以后要两三天", 3500, 5500)
+    c.say(2, "agent", "理财到期以后要两三天才到账", 3500, 6500)
+    c.say(1, "customer", "我想问一下我那个理财产品到期了钱怎么还没回来", 1000, 6000)
+    assert c.types() == ["dont_interrupt"]
+    assert c.nudges[0].trigger_seq == 2
+
+
+def test_backchannel_and_customer_cutting_in_are_not_interrupting():
+    c = Call()
+    c.partial(1, "customer", "是这样的我想把存管银行换一下", 1000, 6000)
+    c.say(2, "agent", "嗯", 3000, 3600)
+    c.say(3, "agent", "对对", 4200, 5000)
+    c.say(1, "customer", "是这样的我想把存管银行换一下因为工资卡", 1000, 8000)
+    c.partial(4, "agent", "跟您确认一下您是想", 9000, 12000)
+    c.partial(5, "customer", "对就是", 11000, 12500)  # the customer cuts in: not the agent's fault
+    assert "dont_interrupt" not in c.types()
+
+
+# --- immediate rules ---------------------------------------------------------------------------
+@pytest.mark.parametrize("speaker,cue,kind,case", [
+    ("customer", C.PII_ID_CARD, "privacy_guard", "customer_read"),
+    ("agent", C.PII_BANK_CARD, "privacy_guard", "agent_repeat"),
+    ("agent", C.PII_PASSWORD, "privacy_guard", "password"),
+    ("agent", C.PROMISE_RETURNS, "compliance_warning", None),
+])
+def test_immediate_rules(speaker, cue, kind, case):
+    c = Call()
+    out = c.say(1, speaker, "……", 1000, 3000, cues=[cue])
+    assert [n.type for n in out] == [kind]
+    if case:
+        assert out[0].suggestion in RULES.nudges[kind].cases[case]
+
+
+def test_privacy_from_a_partial_fires_once_for_the_segment():
+    c = Call()
+    c.say(1, "customer", "身份证号是[号码]", 1000, 3000, cues=[C.PII_ID_CARD], final=False)
+    c.say(1, "customer", "身份证号是[号码]", 1000, 4000, cues=[C.PII_ID_CARD])
+    assert c.types() == ["privacy_guard"]
+
+
+def test_guaranteed_returns_from_partial_waits_for_final():
+    c = Call()
+    c.say(1, "agent", "这个产品不保本", 1000, 2000, cues=[C.PROMISE_RETURNS], final=False)
+    c.say(1, "agent", "这个产品不保本，有风险", 1000, 3000, cues=[])
+    assert c.types() == []
+
+
+def test_confused_customer_and_senior_guidance():
+    c = Call()
+    c.say(1, "customer", "我不太明白怎么弄", 1000, 3000, cues=[C.CONFUSION])
+    c.say(2, "agent", "就是融券卖出方向", 3500, 5000)
+    c.wait(15000)
+    assert c.types() == ["guide_step_by_step"]
+    senior = Call(segment="senior", call_id="c-2")
+    senior.say(1, "customer", "我想看看账户里有多少钱", 1000, 4000, cues=[C.REQUEST])
+    senior.say(2, "agent", "跟您确认一下您是想查资金对吗", 4500, 9000, cues=[C.REQUEST_RESTATED])
+    senior.say(3, "agent", "我一步一步带您操作", 10000, 13000, cues=[C.STEP_GUIDANCE])
+    senior.wait(40000)
+    assert senior.types() == []
+    rushed = Call(segment="senior", call_id="c-3")
+    rushed.say(1, "customer", "我想看看账户里有多少钱", 1000, 4000, cues=[C.REQUEST])
+    rushed.say(2, "agent", "跟您确认一下您是想查资金对吗", 4500, 9000, cues=[C.REQUEST_RESTATED])
+    rushed.say(3, "agent", "在交易软件资产页自己看", 10000, 13000)
+    rushed.wait(40000)
+    assert rushed.types() == ["guide_step_by_step"]
+    assert rushed.nudges[0].suggestion in RULES.nudges["guide_step_by_step"].cases["senior"]
+
+
+def test_confirm_request_and_restatement():
+    c = Call()
+    c.say(1, "customer", "我想查一下佣金", 1000, 3000, cues=[C.REQUEST])
+    c.say(2, "agent", "您的佣金是万三", 3500, 5000)
+    c.wait(20000)
+    assert c.types() == ["confirm_request"]
+    ok = Call(call_id="c-2")
+    ok.say(1, "customer", "我想查一下佣金", 1000, 3000, cues=[C.REQUEST])
+    ok.say(2, "agent", "跟您确认一下您是想查佣金对吗", 3500, 6000, cues=[C.REQUEST_RESTATED])
+    ok.say(3, "customer", "对，我想知道能不能降", 6500, 8000, cues=[C.REQUEST])  # met for a while
+    ok.say(4, "agent", "可以的，资产满五十万就能申请", 8500, 11000)
+    ok.wait(30000)
+    assert ok.types() == []
+
+
+def test_suggestion_affirmed_or_not():
+    c = Call()
+    c.say(1, "customer", "我建议你们晚上也开热线", 1000, 3000, cues=[C.SUGGESTION])
+    c.say(2, "agent", "我们的服务时间是白天", 3500, 5000)
+    c.wait(15000)
+    assert c.types() == ["affirm_customer"] and c.nudges[0].priority == "low"
+    ok = Call(call_id="c-2")
+    ok.say(1, "customer", "我建议你们晚上也开热线", 1000, 3000, cues=[C.SUGGESTION])
+    ok.say(2, "agent", "您的建议非常好，我一定反馈给相关部门", 3500, 6000)
+    ok.wait(15000)
+    assert ok.types() == []
+
+
+def test_closing_missing_is_flushed_when_the_call_ends():
+    c = Call()
+    c.say(1, "customer", "没有了", 60000, 61000, cues=[C.NOTHING_ELSE])
+    c.say(2, "agent", "嗯", 61500, 62000)
+    out = c.event(CallEnded, "call_ended", 64000)
+    assert [n.type for n in out] == ["closing_check"]
+    assert c.mem.state.ended_ts == c.at(64000)
+    c.wait(80000)
+    assert c.types() == ["closing_check"]
+    ok = Call(call_id="c-2")
+    ok.say(1, "customer", "没有了，谢谢", 60000, 61000, cues=[C.NOTHING_ELSE, C.GRATITUDE])
+    ok.say(2, "agent", "谢谢您的来电，再见", 61500, 63000, cues=[C.CLOSING])
+    ok.event(CallEnded, "call_ended", 64000)
+    assert ok.types() == []
+
+
+def test_early_thanks_is_not_goodbye():
+    c = Call()
+    c.say(1, "customer", "好的谢谢", 10000, 11000, cues=[C.GRATITUDE])
+    c.say(2, "agent", "您先点登录", 11500, 13000, cues=[C.STEP_GUIDANCE])
+    c.wait(40000)
+    assert c.types() == []
+
+
+# --- escalation and risk -----------------------------------------------------------------------
+def test_escalation_triggers():
+    for cue in (C.COMPLAINT_THREAT, C.ASKS_FOR_MANAGER):
+        c = Call()
+        out = c.say(1, "customer", "我要去证监会投诉你们", 1000, 3000, cues=[cue], **ANGRY)
+        assert [n.type for n in out] == ["escalate_supervisor"]
+        assert out[0].audience == "supervisor" and "c-1" in out[0].reason and "证监会" in out[0].reason
+        assert c.mem.state.escalated and c.mem.state.risk >= 0.7
+    c = Call()
+    for i in range(3):
+        c.say(i + 1, "customer", "气死我了", 1000 + i * 4000, 3000 + i * 4000, **ANGRY)
+    assert "escalate_supervisor" in c.types() and c.mem.state.escalated
+
+
+def test_anger_streak_resets_on_a_calm_turn():
+    c = Call()
+    c.say(1, "customer", "气死我了", 1000, 2000, **ANGRY)
+    c.say(2, "customer", "太差了真是", 3000, 4000, **ANGRY)
+    c.say(3, "customer", "好吧那我再等等看", 5000, 7000)
+    c.say(4, "customer", "气死我了", 8000, 9000, **ANGRY)
+    assert "escalate_supervisor" not in c.types() and not c.mem.state.escalated
+
+
+def test_risk_is_a_pure_function():
+    w = RULES.risk
+    calm = risk_score(0.8, "neutral", 0.5, 0, 3, False, False, False, w)
+    angry = risk_score(0.1, "anger", 0.9, 2, 3, False, False, False, w)
+    threat = risk_score(0.1, "anger", 0.9, 3, 3, True, True, True, w)
+    assert calm == 0.0 and 0 < angry < threat <= 1.0
+    assert risk_score(0.1, "anger", 0.9, 2, 3, False, False, False, w) == angry
+
+
+def test_state_tile_is_maintained():
+    c = Call()
+    c.say(1, "agent", "您好", 500, 1000, cues=[C.GREETING])
+    c.say(2, "customer", "太差了", 1500, 3000, **ANGRY)
+    st = c.mem.state
+    assert st.agent_id == "a-001" and st.customer.name == "王先生" and st.started_ts == T0
+    assert st.emotion == "anger" and st.sentiment < 0.5 and st.sentiment_trend == [st.sentiment]
+    assert st.talk_ms.agent == 500 and st.talk_ms.customer == 1500 and st.risk > 0
+    assert st.last_update_ts == c.at(3000)
+
+
+# --- memory, unknown calls, rules toggles ------------------------------------------------------
+def test_memory_round_trips_through_json():
+    c = Call()
+    c.say(1, "customer", "我想查一下佣金，太差了", 1000, 3000, cues=[C.REQUEST], **ANGRY)
+    c.partial(2, "agent", "您好", 3500, 4000)
+    data = c.mem.model_dump(mode="json")
+    again = CallMemory.model_validate(data)
+    assert again.model_dump(mode="json") == data
+    assert again.needs and again.segments
+    # and the restored memory behaves the same
+    m1, out1 = tick(c.mem.model_copy(deep=True), c.at(20000), RULES)
+    m2, out2 = tick(again, c.at(20000), RULES)
+    assert [n.model_dump() for n in out1] == [n.model_dump() for n in out2]
+
+
+def test_unknown_call_is_created():
+    mem, out = step(None, UtteranceAnalysis(
+        call_id="c-x", seq=3, speaker="customer", text="你好", sentiment=0.5, emotion="neutral",
+        emotion_score=0.5, start_ms=10000, end_ms=11000, ts=T0, ingest_ts=T0, analyzed_ts=T0), T0, RULES)
+    assert mem.state.call_id == "c-x" and mem.state.agent_id is None and out == []
+    assert new_memory("c-y").state.call_id == "c-y"
+
+
+def test_disabled_rule_never_fires():
+    rules = RULES.model_copy(deep=True)
+    rules.nudges["polite_language"].enabled = False
+    c = Call(rules=rules)
+    c.say(1, "agent", "你听不懂吗", 1000, 2000, cues=[C.IMPOLITE])
+    assert c.types() == []
+
+
+def test_nothing_after_the_call_ended():
+    c = Call()
+    c.event(CallEnded, "call_ended", 5000)
+    c.say(1, "agent", "你听不懂吗", 6000, 7000, cues=[C.IMPOLITE])
+    c.wait(20000)
+    assert c.types() == []

@@ -1,0 +1,67 @@
+"""`heartline run` as a developer runs it: starts everything, stops everything."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import httpx
+import psutil
+import pytest
+
+from heartline.broker import free_port
+
+pytestmark = pytest.mark.e2e
+
+
+def _wait_line(proc, needle: str, timeout: float) -> list[str]:
+    lines = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            if proc.poll() is not None:
+                break
+            continue
+        lines.append(line)
+        if needle in line:
+            return lines
+    raise AssertionError(f"{needle!r} not printed; got:\n{''.join(lines)}")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_run_starts_every_service_and_stops_them_all(tmp_path, sig):
+    gw, ing = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HEARTLINE_")}
+    env.update(HEARTLINE_GATEWAY_PORT=str(gw), HEARTLINE_INGEST_PORT=str(ing),
+               HEARTLINE_DATA_DIR=str(tmp_path), PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen([sys.executable, "-m", "heartline.cli", "run", "--no-demo"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        out = _wait_line(proc, "Press Ctrl-C to stop", 120)
+        text = "".join(out)
+        assert f"http://127.0.0.1:{gw}/agent" in text and f"http://127.0.0.1:{gw}/wall" in text
+        for port in (gw, ing):
+            assert httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5).status_code == 200
+        state = json.loads((tmp_path / "stack.json").read_text())
+        pids = [p["pid"] for p in state["procs"]]
+        assert {p["name"].split("-")[0] for p in state["procs"]} >= {"ingest", "analyzer", "nudger", "gateway"}
+        children = psutil.Process(proc.pid).children(recursive=True)
+        assert len(children) >= len(pids) + 1  # the services and the broker
+        proc.send_signal(sig)
+        rest, _ = proc.communicate(timeout=60)
+        assert proc.returncode == 0, rest
+        assert "Heartline stopped." in rest
+        assert "Traceback" not in text + rest
+        time.sleep(0.5)
+        alive = [c.pid for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
+        assert not alive, f"orphans left running: {alive}"
+        logs = "".join(p.read_text(errors="replace") for p in (tmp_path / "logs").glob("*.log"))
+        assert "Traceback" not in logs, logs[-3000:]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
