@@ -37,6 +37,9 @@ eval: install ## analysis quality on the labelled evaluation set
 bench: install ## end-to-end benchmark: latency and throughput vs concurrent calls
 	$(BIN)/python -m bench.e2e
 
+soak: install ## soak: moderate load for MINUTES (default 20), RSS per process at start and end
+	$(BIN)/python -m bench.soak --minutes $(or $(MINUTES),20)
+
 bench-analysis: install ## analyzer speed vs raw snownlp
 	$(BIN)/python bench/analysis_bench.py
 
@@ -66,4 +69,4 @@ scale: ## scale the compose workers, e.g. make scale A=4 N=2
 clean: ## remove local data and logs
 	rm -rf .heartline
 
-.PHONY: help install run test eval bench bench-analysis rules-configmap deploy-check up down scale clean install-speech bench-asr speech-fixtures
+.PHONY: help install run test eval bench soak bench-analysis rules-configmap deploy-check up down scale clean install-speech bench-asr speech-fixtures

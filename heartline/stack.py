@@ -5,6 +5,19 @@ topics, starts ingest, the analyzer and nudger workers, the gateway and
 (optionally) the demo simulator, waits until each is ready, and stops every
 process it started on Ctrl-C / SIGTERM. The tests and the benchmark use the
 same class, so they run exactly what a developer runs.
+
+Supervision (``supervise_once``, called every second by ``heartline run``;
+``supervise()`` runs it on a thread for tests): the embedded broker keeps
+everything in memory, so a restart is a full reset, and faust and plain
+group consumers then loop forever on "OffsetCommit failed ...
+UnknownTopicOrPartition" (DESIGN.md, "Embedded broker"). The stack marks
+each broker it set up with an epoch topic that no client ever touches; when
+the broker is reachable again and that topic is gone, the broker was reset:
+the supervisor re-creates the topics (replacing any that clients
+auto-created with the wrong partition count), restarts the workers, the
+recorder and the gateway (whose manual assignment points past the end of the
+new, empty partitions), and marks the new epoch. A broker process that
+exited is started again on the same port. See docs/reliability.md.
 """
 
 from __future__ import annotations
@@ -12,8 +25,10 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +46,8 @@ class Proc:
     args: list[str]
     port: int | None = None
     popen: subprocess.Popen | None = None
+    env: dict = field(default_factory=dict)
+    restarts: int = 0
 
     @property
     def url(self) -> str | None:
@@ -50,6 +67,14 @@ class Stack:
     broker_port: int | None = None
     broker: EmbeddedBroker | None = None
     procs: list[Proc] = field(default_factory=list)
+    # supervision state (see the module docstring)
+    recoveries: int = 0
+    broker_down_since: float | None = None
+    events: list[str] = field(default_factory=list)
+    _hold_broker_down: bool = field(default=False, repr=False)
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    _supervisor: threading.Thread | None = field(default=None, repr=False)
+    _supervisor_stop: threading.Event = field(default_factory=threading.Event, repr=False)
 
     @property
     def kafka(self) -> str:
@@ -87,7 +112,7 @@ class Stack:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         if not self.settings.kafka:
             self.broker = EmbeddedBroker(self.broker_port, log_path=self.log_dir / "broker.log").start()
-        asyncio.run(ensure_topics(self.settings.model_copy(update={"kafka": self.kafka})))
+        asyncio.run(self._create_topics(mark_epoch=True))
         self.add("ingest", ["serve", "ingest"], port=self.settings.ingest_port)
         for i in range(self.analyzers):
             self.add_worker("analyzer", i)
@@ -106,15 +131,183 @@ class Stack:
         return self.add(f"{kind}-{index}", ["worker", kind], port=port, HEARTLINE_WORKER_PORT=port)
 
     def add(self, name: str, args: list[str], port: int | None = None, **env) -> Proc:
-        proc = Proc(name, args, port)
-        log = open(self.log_dir / f"{name}.log", "ab")
-        proc.popen = subprocess.Popen(
-            [sys.executable, "-m", "heartline.cli", *args], env=self.env(**env),
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
-        )
+        proc = Proc(name, args, port, env={k: str(v) for k, v in env.items()})
+        self._spawn(proc)
         self.procs.append(proc)
         self._write_state()
         return proc
+
+    def _spawn(self, proc: Proc) -> None:
+        with open(self.log_dir / f"{proc.name}.log", "ab") as log:
+            proc.popen = subprocess.Popen(
+                [sys.executable, "-m", "heartline.cli", *proc.args], env=self.env(**proc.env),
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+            )
+
+    def restart_procs(self, procs: list[Proc], sig: int = signal.SIGTERM, wait: float = 3.0) -> None:
+        """Stop these processes (all at once, SIGKILL after ``wait``) and start them again alike."""
+        for proc in procs:
+            if proc.popen and proc.popen.poll() is None:
+                try:
+                    os.killpg(proc.popen.pid, sig)
+                except ProcessLookupError:
+                    pass
+        for proc in procs:
+            self.stop_proc(proc, sig=sig, wait=wait)
+        for proc in procs:
+            proc.restarts += 1
+            self._spawn(proc)
+        self._write_state()
+
+    def note(self, text: str) -> None:
+        """A supervision event: kept for tests, printed for `heartline run`."""
+        self.events.append(f"{time.strftime('%H:%M:%S')} {text}")
+        print(f"Heartline supervisor: {text}", flush=True)
+
+    # -- topics and the broker epoch -------------------------------------------------
+
+    @property
+    def epoch_topic(self) -> str:
+        return f"{self.settings.topic_prefix}heartline-stack-epoch"
+
+    async def _create_topics(self, mark_epoch: bool) -> None:
+        """Create the topics; replace any a client auto-created with the wrong partition count."""
+        from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+        settings = self.settings.model_copy(update={"kafka": self.kafka})
+        await ensure_topics(settings)
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.kafka)
+        await admin.start()
+        try:
+            names = settings.topics.all_with_dlq()
+            wrong = []
+            for desc in await admin.describe_topics(names):
+                if desc.get("error_code") == 0 and len(desc.get("partitions") or ()) != settings.partitions:
+                    wrong.append(desc["topic"])
+            if wrong:
+                # Auto-created (4 partitions on the embedded broker) by a client that reconnected before
+                # the topics were re-created. Their records were written after the reset; say so loudly.
+                self.note(f"re-creating auto-created topics with {settings.partitions} partitions "
+                          f"(records written to them since the reset are dropped): {wrong}")
+                await admin.delete_topics(wrong)
+                await asyncio.sleep(0.2)
+                await ensure_topics(settings)
+            if mark_epoch:
+                existing = set(await admin.list_topics())
+                if self.epoch_topic not in existing:
+                    await admin.create_topics([NewTopic(self.epoch_topic, num_partitions=1, replication_factor=1)])
+        finally:
+            await admin.close()
+
+    async def _epoch_present(self) -> bool | None:
+        """True: the broker still holds this stack's epoch; False: it was reset; None: no answer."""
+        from aiokafka.admin import AIOKafkaAdminClient
+
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.kafka, request_timeout_ms=3000)
+        try:
+            await asyncio.wait_for(admin.start(), 3)
+            return self.epoch_topic in set(await asyncio.wait_for(admin.list_topics(), 3))
+        except Exception:
+            return None
+        finally:
+            try:
+                await admin.close()
+            except Exception:
+                pass
+
+    def _broker_reachable(self) -> bool:
+        for server in self.kafka.split(","):
+            host, _, port = server.strip().rpartition(":")
+            try:
+                with socket.create_connection((host or "127.0.0.1", int(port)), timeout=1.0):
+                    return True
+            except (OSError, ValueError):
+                continue
+        return False
+
+    # -- supervision -------------------------------------------------------------------
+
+    def supervise_once(self) -> str:
+        """One look at the broker: "ok", "down" (unreachable), or "recovered" (it was reset and
+        the stack re-created the topics and restarted the consumers)."""
+        with self._lock:
+            if self.broker and not self.broker.alive() and not self._hold_broker_down:
+                self.note(f"embedded broker exited ({self.broker.proc.returncode if self.broker.proc else None}); "
+                          f"starting it again on port {self.broker.port}")
+                try:
+                    self._start_broker()
+                except Exception as exc:
+                    self.note(f"broker did not start: {exc}")
+                    return "down"
+            if not self._broker_reachable():
+                if self.broker_down_since is None:
+                    self.broker_down_since = time.monotonic()
+                    self.note(f"broker {self.kafka} unreachable")
+                return "down"
+            present = asyncio.run(self._epoch_present())
+            if present is None:
+                return "down"
+            if self.broker_down_since is not None:
+                self.note(f"broker reachable again after {time.monotonic() - self.broker_down_since:.1f}s")
+                self.broker_down_since = None
+            if present:
+                return "ok"
+            self.recover()
+            return "recovered"
+
+    def recover(self, timeout: float = 120.0) -> None:
+        """The broker came back empty: topics again, consumers restarted, a new epoch."""
+        self.note("broker was reset (epoch topic gone): re-creating topics, restarting workers and gateway")
+        asyncio.run(self._create_topics(mark_epoch=False))
+        consumers = [p for p in self.procs if p.name.split("-")[0] in ("analyzer", "nudger", "recorder", "gateway")
+                     and p.popen is not None]
+        self.restart_procs(consumers)
+        ingest = [p for p in self.procs if p.name == "ingest"]
+        try:
+            self.wait_ready(15, procs=ingest)
+        except (TimeoutError, RuntimeError):
+            self.note("ingest not ready after the reset; restarting it")
+            self.restart_procs(ingest)
+        self.wait_ready(timeout, procs=consumers + ingest)
+        asyncio.run(self._create_topics(mark_epoch=True))
+        self.recoveries += 1
+        self.note(f"recovered: {len(consumers)} processes restarted")
+
+    def _start_broker(self) -> None:
+        self.broker.start()
+        # Before any client reconnects and auto-creates them with the broker's default partitions.
+        asyncio.run(self._create_topics(mark_epoch=False))
+
+    def restart_broker(self, down_s: float = 10.0) -> None:
+        """Stop the embedded broker, keep it down ``down_s`` seconds, start an empty one on the same
+        port (memory storage: everything is gone). The supervisor does the rest."""
+        if not self.broker:
+            raise RuntimeError("only the embedded broker can be restarted by the stack")
+        with self._lock:
+            self._hold_broker_down = True
+            self.broker.stop()
+            self.note(f"embedded broker stopped for {down_s:.0f}s")
+        try:
+            time.sleep(down_s)
+        finally:
+            with self._lock:
+                self._start_broker()
+                self._hold_broker_down = False
+                self.note("embedded broker started again (empty)")
+
+    def supervise(self, every_s: float = 1.0) -> threading.Thread:
+        """Run ``supervise_once`` every ``every_s`` seconds on a daemon thread until ``stop``."""
+        def loop() -> None:
+            while not self._supervisor_stop.wait(every_s):
+                try:
+                    self.supervise_once()
+                except Exception as exc:  # keep supervising
+                    self.note(f"supervision step failed: {type(exc).__name__}: {exc}")
+
+        self._supervisor_stop.clear()
+        self._supervisor = threading.Thread(target=loop, name="heartline-supervisor", daemon=True)
+        self._supervisor.start()
+        return self._supervisor
 
     def _write_state(self) -> None:
         """Where `heartline status` finds the processes this stack started."""
@@ -156,6 +349,9 @@ class Stack:
                 proc.popen.wait()
 
     def stop(self) -> None:
+        self._supervisor_stop.set()
+        if self._supervisor:
+            self._supervisor.join(30)
         for proc in reversed(self.procs):
             if proc.popen and proc.popen.poll() is None:
                 try:
@@ -207,11 +403,18 @@ Heartline is running{' with demo calls' if demo else ''}.
   Kafka             {stack.kafka}
   Logs              {stack.log_dir}/
 Press Ctrl-C to stop.""", flush=True)
+        last_check = time.monotonic()
         while not stop["flag"]:
             for proc in stack.procs:
                 if proc.popen.poll() is not None and proc.name != "simulator":
                     print(f"{proc.name} exited ({proc.popen.returncode}); stopping. See {stack.log_dir}/{proc.name}.log")
                     stop["flag"] = True
+            if not stop["flag"] and time.monotonic() - last_check >= 1.0:
+                last_check = time.monotonic()
+                try:
+                    stack.supervise_once()  # broker reset: topics again, workers restarted
+                except (TimeoutError, RuntimeError) as exc:
+                    print(f"Heartline supervisor: recovery failed: {exc}", flush=True)
             time.sleep(0.5)
     except (TimeoutError, RuntimeError) as exc:
         print(f"Heartline could not start: {exc}", file=sys.stderr)

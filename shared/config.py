@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1_000_000
     max_batch_events: int = 1000
     ingest_require_token: bool = True
+    # How long ingest waits for the broker's ack before answering 503 + Retry-After
+    # (the producer's request timeout, so a send never hangs for aiokafka's default 40 s).
+    ingest_send_timeout_s: float = 5.0
 
     # Extra browser origins allowed on the websockets (same origin always is).
     allowed_origins: list[str] = []

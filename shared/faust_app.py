@@ -41,7 +41,7 @@ if not hasattr(_thread._create_worker_consumer, "__wrapped__"):
     _thread._create_worker_consumer = _short_fetch_wait(_thread._create_worker_consumer)
 
 
-def make_app(name: str, settings: Settings) -> faust.App:
+def make_app(name: str, settings: Settings, tables: bool = False) -> faust.App:
     _FETCH_WAIT_MS["value"] = settings.fetch_max_wait_ms
     app = faust.App(
         settings.group(name),
@@ -55,8 +55,12 @@ def make_app(name: str, settings: Settings) -> faust.App:
         broker_heartbeat_interval=settings.heartbeat_interval_s,
         broker_rebalance_timeout=settings.rebalance_timeout_s,
         broker_commit_interval=0.5,
-        # Table recovery on this broker needs one record per batch (DESIGN.md).
-        producer_max_batch_size=1,
+        # Table recovery on this broker needs one record per batch (DESIGN.md), so an app
+        # with tables (the nudger) gets it. Not the others: aiokafka keeps one produce
+        # request in flight per broker and appends to a partition only once its previous
+        # batch left, so one record per batch caps an agent near one record per broker
+        # round trip (the analyzer made ~110 analyses/s on a busy 2-core box; docs/benchmark.md).
+        producer_max_batch_size=1 if tables else 16384,
         producer_linger_ms=0,
         table_standby_replicas=0,
         web_enabled=True,
@@ -93,12 +97,17 @@ def make_app(name: str, settings: Settings) -> faust.App:
 
     @app.page("/readyz")
     async def readyz(web, request):
+        from shared.kafka import broker_reachable
+
         ready, detail = worker_ready(app)
+        if not await broker_reachable(settings.bootstrap):
+            ready, detail = False, {**detail, "broker": "unreachable"}
         return web.json({"ready": ready, **detail}, status=200 if ready else 503)
 
     @app.page("/metrics")
     async def metrics_view(web, request):
-        return web.bytes(generate_latest(), content_type=CONTENT_TYPE_LATEST)
+        # aiohttp refuses a charset inside content_type (500 on every scrape); the body is UTF-8 anyway
+        return web.bytes(generate_latest(), content_type=CONTENT_TYPE_LATEST.split("; charset")[0])
 
     return app
 

@@ -74,6 +74,19 @@ async def ensure_topics(settings: Settings, partitions: int | None = None, retri
     return []
 
 
+async def broker_reachable(bootstrap: str, timeout: float = 1.0) -> bool:
+    """A TCP connection to any bootstrap server opens (what /readyz checks; cheap)."""
+    for server in bootstrap.split(","):
+        host, _, port = server.strip().rpartition(":")
+        try:
+            _, writer = await asyncio.wait_for(asyncio.open_connection(host or "127.0.0.1", int(port)), timeout)
+        except (OSError, ValueError, asyncio.TimeoutError):
+            continue
+        writer.close()
+        return True
+    return False
+
+
 Send = Callable[[str, bytes | None, bytes], Awaitable]
 
 
@@ -94,7 +107,8 @@ async def dead_letter(send: Send, service: str, topic: str, key: bytes | None,
     if isinstance(raw, bytes):
         raw = raw.decode("utf-8", errors="replace")
     text, _ = redact((raw or "")[:DLQ_RAW_LIMIT])
-    record = DeadLetter(topic=topic, partition=partition, offset=offset, reason=reason[:500], raw=text)
+    reason, _ = redact(reason[:500])  # a validation message may quote the input
+    record = DeadLetter(topic=topic, partition=partition, offset=offset, reason=reason, raw=text)
     metrics.DLQ.labels(service, topics.dlq(topic), reason_class).inc()
     try:
         await send(topics.dlq(topic), key, record.to_json())

@@ -9,7 +9,7 @@ Timestamps are UTC and serialise as ``2026-11-23T08:00:14.100Z``.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Annotated, Literal, Union
 
 from pydantic import (
@@ -30,6 +30,10 @@ Priority = Literal["low", "normal", "high"]
 FeedbackAction = Literal["accepted", "dismissed"]
 
 MAX_TEXT_CHARS = 10_000
+# An event's ``ts`` more than this ahead of our clock is a broken ASR/CTI clock
+# (or a unit mix-up): rejected. Past timestamps are accepted (replays, backfills);
+# the live workers time their rules by the wall clock, not by ``ts``.
+MAX_FUTURE_SKEW = timedelta(days=1)
 CALL_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,127}$"
 
 
@@ -73,6 +77,13 @@ class _EventBase(Record):
     @classmethod
     def _utc(cls, value: datetime | None) -> datetime | None:
         return None if value is None else _aware(value)
+
+    @field_validator("ts")
+    @classmethod
+    def _not_far_future(cls, value: datetime) -> datetime:
+        if value - utcnow() > MAX_FUTURE_SKEW:
+            raise ValueError("ts is more than 1 day in the future (check the sender's clock)")
+        return value
 
 
 class Customer(BaseModel):

@@ -102,3 +102,13 @@ def test_property_phones_never_leak(second, rest, spoken):
     said = "".join(SPOKEN[c] for c in number) if spoken else number
     text, cues = redact(f"我的手机是{said}谢谢")
     assert "pii:phone" in cues and said not in text
+
+
+def test_numbers_still_being_read_out_are_masked_in_partials():
+    """A partial carries a half-read ID or phone number; nothing of it may leave."""
+    from services.analyzer.pii import redact
+
+    for text in ("我的身份证号是11010119900307", "手机号是1381234", "我的卡号是6222 0212 3456"):
+        masked, _ = redact(text)
+        assert not any(ch.isdigit() for ch in masked), masked
+    assert redact("订单123456")[0] == "订单123456"  # short numbers without a personal key stay

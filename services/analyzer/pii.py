@@ -24,7 +24,7 @@ from shared import cues as C
 from .normalize import digit_view
 
 MASKS = {C.PII_ID_CARD: "[身份证号]", C.PII_BANK_CARD: "[银行卡号]", C.PII_PHONE: "[手机号]",
-         C.PII_ACCOUNT: "[账号]", C.PII_PASSWORD: "[密码]"}
+         C.PII_ACCOUNT: "[账号]", C.PII_PASSWORD: "[密码]", "": "[号码]"}
 
 # A run of digits, optionally grouped by single spaces, dashes or commas (138 1234 5678,
 # 6222-0212-…); an X may close an ID number. Not preceded/followed by a digit.
@@ -36,6 +36,9 @@ _CARD_KEY = re.compile(r"(?:卡号|银行卡|储蓄卡|信用卡|借记卡)[^,.;
 _PASSWORD = re.compile(r"(?:密码|口令|验证码)(?:是|为|:|设的是|设成了?|改成了?|就是)\s*([0-9A-Za-z]{3,32})")
 _PASSWORD_ASK = re.compile(r"(?:告诉我|报一下|说一下|提供一下|念一下)(?:您的|你的)?(?:交易|登录|银行卡|资金)?密码|密码是多少|密码是什么|"
                            r"密码(?:告诉|报给|说给|念给)我|把(?:您的|你的)?(?:交易|登录|银行卡|资金)?密码(?:告诉|报|说|念)")
+
+_UNSURE = ""
+_PII_KEY = re.compile(r"(?:身份证|证件|卡号|银行卡|手机|电话|账号|帐号|账户|客户号|股东|密码)[^,.;!?，。；！？]{0,8}$")
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
@@ -95,6 +98,10 @@ def find_pii(text: str) -> list[tuple[int, int, str]]:
         cue = _classify(digits, before)
         if cue is not None:
             spans.append((start, end, cue))
+        elif len(digits) >= 8 or (len(digits) >= 5 and _PII_KEY.search(before)):
+            # Unvalidated but possibly personal: a number still being read out (a
+            # partial), or one the ASR got a digit wrong in. Masked, no cue.
+            spans.append((start, end, _UNSURE))
     return sorted(spans)
 
 
@@ -112,7 +119,7 @@ def redact(text: str) -> tuple[str, list[str]]:
             out.append(text[last:start])
             out.append(MASKS[cue])
             last = end
-            if cue not in cues:
+            if cue and cue not in cues:
                 cues.append(cue)
         out.append(text[last:])
         text = "".join(out)

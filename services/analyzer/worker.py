@@ -21,6 +21,7 @@ from services.analyzer.analysis import analyze_utterance
 from shared import metrics
 from shared.config import get_settings
 from shared.faust_app import make_app, run_worker
+from shared.gaps import GapGuard
 from shared.kafka import dead_letter, faust_send
 from shared.schemas import Utterance, parse_event
 
@@ -34,6 +35,7 @@ app = make_app(SERVICE, settings)
 stt_events = app.topic(settings.topics.stt_events)
 analyses = app.topic(settings.topics.utterance_analysis)
 send = faust_send(app)
+gaps = GapGuard(app, settings)
 
 
 class Seen:
@@ -114,13 +116,18 @@ def _reason(exc: ValidationError) -> str:
 async def analyze(stream):
     async for event in stream.events():
         msg = event.message
-        try:
-            await handle(event.value, event.key, msg.timestamp, msg.partition, msg.offset)
-        except Exception as exc:  # one bad record never stops the worker
-            log.exception("record failed", extra={"partition": msg.partition, "offset": msg.offset})
-            await dead_letter(send, SERVICE, stt_events.get_topic_name(), event.key,
-                              event.value, f"internal error: {type(exc).__name__}", "internal",
-                              msg.partition, msg.offset)
+        for record in await gaps.missed_before(msg):
+            await _safe_handle(record.value, record.key, record.timestamp / 1000, record.partition, record.offset)
+        await _safe_handle(event.value, event.key, msg.timestamp, msg.partition, msg.offset)
+
+
+async def _safe_handle(value: bytes, key: bytes | None, record_ts: float | None, partition: int, offset: int) -> None:
+    try:
+        await handle(value, key, record_ts, partition, offset)
+    except Exception as exc:  # one bad record never stops the worker
+        log.exception("record failed", extra={"partition": partition, "offset": offset})
+        await dead_letter(send, SERVICE, stt_events.get_topic_name(), key, value,
+                          f"internal error: {type(exc).__name__}", "internal", partition, offset)
 
 
 def main() -> None:

@@ -31,6 +31,7 @@ class CallBuffer:
     handled: dict = field(default_factory=dict)                  # nudge_id -> action
     ended: bool = False
     last_seen: float = field(default_factory=time.time)
+    flushed_to: str | None = None  # the agent whose socket got what was buffered before the agent was known
 
     def call_message(self) -> dict:
         base = dict(self.state) if self.state else {"call_id": self.call_id, "agent_id": self.agent_id}

@@ -21,7 +21,7 @@ from services.gateway.calls import CallBook
 from services.gateway.hub import Hub
 from shared import metrics
 from shared.config import Settings
-from shared.kafka import consumer, producer
+from shared.kafka import broker_reachable, consumer, producer
 
 SERVICE = "gateway"
 WALL_FLUSH_S = 0.25
@@ -74,7 +74,9 @@ class Feed:
 
     async def ready(self) -> tuple[bool, dict]:
         assigned = len(self.consumer.assignment()) if self.consumer else 0
-        return (self.caught_up and assigned > 0), {"caught_up": self.caught_up, "partitions": assigned}
+        broker = await broker_reachable(self.settings.bootstrap)
+        return (self.caught_up and assigned > 0 and broker), {
+            "caught_up": self.caught_up, "partitions": assigned, "broker": "reachable" if broker else "unreachable"}
 
     async def send_feedback(self, key: bytes, value: bytes) -> None:
         await self.producer.send_and_wait(self.settings.topics.nudge_feedback, value, key=key)
@@ -97,12 +99,15 @@ class Feed:
                     except Exception as exc:
                         log.warning("skipped a bad record", extra={"topic": tp.topic, "error": type(exc).__name__})
             if not self.caught_up:
-                self._check_caught_up()
+                await self._check_caught_up()
 
-    def _check_caught_up(self) -> None:
+    async def _check_caught_up(self) -> None:
         for tp, target in list(self._targets.items()):
             # highwater from fetch responses is right on the embedded broker; the position is what we read
-            if self.consumer.position(tp) >= target or (self.consumer.highwater(tp) or 0) <= self.consumer.position(tp):
+            # (aiokafka's position() is a coroutine: comparing it unawaited raised TypeError and killed
+            # this task, so a gateway restarted on a non-empty broker never became ready)
+            position = await self.consumer.position(tp)
+            if position >= target or (self.consumer.highwater(tp) or 0) <= position:
                 del self._targets[tp]
         if not self._targets:
             self.caught_up = True
@@ -112,7 +117,8 @@ class Feed:
         buf, call_changed = self.book.on_state(rec)
         if call_changed and buf.agent_id:
             self.hub.to_agent(buf.agent_id, buf.call_message())
-            if buf.transcript or buf.nudges:  # arrived before we knew the agent
+            if buf.flushed_to != buf.agent_id:  # what arrived before we knew the agent, once
+                buf.flushed_to = buf.agent_id   # (not the whole transcript again at every hold or end)
                 for msg in buf.transcript.values():
                     self.hub.to_agent(buf.agent_id, msg)
                 for msg in buf.open_nudges():

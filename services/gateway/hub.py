@@ -39,6 +39,7 @@ class Client:
     sent_nudges: set = field(default_factory=set)
     watching: str | None = None
     closed: bool = False
+    expires_at: float | None = None  # the token's exp (epoch s): closed with 4401 then
     # simple token bucket for client messages
     tokens: float = 20.0
     last_refill: float = field(default_factory=time.monotonic)

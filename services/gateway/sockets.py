@@ -3,13 +3,16 @@
 On connect the current state is sent first, then live messages (see
 docs/websocket.md). A bad or missing token closes with 4401, a role mismatch
 with 4403, a disallowed Origin with 1008, a client flooding messages with
-4429. Clients are unregistered in ``finally``.
+4429, a token that expires while connected with 4401 (at its ``exp``). A
+malformed message (not JSON, binary frame, unknown kind) gets an ``error``
+and the socket stays open. Clients are unregistered in ``finally``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from urllib.parse import urlparse
 
 import orjson
@@ -44,25 +47,30 @@ def socket_router(settings: Settings, book: CallBook, hub: Hub, feed: Feed) -> A
         if claims["role"] != role:
             await ws.close(code=4403, reason=f"role {claims['role']} may not use this socket")
             return None
-        client = Client(ws=ws, role=role, sub=claims["sub"])
+        client = Client(ws=ws, role=role, sub=claims["sub"], expires_at=float(claims["exp"]))
         return client
 
     async def serve(client: Client, greet, on_message) -> None:
         hub.add(client)
         sender = asyncio.create_task(client.run_sender())
+        expiry = asyncio.create_task(asyncio.sleep(max(0.0, (client.expires_at or float("inf")) - time.time())))
         try:
             greet(client)
             while True:
-                receive = asyncio.create_task(client.ws.receive_text())
-                done, _ = await asyncio.wait({receive, sender}, return_when=asyncio.FIRST_COMPLETED)
+                receive = asyncio.create_task(_receive(client.ws))
+                done, _ = await asyncio.wait({receive, sender, expiry}, return_when=asyncio.FIRST_COMPLETED)
                 if sender in done:
                     receive.cancel()
+                    break
+                if expiry in done:
+                    receive.cancel()
+                    await client.ws.close(code=4401, reason="unauthorized: token expired")
                     break
                 text = receive.result()
                 if not client.allow_message():
                     await client.ws.close(code=4429, reason="too many messages")
                     break
-                msg = _parse(text)
+                msg = _parse(text) if text is not None else "binary frames are not supported; send JSON text"
                 if isinstance(msg, str):
                     client.offer(encode({"kind": "error", "error": msg}))
                     continue
@@ -75,6 +83,7 @@ def socket_router(settings: Settings, book: CallBook, hub: Hub, feed: Feed) -> A
         finally:
             hub.remove(client)
             sender.cancel()
+            expiry.cancel()
 
     @router.websocket("/ws/agent")
     async def agent_socket(ws: WebSocket) -> None:
@@ -163,7 +172,17 @@ def _send_call(c: Client, buf, after_seq: int, seen: set[str]) -> None:
         c.offer(encode({"kind": "call_state", **buf.state}))
     c.sent_nudges.update(seen)
     for nudge in buf.open_nudges():
+        if nudge.get("audience") == "supervisor":
+            continue  # alerts go to the wall only, as they do live
         c.offer(encode(nudge), nudge=nudge)
+
+
+async def _receive(ws: WebSocket) -> str | None:
+    """The next text message; None for a binary frame (``receive_text`` would raise KeyError)."""
+    message = await ws.receive()
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000))
+    return message.get("text")
 
 
 def _parse(text: str) -> dict | str:

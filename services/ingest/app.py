@@ -15,7 +15,7 @@ import json
 import logging
 from contextlib import asynccontextmanager
 
-from aiokafka.errors import KafkaError
+from aiokafka.errors import KafkaError, KafkaTimeoutError
 from fastapi import FastAPI, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
@@ -24,7 +24,7 @@ from shared import metrics
 from shared.auth import TokenError, verify
 from shared.config import Settings, get_settings
 from shared.health import health_router
-from shared.kafka import producer
+from shared.kafka import broker_reachable, producer
 from shared.logs import setup_logging
 from shared.schemas import parse_event, utcnow
 
@@ -46,7 +46,9 @@ class Publisher:
         self.producer = None
 
     async def start(self) -> None:
-        self.producer = producer(self.settings)
+        # A bounded request timeout: while the broker is down a send fails within
+        # ingest_send_timeout_s (-> 503 + Retry-After) instead of aiokafka's 40 s.
+        self.producer = producer(self.settings, request_timeout_ms=int(self.settings.ingest_send_timeout_s * 1000))
         await self.producer.start()
 
     async def stop(self) -> None:
@@ -65,11 +67,31 @@ class Publisher:
         return event.call_id.encode(), event.to_json()
 
     async def publish(self, records: list[tuple[bytes, bytes]]) -> None:
-        futures = [await self.producer.send(self.topic, value, key=key) for key, value in records]
-        await asyncio.gather(*futures)
+        """Returns once the broker acknowledged every record; raises KafkaError otherwise.
+
+        Bounded by ``ingest_send_timeout_s``: a record not acknowledged by then makes the
+        request fail (503), even if the producer still delivers it later — the client
+        retries and the duplicate is harmless (every consumer dedupes; DESIGN.md).
+        """
+        deadline = self.settings.ingest_send_timeout_s
+
+        async def send_all():
+            return [await self.producer.send(self.topic, value, key=key) for key, value in records]
+
+        try:
+            futures = await asyncio.wait_for(send_all(), deadline)
+        except asyncio.TimeoutError:
+            raise KafkaTimeoutError("metadata not available in time") from None
+        done, pending = await asyncio.wait(futures, timeout=deadline)
+        if pending:
+            raise KafkaTimeoutError(f"{len(pending)} records not acknowledged in {deadline:.0f}s")
+        for fut in done:
+            fut.result()  # raises the send's KafkaError
         metrics.EVENTS_OUT.labels(SERVICE, self.topic).inc(len(records))
 
     async def ready(self) -> tuple[bool, dict]:
+        if not await broker_reachable(self.settings.bootstrap):
+            return False, {"broker": "unreachable"}
         try:
             await asyncio.wait_for(self.producer.client.fetch_all_metadata(), 2)
             return True, {"broker": "reachable"}
@@ -162,7 +184,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return
         try:
             while True:
-                text = await ws.receive_text()
+                message = await ws.receive()
+                if message["type"] == "websocket.disconnect":
+                    break
+                text = message.get("text")
+                if text is None:  # a binary frame: receive_text() would raise
+                    await ws.send_json({"kind": "error", "error": "binary frames are not supported; send JSON text"})
+                    continue
                 if len(text.encode()) > settings.max_body_bytes:
                     await ws.send_json({"kind": "error", "error": "message too large"})
                     continue

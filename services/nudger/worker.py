@@ -21,6 +21,7 @@ from services.nudger.rules import RulesWatcher
 from shared import metrics
 from shared.config import get_settings
 from shared.faust_app import make_app, run_worker
+from shared.gaps import GapGuard
 from shared.kafka import dead_letter, faust_send
 from shared.schemas import Utterance, UtteranceAnalysis, parse_event
 
@@ -30,7 +31,7 @@ SILENT_EXPIRY_S = 30 * 60   # forget a call whose end was never seen
 log = logging.getLogger(SERVICE)
 
 settings = get_settings()
-app = make_app(SERVICE, settings)
+app = make_app(SERVICE, settings, tables=True)
 T = settings.topics
 inputs = app.topic(T.stt_events, T.utterance_analysis)
 nudges_out = app.topic(T.nudges)
@@ -42,6 +43,7 @@ calls = app.Table("calls", default=None, partitions=settings.partitions, use_par
                   key_type=bytes)
 rules = RulesWatcher(settings.rules)
 send = faust_send(app)
+gaps = GapGuard(app, settings)
 
 
 def _now() -> datetime:
@@ -84,7 +86,9 @@ async def handle(topic: str, key: bytes | None, raw: bytes, partition: int, offs
         item = _decode(topic, raw)
     except ValidationError as exc:
         if topic == T.utterance_analysis:  # invalid stt-events are the analyzer's to dead-letter
-            await dead_letter(send, SERVICE, topic, key, raw, f"invalid UtteranceAnalysis: {exc.errors()[:3]}",
+            reason = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ())) or 'value'}: {e.get('msg')}"
+                               for e in exc.errors()[:3])  # never the input values: they may hold PII
+            await dead_letter(send, SERVICE, topic, key, raw, f"invalid UtteranceAnalysis: {reason}",
                               "invalid", partition, offset)
         return
     if item is None:
@@ -103,12 +107,25 @@ async def handle(topic: str, key: bytes | None, raw: bytes, partition: int, offs
 async def nudge(stream):
     async for event in stream.events():
         msg = event.message
-        try:
-            await handle(msg.topic, event.key, event.value, msg.partition, msg.offset)
-        except Exception as exc:  # one bad record never stops the worker
-            log.exception("record failed", extra={"topic": msg.topic, "partition": msg.partition})
-            await dead_letter(send, SERVICE, msg.topic, event.key, event.value,
-                              f"internal error: {type(exc).__name__}", "internal", msg.partition, msg.offset)
+        for record in await gaps.missed_before(msg):
+            await _safe_handle(record.topic, record.key, record.value, record.partition, record.offset)
+        await _safe_handle(msg.topic, event.key, event.value, msg.partition, msg.offset)
+
+
+async def _safe_handle(topic: str, key: bytes | None, value: bytes, partition: int, offset: int) -> None:
+    try:
+        await handle(topic, key, value, partition, offset)
+    except Exception as exc:  # one bad record never stops the worker
+        log.exception("record failed", extra={"topic": topic, "partition": partition})
+        await dead_letter(send, SERVICE, topic, key, value, f"internal error: {type(exc).__name__}",
+                          "internal", partition, offset)
+
+
+def expired(state, now: datetime) -> bool:
+    """Forget a call: ended more than ENDED_KEEP_S ago, or silent for SILENT_EXPIRY_S (end never seen)."""
+    ended_for = (now - state.ended_ts).total_seconds() if state.ended_ts else None
+    silent_for = (now - state.last_update_ts).total_seconds() if state.last_update_ts else 0
+    return (ended_for is not None and ended_for > ENDED_KEEP_S) or silent_for > SILENT_EXPIRY_S
 
 
 def _assigned() -> set[int]:
@@ -130,9 +147,7 @@ async def tick_calls() -> None:
         try:
             mem = engine.CallMemory.model_validate(stored["memory"])
             st = mem.state
-            ended_for = (now - st.ended_ts).total_seconds() if st.ended_ts else None
-            silent_for = (now - st.last_update_ts).total_seconds() if st.last_update_ts else 0
-            if (ended_for is not None and ended_for > ENDED_KEEP_S) or silent_for > SILENT_EXPIRY_S:
+            if expired(st, now):
                 del calls[key]
                 continue
             live += st.ended_ts is None

@@ -27,7 +27,7 @@ from services.recorder.store import Store
 from shared import metrics
 from shared.config import Settings, get_settings
 from shared.health import health_router
-from shared.kafka import aiokafka_send, consumer, dead_letter, producer
+from shared.kafka import aiokafka_send, broker_reachable, consumer, dead_letter, producer
 from shared.logs import setup_logging
 from shared.schemas import CallState, Nudge, NudgeFeedback, UtteranceAnalysis
 
@@ -76,7 +76,9 @@ class Recorder:
 
     async def ready(self) -> tuple[bool, dict]:
         assigned = len(self.consumer.assignment()) if self.consumer else 0
-        return (self.migrated and assigned > 0), {"migrated": self.migrated, "partitions": assigned}
+        broker = await broker_reachable(self.settings.bootstrap)
+        return (self.migrated and assigned > 0 and broker), {
+            "migrated": self.migrated, "partitions": assigned, "broker": "reachable" if broker else "unreachable"}
 
     async def _consume(self) -> None:
         while True:

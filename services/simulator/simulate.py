@@ -31,6 +31,7 @@ from shared.schemas import iso, utcnow
 
 SCENARIOS = Path(__file__).resolve().parent / "scenarios"
 BATCH_EVERY_S = 0.01
+RETRY_FOR_S = 60.0  # retry one batch this long through an outage, then count it as errors
 log = logging.getLogger("simulator")
 
 
@@ -43,6 +44,13 @@ def load_scenarios(folder: Path = SCENARIOS) -> dict[str, list[dict]]:
     if not out:
         raise FileNotFoundError(f"no scenarios in {folder}")
     return out
+
+
+def _retry_after(resp: httpx.Response, default: float) -> float:
+    try:
+        return min(max(float(resp.headers.get("retry-after", default)), 0.1), 5.0)
+    except ValueError:
+        return default
 
 
 def timeline(events: list[dict]) -> list[tuple[float, dict]]:
@@ -64,10 +72,17 @@ class Simulator:
     speed: float = 1.0
     scenarios: dict[str, list[dict]] = field(default_factory=load_scenarios)
     on_call: Callable[[str, str, str], None] | None = None  # (call_id, agent_id, scenario)
+    # (events ingest accepted, how late each was accepted vs its schedule in s): the benchmark's record
+    on_send: Callable[[list[dict], list[float]], None] | None = None
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:6])
     sent: int = 0
     errors: int = 0
+    retries: int = 0  # sends retried (503 from ingest, connection errors)
     calls_started: int = 0
+
+    def __post_init__(self) -> None:
+        self._stop = asyncio.Event()
+        self._end_after_s = 0.0
 
     async def run(self) -> None:
         heap: list = []
@@ -82,25 +97,59 @@ class Simulator:
             self._schedule_call(heap, counter, slot, names[(slot + rng.randrange(len(names))) % len(names)],
                                 start + slot * stagger)
         send = await self._sender()
+        live: dict[str, None] = {}  # calls started and not yet ended, in start order
         try:
-            while heap:
-                now = time.monotonic()
-                if stop_at and now >= stop_at and not any(item[3] != "next" for item in heap):
+            while heap and not self._stop.is_set():
+                tick = time.monotonic()
+                if stop_at and tick >= stop_at and not any(item[3] != "next" for item in heap):
                     break
-                batch = []
-                while heap and heap[0][0] <= now:
+                batch, due_at = [], []
+                while heap and heap[0][0] <= tick:
                     due, _, slot, kind, payload = heapq.heappop(heap)
                     if kind == "next":
-                        if stop_at is None or now < stop_at:
-                            self._schedule_call(heap, counter, slot, rng.choice(names), now)
+                        if stop_at is None or tick < stop_at:
+                            self._schedule_call(heap, counter, slot, rng.choice(names), tick)
                         continue
                     payload["ts"] = iso(utcnow())
+                    if payload["type"] == "call_started":
+                        live[payload["call_id"]] = None
+                    elif payload["type"] == "call_ended":
+                        live.pop(payload["call_id"], None)
                     batch.append(payload)
+                    due_at.append(due)
                 if batch:
-                    await send(batch)
-                await asyncio.sleep(BATCH_EVERY_S)
+                    await self._send(send, batch, due_at)
+                # One batch per BATCH_EVERY_S *including* the time the send took (a fixed
+                # cadence, not send time + a full period), and no earlier than the next
+                # event is due, so a quiet simulator does not spin.
+                wake = max(tick + BATCH_EVERY_S, heap[0][0] if heap else 0.0)
+                try:
+                    await asyncio.wait_for(self._stop.wait(), max(0.0, wake - time.monotonic()))
+                except (asyncio.TimeoutError, TimeoutError):
+                    pass
+            if self._stop.is_set() and live:
+                # end every call in flight, so downstream forgets it (not after 30 min of silence);
+                # the pause first lets the last utterances be analysed before their call ends
+                await asyncio.sleep(self._end_after_s)
+                ended = [{"type": "call_ended", "call_id": cid, "ts": iso(utcnow()), "reason": "simulator_stop"}
+                         for cid in live]
+                for i in range(0, len(ended), 500):
+                    await self._send(send, ended[i:i + 500], [time.monotonic()] * len(ended[i:i + 500]))
         finally:
             await self._close()
+
+    def stop(self, end_after_s: float = 0.0) -> None:
+        """Send nothing more; ``end_after_s`` later every call in flight gets a ``call_ended``.
+
+        Call from the simulator's own event loop."""
+        self._end_after_s = end_after_s
+        self._stop.set()
+
+    async def _send(self, send, batch: list[dict], due_at: list[float]) -> None:
+        ok = await send(batch)
+        if self.on_send and ok:
+            done = time.monotonic()
+            self.on_send(batch, [done - due for due in due_at])
 
     def _schedule_call(self, heap, counter, slot: int, name: str, at: float) -> None:
         self.calls_started += 1
@@ -129,6 +178,7 @@ class Simulator:
                     await self._producer.send(topic, json.dumps(ev, ensure_ascii=False).encode(),
                                               key=ev["call_id"].encode())
                 self.sent += len(batch)
+                return True
 
             return send
         url = f"http://127.0.0.1:{self.settings.ingest_port}/v1/events"
@@ -136,18 +186,30 @@ class Simulator:
         self._client = httpx.AsyncClient(timeout=10, headers=headers)
 
         async def send(batch):
-            for attempt in range(5):
+            # Retry through a broker outage (ingest answers 503 + Retry-After while it cannot
+            # produce); give up on a batch, and count it, only after RETRY_FOR_S.
+            give_up = time.monotonic() + RETRY_FOR_S
+            attempt = 0
+            while True:
+                wait = min(0.2 * (attempt + 1), 2.0)
                 try:
                     resp = await self._client.post(url, json=batch)
                     if resp.status_code in (202, 422):
                         self.sent += resp.json().get("accepted", 0)
                         if resp.status_code == 422:
                             self.errors += len(resp.json().get("errors", []))
-                        return
+                        return True
+                    if resp.status_code == 503:
+                        wait = _retry_after(resp, wait)
                 except httpx.HTTPError:
                     pass
-                await asyncio.sleep(0.2 * (attempt + 1))
+                self.retries += 1
+                attempt += 1
+                if time.monotonic() + wait > give_up:
+                    break
+                await asyncio.sleep(wait)
             self.errors += len(batch)
+            return False
 
         return send
 

@@ -1,0 +1,42 @@
+"""Read and write topics the way an outside client does (tests only)."""
+
+from __future__ import annotations
+
+from aiokafka import AIOKafkaProducer, TopicPartition
+
+from shared.config import Settings
+from shared.kafka import consumer
+
+
+async def read_topic(settings: Settings, topic: str, idle_polls: int = 3) -> list[tuple[bytes | None, bytes | None]]:
+    """Every (key, value) the broker holds on ``topic``, from the beginning."""
+    c = consumer(settings, group=None, enable_auto_commit=False)
+    await c.start()
+    out: list[tuple[bytes | None, bytes | None]] = []
+    try:
+        await c.topics()
+        parts = [TopicPartition(topic, p) for p in c.partitions_for_topic(topic) or ()]
+        if not parts:
+            return out
+        c.assign(parts)
+        await c.seek_to_beginning(*parts)
+        idle = 0
+        while idle < idle_polls:
+            batch = await c.getmany(timeout_ms=300)
+            idle = 0 if batch else idle + 1
+            for records in batch.values():
+                out.extend((r.key, r.value) for r in records)
+    finally:
+        await c.stop()
+    return out
+
+
+async def produce_raw(settings: Settings, topic: str, records: list[tuple[bytes | None, bytes | None]]) -> None:
+    """Produce exact bytes (no validation): what a buggy or hostile producer could write."""
+    p = AIOKafkaProducer(bootstrap_servers=settings.bootstrap, acks=1)
+    await p.start()
+    try:
+        for key, value in records:
+            await p.send_and_wait(topic, value, key=key)
+    finally:
+        await p.stop()

@@ -1,0 +1,102 @@
+"""The embedded broker down for 10 s under load, then back empty: the stack recovers by itself.
+
+This module runs its own stack on its own embedded broker (a restart wipes the
+broker's memory storage, which would wipe every other module's topics too).
+The simulator plays calls through ingest the whole time. While the broker is
+down: ingest answers 503 with Retry-After within its send timeout (never
+hangs), every service's /readyz says 503, the simulator retries. The broker
+comes back empty on the same port; the stack's supervisor (the same
+``supervise_once`` that ``heartline run`` calls every second) notices the
+epoch topic is gone, re-creates the topics, restarts the workers, recorder and
+gateway, and new calls get their nudges again — no manual restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import httpx
+import pytest
+import websockets
+
+from heartline.broker import free_port
+from heartline.stack import Stack
+from services.simulator.simulate import Simulator
+from shared.config import Settings
+from tests.conftest import LOGS, LiveStack, call_started, collect, new_call_id, utterance
+
+pytestmark = pytest.mark.e2e
+
+ANGRY = "你们这服务太差了,我都等了半个小时了"
+DOWN_S = 10.0
+
+
+def _nudged(stack: LiveStack, agent: str, timeout: float) -> float | None:
+    """Seconds until a fresh call of ``agent`` got acknowledge_emotion on the agent's socket."""
+    async def go():
+        call_id = new_call_id("bo")
+        async with websockets.connect(f"{stack.gateway_ws}/ws/agent?token={stack.token(agent)}") as ws:
+            t0 = time.monotonic()
+            resp = await asyncio.to_thread(stack.post_events, [call_started(call_id, agent), utterance(call_id, 1, ANGRY)])
+            assert resp.status_code == 202, resp.text
+            msgs = await collect(ws, timeout, until=lambda m: any(
+                x["kind"] == "nudge" and x["call_id"] == call_id and x["type"] == "acknowledge_emotion" for x in m))
+            ok = any(x["kind"] == "nudge" and x["call_id"] == call_id for x in msgs)
+            return time.monotonic() - t0 if ok else None
+    return asyncio.run(go())
+
+
+def test_broker_restart_under_load_recovers_without_manual_restart():
+    settings = Settings(kafka=None, gateway_port=free_port(), ingest_port=free_port(), partitions=8,
+                        data_dir=LOGS / "broker-outage-data")
+    stack = Stack(settings, broker_port=free_port(), log_dir=LOGS / "broker-outage")
+    stack.start(timeout=120)
+    live = LiveStack(stack)
+    sim = Simulator(settings.model_copy(update={"kafka": stack.kafka}), calls=4, duration=25)
+    sim_thread = threading.Thread(target=lambda: asyncio.run(sim.run()), daemon=True)
+    try:
+        stack.supervise(every_s=1.0)
+        sim_thread.start()
+        assert _nudged(live, "a-901", 15) is not None, "no nudge before the outage"
+
+        outage = threading.Thread(target=stack.restart_broker, args=(DOWN_S,))
+        outage.start()
+        while stack.broker.alive():
+            time.sleep(0.1)
+        down_at = time.monotonic()
+        time.sleep(1)
+        # While the broker is down: 503 + Retry-After, promptly; nobody claims to be ready.
+        t0 = time.monotonic()
+        call_id = new_call_id("bo")
+        resp = live.post_events([call_started(call_id, "a-902")])
+        answered_s = time.monotonic() - t0
+        assert time.monotonic() - down_at < DOWN_S - 1, "the checks must run while the broker is down"
+        print(f"\nwhile down: ingest answered {resp.status_code} in {answered_s:.1f}s")
+        assert resp.status_code == 503, resp.text
+        assert resp.headers.get("retry-after")
+        assert answered_s < settings.ingest_send_timeout_s + 2
+        not_ready = {p.name: httpx.get(f"{p.url}/readyz", timeout=5).status_code for p in stack.procs if p.url}
+        print("readyz while down:", not_ready)
+        assert set(not_ready.values()) == {503}, not_ready
+        outage.join()
+
+        deadline = time.monotonic() + 90
+        while stack.recoveries == 0 and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert stack.recoveries == 1, stack.events
+        recovered_s = time.monotonic() - t0
+        stack.wait_ready(60)
+        latency = _nudged(live, "a-903", 20)
+        print(f"recovered {recovered_s:.1f}s after the outage began; first new call nudged in {latency}s")
+        assert latency is not None, "a new call after recovery got no nudge"
+        assert all(p.popen.poll() is None for p in stack.procs if p.name != "simulator")
+        assert not [e for e in stack.events if "auto-created" in e], "topics were auto-created before re-creation"
+        sim_thread.join(90)
+        print(f"simulator: sent {sim.sent}, retries {sim.retries}, errors {sim.errors}")
+        assert sim.retries > 0, "the simulator must have seen the outage"
+        assert sim.errors == 0, "the simulator gave up on events instead of retrying"
+    finally:
+        print("supervisor events:", *stack.events, sep="\n  ")
+        stack.stop()
