@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, settings as hsettings, strategies as 
 
 from services.ingest.app import Publisher
 from tests.conftest import call_started, collect, new_call_id, utterance
+from shared.topics import dlq
 from tests.kafkatools import produce_raw, read_topic
 
 pytestmark = pytest.mark.e2e
@@ -161,8 +162,8 @@ def test_raw_garbage_on_the_topics_goes_to_the_dlq_with_a_reason_and_nothing_sta
             assert any(x["kind"] == "nudge" and x["call_id"] == good for x in msgs), "no nudge after the garbage"
             print(f"\ngood call nudged {time.monotonic() - t0:.1f}s after the garbage")
         await asyncio.sleep(1)
-        return (await read_topic(s, s.topics.dlq(s.topics.stt_events)),
-                await read_topic(s, s.topics.dlq(s.topics.utterance_analysis)))
+        return (await read_topic(s, dlq(s.topics.stt_events)),
+                await read_topic(s, dlq(s.topics.utterance_analysis)))
 
     stt_dlq, ua_dlq = asyncio.run(go())
     for bad, dlq in ((stt_bad, stt_dlq), (ua_bad, ua_dlq)):

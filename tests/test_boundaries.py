@@ -25,6 +25,7 @@ import websockets
 from services.analyzer.pii import id_checksum_ok, luhn_ok
 from shared.config import PLACEHOLDER_SECRET, Settings
 from tests.conftest import call_started, collect, new_call_id, utterance
+from shared.topics import dlq
 from tests.kafkatools import produce_raw, read_topic
 
 pytestmark = pytest.mark.e2e
@@ -168,8 +169,8 @@ def test_pii_never_leaves_the_analyzer(stack):
         await asyncio.sleep(3)
         topics = {}
         for name in (s.topics.utterance_analysis, s.topics.nudges, s.topics.call_state,
-                     s.topics.dlq(s.topics.stt_events), s.topics.dlq(s.topics.utterance_analysis),
-                     s.topics.dlq(s.topics.nudges), s.topics.dlq(s.topics.call_state)):
+                     dlq(s.topics.stt_events), dlq(s.topics.utterance_analysis),
+                     dlq(s.topics.nudges), dlq(s.topics.call_state)):
             topics[name] = [(k, v) for k, v in await read_topic(s, name) if k == call_id.encode()]
         return wall_msgs, topics
 
@@ -188,7 +189,7 @@ def test_pii_never_leaves_the_analyzer(stack):
         haystacks[f"log {proc.name}"] = (stack.stack.log_dir / f"{proc.name}.log").read_text(errors="replace")
         haystacks[f"metrics {proc.name}"] = httpx.get(f"{proc.url}/metrics", timeout=5).text
     assert any(m.get("kind") == "transcript" for m in wall_msgs), "the wall watched the call"
-    assert topics[s.topics.dlq(s.topics.stt_events)], "the bad record was dead-lettered"
+    assert topics[dlq(s.topics.stt_events)], "the bad record was dead-lettered"
     for secret in (ID, CARD, MOBILE, ID[6:14], CARD[4:12]):
         leaks = [where for where, text in haystacks.items() if secret in text]
         assert not leaks, f"{secret} found in {leaks}"

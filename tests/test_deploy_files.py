@@ -47,8 +47,8 @@ OPS_DOC = ROOT / "docs" / "operations.md"
 # commands and topic creation). Containers may only run these.
 HEARTLINE_COMMANDS = {
     ("run",), ("analyze",), ("replay",), ("simulate",), ("token",), ("lag",), ("status",),
-    ("serve", "gateway"), ("serve", "ingest"), ("serve", "recorder"),
-    ("worker", "analyzer"), ("worker", "nudger"),
+    ("serve", "gateway"), ("serve", "ingest"), ("serve", "asr"),
+    ("worker", "analyzer"), ("worker", "nudger"), ("worker", "recorder"),
     ("topics", "create"),
 }
 APP_SERVICES = {"ingest": ("serve", "ingest"), "gateway": ("serve", "gateway"),

@@ -65,3 +65,54 @@ def test_run_starts_every_service_and_stops_them_all(tmp_path, sig):
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_run_with_demo_calls_shows_nudges_to_the_demo_agents(tmp_path):
+    """What a newcomer sees: `heartline run`, open /agent as a demo agent, nudges arrive."""
+    import asyncio
+
+    import websockets
+
+    from shared.auth import mint
+    from shared.config import Settings
+
+    gw, ing = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HEARTLINE_")}
+    env.update(HEARTLINE_GATEWAY_PORT=str(gw), HEARTLINE_INGEST_PORT=str(ing),
+               HEARTLINE_DATA_DIR=str(tmp_path), PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen([sys.executable, "-m", "heartline.cli", "run", "--calls", "4"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        _wait_line(proc, "Press Ctrl-C to stop", 120)
+        page = httpx.get(f"http://127.0.0.1:{gw}/agent", timeout=5)
+        assert page.status_code == 200 and "<html" in page.text.lower()
+
+        async def watch():
+            settings = Settings()
+            socks = [await websockets.connect(f"ws://127.0.0.1:{gw}/ws/agent?token={mint(settings, f'a-00{i}', 'agent')}")
+                     for i in range(1, 5)]
+            kinds: dict[str, set] = {}
+
+            async def listen(i, ws):
+                async for text in ws:
+                    kinds.setdefault(f"a-00{i}", set()).add(json.loads(text)["kind"])
+
+            tasks = [asyncio.create_task(listen(i, ws)) for i, ws in enumerate(socks, 1)]
+            deadline = time.monotonic() + 90
+            while time.monotonic() < deadline and sum("nudge" in k for k in kinds.values()) < 2:
+                await asyncio.sleep(1)
+            for t in tasks:
+                t.cancel()
+            for ws in socks:
+                await ws.close()
+            return kinds
+
+        kinds = asyncio.run(watch())
+        assert sum("transcript" in k for k in kinds.values()) >= 3, kinds
+        assert sum("nudge" in k for k in kinds.values()) >= 2, kinds
+        proc.send_signal(signal.SIGTERM)
+        rest, _ = proc.communicate(timeout=60)
+        assert proc.returncode == 0 and "Traceback" not in rest
+    finally:
+        if proc.poll() is None:
+            proc.kill()
