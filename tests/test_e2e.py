@@ -154,3 +154,23 @@ def test_ingest_needs_a_service_token(stack):
     assert resp.status_code == 401
     resp = stack.post_events([call_started(new_call_id())], token=stack.token("a-007", "agent"))
     assert resp.status_code == 401
+
+
+def test_lag_and_status_commands_report_the_running_groups(stack):
+    import os
+    import subprocess
+    import sys
+
+    call_id = new_call_id()
+    assert stack.post_events([call_started(call_id), utterance(call_id, 1, "你好")]).status_code == 202
+    time.sleep(3)  # a commit interval or two
+    env = {**os.environ, "HEARTLINE_KAFKA": stack.settings.kafka, "HEARTLINE_TOPIC_PREFIX": stack.settings.topic_prefix,
+           "HEARTLINE_GATEWAY_PORT": str(stack.settings.gateway_port),
+           "HEARTLINE_INGEST_PORT": str(stack.settings.ingest_port), "HEARTLINE_DATA_DIR": "/nonexistent"}
+    lag = subprocess.run([sys.executable, "-m", "heartline.cli", "lag"], env=env, capture_output=True, text=True, timeout=60)
+    assert lag.returncode == 0, lag.stderr
+    assert f"{stack.settings.topic_prefix}heartline-analyzer" in lag.stdout
+    assert "total lag" in lag.stdout
+    status = subprocess.run([sys.executable, "-m", "heartline.cli", "status"], env=env, capture_output=True, text=True, timeout=60)
+    assert status.returncode == 0, status.stderr
+    assert "gateway" in status.stdout and "yes" in status.stdout
