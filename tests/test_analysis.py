@@ -148,3 +148,23 @@ def test_property_any_text_gives_valid_analysis(text, speaker, partial):
                         "0123456789０１２３ ，。！？!?-", max_size=80))
 def test_property_domain_alphabet(text):
     valid(analyze_text(text))
+
+
+def test_calm_question_about_a_worrying_fact_is_not_an_emotion():
+    # Situation words (登录不上, 冻结, 卖不出去) in a calm question are what is asked
+    # about; feeling words (急死, 担心) still count.
+    for text in ("你好，我想问一下，我的交易软件登录不上去了，一直提示账号或密码错误。",
+                 "我想查一下我的账户为什么被冻结了。", "你好，我想问一下我的融券为什么卖不出去了。"):
+        a = analyze_text(text, "customer")
+        assert a.emotion == "neutral", (text, a)
+    assert analyze_text("我的交易软件登录不上去了，急死我了", "customer").emotion == "anxiety"
+    assert analyze_text("我想问一下，我的钱一直没到账，我好担心", "customer").emotion == "anxiety"
+
+
+def test_suggestion_is_not_confusion_and_sarcasm_is_anger():
+    a = analyze_text("我给你们提个建议，你们交易软件的条件单设置太复杂了，我觉得你们应该做个简单模式。", "customer")
+    assert a.emotion == "neutral" and "suggestion" in a.cues and "confusion" not in a.cues
+    for text in ("呵呵，你们的系统可真稳定，一到开盘就崩", "又是系统升级？上个月也是这个理由",
+                 "你们客服是不是都只会说“请您耐心等待”这一句"):
+        assert analyze_text(text, "customer").emotion == "anger", text
+    assert "pii:password" in analyze_text("那您把您的交易密码告诉我一下，我登录进去帮您看看。", "agent").cues

@@ -28,8 +28,25 @@ from .lexicon import EMOTIONS, scan
 _BOUNDARY = frozenset(",.;!?~ \n\t")
 _RHETORICAL = re.compile(r"难道|凭什么|怎么还|怎么又|还要我|有没有搞错|你们是怎么|到底(?:有没有|能不能|会不会|怎么)|"
                          r"(?:能不能|可不可以).{0,10}(?:好不好|行不行)|是不是.{0,8}(?:故意|有病|骗)|"
-                         r"能不能(?:有点|靠谱|专业|认真|上点心|负点责|算点数|给句)|不是.{1,8}吗")
-_POLITE_INQUIRY = re.compile(r"^(?:你好|您好)?[,. ]*(?:我)?(?:想)?(?:问一下|请问|咨询一下|想问|想咨询)")
+                         r"能不能(?:有点|靠谱|专业|认真|上点心|负点责|算点数|给句)|不是.{1,8}吗|"
+                         r"就不能[^,.;!?]{0,8}吗|什么叫[^,.;!?]{1,8}\?|你跟我说[^,.;!?]{0,6}\?|"
+                         r"要的是[^.;!?]{1,12}不是")
+# Indignant "什么叫X？" is not bewilderment.
+_WHAT_IS_INDIGNANT = re.compile(r"什么叫[^,.;!?]{1,8}\?")
+# Habitual failure (一到开盘就崩) and "not a single…" (一个电话都没有): complaints
+# without a complaint word.
+_HABITUAL = re.compile(r"一到[^,.;!?]{1,6}就(?:崩|卡|出问题|掉线|闪退|打不开|登不上|不行|出错)|"
+                       r"一(?:个|条|句|次)[^,.;!?]{0,3}都(?:没|不给|不回)|要的是[^.;!?]{1,12}不是")
+# Exasperated "again?" (又是系统升级？ / 又让我下载新版本？).
+_AGAIN_QUESTION = re.compile(r"(?:^|[,.!?])(?:又是|又让|又要|又来)[^,.;!?]{0,12}\?")
+_POLITE_INQUIRY = re.compile(r"^(?:你好|您好)?[,. ]*(?:我)?(?:想)?(?:问一下|请问|咨询一下|想问|想咨询|想查一下|想了解)")
+# A calm information question: polite framing (我想问一下 / 请问 / 我想查一下 …) or
+# a why-question. Its situation words (登录不上, 冻结, 卖不出去) are what is asked
+# about, not how the caller feels.
+_CALM_QUESTION = re.compile(r"^(?:你好|您好|喂)?[,. ]*(?:我)?(?:就是)?(?:想)?(?:问一下|问下|请问|咨询一下|想问|想咨询|"
+                            r"想查一下|想查下|查一下|想了解|了解一下|想确认)|为什么")
+CALM_SITUATION = 0.35   # situation-word emotion kept in a calm question
+_QUOTED = re.compile(r"“[^”]{0,40}”|\"[^\"]{0,40}\"|「[^」]{0,40}」")
 _CHOICE_QUESTION = re.compile(r"是.{1,12}还是.{1,12}")
 _EXCLAIM = re.compile(r"!+")
 _QUESTION_BURST = re.compile(r"\?{2,}|\?!|!\?")
@@ -44,13 +61,25 @@ _CUE_EMOTION = {
     C.GRATITUDE: ("satisfaction", 0.3),
     C.IMPOLITE: ("anger", 1.2),
 }
+_CUE_POLARITY = {C.IMPOLITE: -1.2}  # others: -0.5 for a negative cue
+_COURTESY = (C.EMPATHY, C.THANKS_FOR_WAITING, C.GREETING, C.CLOSING, C.CLOSING_QUESTION)
 _NEGATIVE = ("anger", "anxiety", "confusion", "sadness")
 THRESHOLD = 0.8  # below this the utterance is neutral
 
 
-def lexicon_scores(text: str, speaker: str) -> tuple[dict[str, float], float, int]:
-    """``(emotion scores, domain polarity, number of sentiment terms hit)``."""
+def lexicon_scores(text: str, speaker: str) -> tuple[dict[str, float], float, int, dict[str, float]]:
+    """``(emotion scores, domain polarity, sentiment terms hit, situation part)``.
+
+    The situation part holds what situation words (``s`` entries) contributed to
+    each emotion score, and to polarity under the key ``"polarity"``.
+
+    Quoted speech (“请您耐心等待”) is what someone else said: not scanned.
+    """
+    if "“" in text or '"' in text or "「" in text:
+        text = _QUOTED.sub(lambda m: " " * len(m.group()), text)
     scores = dict.fromkeys(EMOTIONS, 0.0)
+    situ = dict.fromkeys(EMOTIONS, 0.0)
+    situ_pol = 0.0
     polarity = 0.0
     n_terms = 0
     agent = speaker == "agent"
@@ -79,7 +108,11 @@ def lexicon_scores(text: str, speaker: str) -> tuple[dict[str, float], float, in
             pol = -0.5 * pol if pol < 0 else -0.8 * pol
         elif agent and pol < 0 and not angry:
             pol *= 0.3  # an agent naming the customer's worry is not negative
+        elif agent and pol > 0 and entry.customer_only:
+            pol *= 0.5  # an agent reporting 成功了 / 可以了 states a fact, not a feeling
         polarity += pol
+        if entry.situation:
+            situ_pol += pol
         if entry.emotions and not (agent and entry.customer_only):
             for name, weight in entry.emotions:
                 w = weight * mult
@@ -90,8 +123,11 @@ def lexicon_scores(text: str, speaker: str) -> tuple[dict[str, float], float, in
                         scores[name] += w  # 你们别老是推脱: still a complaint
                     continue
                 scores[name] += w
+                if entry.situation:
+                    situ[name] += w
         mult, negated, imperative, chain_end = 1.0, False, False, -10
-    return scores, polarity, n_terms
+    situ["polarity"] = situ_pol
+    return scores, polarity, n_terms, situ
 
 
 def _ends_rhetorical(text: str, end: int) -> bool:
@@ -106,26 +142,53 @@ def _ends_rhetorical(text: str, end: int) -> bool:
 
 
 def rule_adjust(text: str, speaker: str, cues: list[str], scores: dict[str, float],
-                polarity: float) -> float:
+                polarity: float, situ: dict[str, float] | None = None) -> float:
     """Apply rhetorical / exclamation / cue rules in place; returns new polarity."""
-    if _RHETORICAL.search(text):
+    customer = speaker == "customer"
+    rhetorical = _RHETORICAL.search(text) is not None
+    if rhetorical:
         scores["anger"] += 0.7
+        polarity -= 1.2
+        if "什么叫" in text and _WHAT_IS_INDIGNANT.search(text):
+            scores["confusion"] = max(0.0, scores["confusion"] - 1.0)
+    if customer and _HABITUAL.search(text):
+        scores["anger"] += 0.6
+        polarity -= 0.6
+    if customer and _AGAIN_QUESTION.search(text):
+        rhetorical = True
+        scores["anger"] += 1.0
         polarity -= 1.2
     for cue in cues:
         hit = _CUE_EMOTION.get(cue)
-        if hit is not None and (cue != C.GRATITUDE or speaker == "customer"):
+        if hit is not None and (cue != C.GRATITUDE or customer):
             scores[hit[0]] += hit[1]
             if hit[0] != "satisfaction":
-                polarity -= 0.5
-    if C.EMPATHY in cues or C.THANKS_FOR_WAITING in cues or C.GREETING in cues or C.CLOSING in cues:
+                polarity += _CUE_POLARITY.get(cue, -0.5)
+    if any(c in cues for c in _COURTESY):
         polarity += 0.8
-    if _CHOICE_QUESTION.search(text) and ("?" in text or "吗" in text or "呢" in text or speaker == "customer"):
+    if not customer and C.PROMISE_RETURNS in cues and polarity > 0:
+        polarity = 0.0  # a mis-selling promise (保本, 您放心买) is not courtesy
+    if customer and C.SUGGESTION in cues:
+        # 条件单设置太复杂了 / 老年人看不懂 inside a suggestion is about the product,
+        # not the caller being lost.
+        scores["confusion"] *= 0.3
+        polarity *= 0.5  # a suggestion is constructive, not a complaint
+    if _CHOICE_QUESTION.search(text) and ("?" in text or "吗" in text or "呢" in text or customer):
         scores["confusion"] += 0.5
     if _QUESTION_BURST.search(text):
         scores["anger"] += 0.4 if scores["anger"] > 0 else 0.0
         scores["confusion"] += 0.3 if scores["anger"] == 0 else 0.0
         polarity -= 0.4
     exclaims = len(_EXCLAIM.findall(text))
+    if (customer and situ and not exclaims and not rhetorical and C.URGENCY not in cues
+            and _CALM_QUESTION.search(text)):
+        # 我想问一下，我的交易软件登录不上去了 / 我想查一下账户为什么被冻结了: a calm
+        # question about a worrying fact. Feeling words (着急, 担心) keep their weight.
+        for name, w in situ.items():
+            if name == "polarity":
+                polarity -= (1.0 - CALM_SITUATION) * w
+            elif w:
+                scores[name] -= (1.0 - CALM_SITUATION) * w
     if exclaims:
         amp = 1.0 + 0.2 * min(exclaims, 3)
         top = max(scores, key=scores.__getitem__)
@@ -135,7 +198,7 @@ def rule_adjust(text: str, speaker: str, cues: list[str], scores: dict[str, floa
     if _POLITE_INQUIRY.search(text) and scores["confusion"] < 1.2:
         # 我想问一下…为什么… / 请问… is an information question, not bewilderment.
         scores["confusion"] *= 0.6
-    if speaker == "agent":
+    if not customer:
         # Agents' emotion shows in irritation (impolite phrasing), rarely else.
         for name in ("anxiety", "confusion", "sadness", "satisfaction"):
             scores[name] *= 0.5

@@ -17,6 +17,10 @@ Entry line format (``TERMS``)::
   怎么办, 不好意思 is not 不好, 慢慢 is not 慢).
 * ``c`` — the emotion counts for customers only: an agent's scripted courtesy
   (谢谢您的来电, 很高兴为您服务, 让您久等了) is politeness, not an emotion.
+* ``s`` — a *situation* word (登录不上, 冻结, 卖不出去, 手续费这么高): a fact that
+  usually worries, not a feeling. In a calm information question (我想问一下…
+  为什么…) its emotion weight is damped; feeling words (着急, 担心, 怎么办) are not.
+  Flags combine (``cs``).
 
 ``MODIFIERS`` are degree adverbs (multiplier), negators (``neg``) and
 imperative negators (``imp``: 别/不要 — 您别着急 cancels anxiety, but
@@ -123,10 +127,10 @@ TERMS = """
 多少次 -1.5 anger=1.1
 多少遍 -1.5 anger=1.2
 三番五次 -2 anger=1.4
-太高 -1.5 anger=0.9
-这么高 -1.2 anger=0.8
-太贵 -1.5 anger=1.0
-这么贵 -1.2 anger=0.8
+太高 -1.5 anger=0.9 s
+这么高 -1.2 anger=0.8 s
+太贵 -1.5 anger=1.0 s
+这么贵 -1.2 anger=0.8 s
 莫名其妙 -2 anger=1.2,confusion=0.5
 不合理 -1.8 anger=1.2
 不公平 -2 anger=1.3
@@ -166,7 +170,7 @@ TERMS = """
 老是 -1 anger=0.7
 总是 -0.6 anger=0.5
 每次都 -1 anger=0.7
-一直 -0.2 anger=0.2
+一直 -0.2 anger=0.2 s
 根本 -1 anger=0.8
 简直 -1 anger=0.8
 居然 -1 anger=0.8
@@ -234,6 +238,37 @@ TERMS = """
 跟我说正常 -1.5 anger=1.0
 打官腔 -2 anger=1.4
 官腔 -1.5 anger=1.0
+呵呵 -1.5 anger=1.0 c
+可真 -1 anger=0.9 c
+真行 -1.5 anger=1.1 c
+你们厉害 -1.5 anger=1.1
+真有你们的 -2 anger=1.4
+崩了 -1.5 anger=0.9
+就崩 -1.5 anger=0.9
+好几趟 -1.2 anger=0.9 c
+三趟 -1 anger=0.8 c
+几趟 -1 anger=0.7 c
+只会 -1.2 anger=0.9
+多少回 -1.5 anger=1.1
+好几回 -1 anger=0.8 c
+拍着胸脯 -1.2 anger=0.9
+拍胸脯 -1.2 anger=0.9
+联系不上 -1.5 anger=0.8,anxiety=0.5
+糊弄 -2 anger=1.5
+答非所问 -1.5 anger=1.1
+故意 -1.5 anger=1.1
+谁让你们 -2 anger=1.3
+换个说法 -1 anger=0.8
+现在怎么说 -1.2 anger=0.9
+别老是 -1.5 anger=1.0
+说了三遍 -1.5 anger=1.0 c
+说了好几遍 -1.5 anger=1.1 c
+说了几遍 -1.5 anger=1.0 c
+说了两遍 -1.2 anger=0.9 c
+打到现在 -1.5 anger=1.0
+等到现在 -1.5 anger=1.0
+问什么都不知道 -2 anger=1.3
+一问三不知 -2 anger=1.4
 # ---- anxiety: worry, urgency, fear of loss, blocked access to money ---------
 着急 -1.5 anxiety=1.4
 急 -1 anxiety=1.0
@@ -277,68 +312,68 @@ TERMS = """
 被盗 -2.5 anxiety=1.8
 盗刷 -2.5 anxiety=1.8
 被骗 -2.5 anxiety=1.4,sadness=0.6
-冻结 -1.5 anxiety=1.2
+冻结 -1.5 anxiety=1.2 s
 不见了 -2 anxiety=1.5
-少了 -1.2 anxiety=1.0
+少了 -1.2 anxiety=1.0 s
 钱没了 -2.5 anxiety=1.8
 钱呢 -1.5 anxiety=0.9,anger=0.6
-没到账 -1.8 anxiety=1.3
-没有到账 -1.8 anxiety=1.3
-未到账 -1.8 anxiety=1.3
-不到账 -1.8 anxiety=1.3
-没收到 -1.2 anxiety=0.9
-没有收到 -1.2 anxiety=0.9
+没到账 -1.8 anxiety=1.3 s
+没有到账 -1.8 anxiety=1.3 s
+未到账 -1.8 anxiety=1.3 s
+不到账 -1.8 anxiety=1.3 s
+没收到 -1.2 anxiety=0.9 s
+没有收到 -1.2 anxiety=0.9 s
 爆仓 -2 anxiety=1.5
 跌停 -1.5 anxiety=1.0,sadness=0.6
 暴跌 -1.5 anxiety=1.0,sadness=0.4
 强平 -2 anxiety=1.5
 强制平仓 -2 anxiety=1.5
 平仓 -0.5 anxiety=0.5
-卖不出去 -1.8 anxiety=1.4
-卖不掉 -1.8 anxiety=1.4
-买不进去 -1.8 anxiety=1.4
-下不了单 -1.8 anxiety=1.4
-委托失败 -1.8 anxiety=1.4
-撤不了单 -1.8 anxiety=1.4
-登不上 -1.5 anxiety=1.1
-登录不上 -1.5 anxiety=1.1
-登录不了 -1.5 anxiety=1.1
-登不进去 -1.5 anxiety=1.1
-进不去 -1.5 anxiety=1.0
-打不开 -1.5 anxiety=0.9
-闪退 -1.5 anxiety=0.9
-卡住 -1.2 anxiety=0.8
-卡死 -1.5 anxiety=0.9
-报错 -1.2 anxiety=0.8
-系统错误 -1.5 anxiety=0.9
-系统故障 -1.5 anxiety=0.9
-系统出错 -1.5 anxiety=0.9
-出错 -1 anxiety=0.7
-失败 -1.2 anxiety=0.8
-异常 -1 anxiety=0.7
-密码错误 -1.2 anxiety=0.9
-密码不对 -1.2 anxiety=0.9
-被锁 -1.5 anxiety=1.1
-锁住了 -1.5 anxiety=1.1
-锁定了 -1.5 anxiety=1.1
-忘记密码 -0.6 anxiety=0.5
-忘了密码 -0.6 anxiety=0.5
-取不出来 -1.8 anxiety=1.4
-转不出来 -1.8 anxiety=1.4
-转不了 -1.5 anxiety=1.2
-用不了 -1.2 anxiety=0.9
-收不到 -1.2 anxiety=0.9
-还没 -0.6 anxiety=0.5
+卖不出去 -1.8 anxiety=1.4 s
+卖不掉 -1.8 anxiety=1.4 s
+买不进去 -1.8 anxiety=1.4 s
+下不了单 -1.8 anxiety=1.4 s
+委托失败 -1.8 anxiety=1.4 s
+撤不了单 -1.8 anxiety=1.4 s
+登不上 -1.5 anxiety=1.1 s
+登录不上 -1.5 anxiety=1.1 s
+登录不了 -1.5 anxiety=1.1 s
+登不进去 -1.5 anxiety=1.1 s
+进不去 -1.5 anxiety=1.0 s
+打不开 -1.5 anxiety=0.9 s
+闪退 -1.5 anxiety=0.9 s
+卡住 -1.2 anxiety=0.8 s
+卡死 -1.5 anxiety=0.9 s
+报错 -1.2 anxiety=0.8 s
+系统错误 -1.5 anxiety=0.9 s
+系统故障 -1.5 anxiety=0.9 s
+系统出错 -1.5 anxiety=0.9 s
+出错 -1 anxiety=0.7 s
+失败 -1.2 anxiety=0.8 s
+异常 -1 anxiety=0.7 s
+密码错误 -1.2 anxiety=0.9 s
+密码不对 -1.2 anxiety=0.9 s
+被锁 -1.5 anxiety=1.1 s
+锁住了 -1.5 anxiety=1.1 s
+锁定了 -1.5 anxiety=1.1 s
+忘记密码 -0.6 anxiety=0.5 s
+忘了密码 -0.6 anxiety=0.5 s
+取不出来 -1.8 anxiety=1.4 s
+转不出来 -1.8 anxiety=1.4 s
+转不了 -1.5 anxiety=1.2 s
+用不了 -1.2 anxiety=0.9 s
+收不到 -1.2 anxiety=0.9 s
+还没 -0.6 anxiety=0.5 s
 怎么还没 -1.5 anger=0.9,anxiety=0.7
 丢了 -1.5 anxiety=1.2
 必须 -0.3 anxiety=0.5
 今天必须 -0.8 anxiety=1.0
 不够 -0.8 anxiety=0.7
 余额不够 -1 anxiety=0.9
-停牌 -1 anxiety=0.8
+停牌 -1 anxiety=0.8 s
 拿不回来 -2 anxiety=1.5
-转不过来 -1.5 anxiety=1.2
-转不过去 -1.5 anxiety=1.2
+转不过来 -1.5 anxiety=1.2 s
+转不过去 -1.5 anxiety=1.2 s
 异地登录 -1.5 anxiety=1.3
 暴雷 -2 anxiety=1.5
 爆雷 -2 anxiety=1.5
@@ -351,6 +386,15 @@ TERMS = """
 退市 -1.5 anxiety=1.2
 诈骗 -1.5 anxiety=1.2
 撑不住 -2 anxiety=1.2,sadness=0.6
+出事 -1.5 anxiety=1.1
+还能拿回来 -1.5 anxiety=1.2
+能不能拿回来 -1.5 anxiety=1.2
+千万别 -1 anxiety=1.0
+出什么问题 -1 anxiety=0.8
+是不是真的 -0.5 anxiety=0.6
+还没到 -1 anxiety=0.9 s
+有点慌 -1.2 anxiety=1.0
+慌了 -1.5 anxiety=1.2
 # ---- confusion: not understanding, not knowing how, puzzled by a mismatch ---
 不明白 -0.6 confusion=1.5
 不太明白 -0.6 confusion=1.5
@@ -389,7 +433,7 @@ TERMS = """
 搞错 -1.2 confusion=0.7,anger=0.6
 弄错 -1.2 confusion=0.7,anger=0.6
 没看到 -0.4 confusion=0.8
-看不到 -0.8 confusion=0.9,anxiety=0.4
+看不到 -0.8 confusion=0.9,anxiety=0.4 s
 啥意思 -0.8 confusion=1.1
 不会用 -0.5 confusion=1.3
 不太会 -0.5 confusion=1.2
@@ -420,6 +464,16 @@ TERMS = """
 没看明白 -0.8 confusion=1.5
 没弄明白 -0.8 confusion=1.5
 来着 0 confusion=0.5
+第一次弄 -0.3 confusion=1.0
+看看为什么 0 -
+看一下为什么 0 -
+查一下为什么 0 -
+查查为什么 0 -
+这是怎么回事 -1 confusion=1.0,anger=0.3
+有什么不一样 -0.3 confusion=1.0
+有什么不同 -0.3 confusion=1.0
+干什么用 -0.3 confusion=1.0
+是干什么的 -0.3 confusion=1.0
 # ---- sadness: loss, disappointment, helplessness --------------------------
 难过 -2 sadness=1.5
 伤心 -2 sadness=1.5
@@ -490,6 +544,26 @@ TERMS = """
 怪我 -1 sadness=1.0
 贪心 -1 sadness=0.8
 不敢 -0.8 sadness=0.6,anxiety=0.4
+攒 -0.5 sadness=0.6 c
+攒的钱 -1 sadness=0.9
+跌成这样 -1.5 sadness=1.0
+亏成这样 -1.8 sadness=1.1
+只剩 -1 sadness=0.8
+跟家里交代 -1.5 sadness=1.2
+交代 -0.5 sadness=0.5 c
+不容易 -1 sadness=0.8 c
+就这么没了 -2 sadness=1.3
+老伴走 -2 sadness=1.5
+一个人扛 -1.5 sadness=1.2
+扛着 -1 sadness=0.8
+早知道 -1 sadness=1.0
+后悔也来不及 -2 sadness=1.5
+借来的 -0.5 sadness=0.5
+不理解 -1 sadness=0.8,anger=0.3
+跟谁说 -1 sadness=0.9
+没办法去 0 -
+没办法来 0 -
+打水漂 -2 sadness=1.4
 # ---- satisfaction: thanks, praise, relief, resolved ------------------------
 谢谢 1.5 satisfaction=1.0 c
 感谢 1.5 satisfaction=1.0 c
@@ -595,6 +669,14 @@ bug -1 anger=0.5
 一下就 0.8 satisfaction=0.6 c
 太少 -1.2 anger=0.9
 困扰 -1 anxiety=0.5
+多亏 1.5 satisfaction=1.1 c
+快多了 1.2 satisfaction=1.0 c
+清楚多了 1.2 satisfaction=1.0 c
+方便多了 1.2 satisfaction=1.0 c
+一听就明白 1 satisfaction=0.8 c
+就到了 1 satisfaction=0.7 c
+速度可以 1.2 satisfaction=0.9 c
+还担心 0 -
 # ---- courtesy formulas (mostly agent): positive tone, no emotion -----------
 您好 0.8 -
 你好 0.3 -
@@ -693,6 +775,7 @@ class Entry:
     polarity: float = 0.0
     emotions: tuple[tuple[str, float], ...] = ()
     customer_only: bool = False
+    situation: bool = False  # a worrying fact, not a feeling (damped in calm questions)
     degree: float = 1.0
     imperative: bool = False  # 别/不要: "stop doing it" keeps a complaint a complaint
 
@@ -713,7 +796,9 @@ def _parse() -> dict[str, Entry]:
                 assert name in EMOTIONS, line
                 pairs.append((name, float(weight)))
             emotions = tuple(pairs)
-        table[term] = Entry(term, "term", pol, emotions, len(parts) > 3 and parts[3] == "c")
+        flags = parts[3] if len(parts) > 3 else ""
+        assert set(flags) <= {"c", "s"}, line
+        table[term] = Entry(term, "term", pol, emotions, "c" in flags, "s" in flags)
     for line in MODIFIERS.split("\n"):
         parts = line.split()
         if not parts:
