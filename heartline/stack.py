@@ -144,8 +144,10 @@ class Stack:
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
             )
 
-    def restart_procs(self, procs: list[Proc], sig: int = signal.SIGTERM, wait: float = 3.0) -> None:
-        """Stop these processes (all at once, SIGKILL after ``wait``) and start them again alike."""
+    def restart_procs(self, procs: list[Proc], sig: int = signal.SIGTERM, wait: float = 3.0,
+                      between=None) -> None:
+        """Stop these processes (all at once, SIGKILL after ``wait``), call ``between()`` if given,
+        and start them again alike."""
         for proc in procs:
             if proc.popen and proc.popen.poll() is None:
                 try:
@@ -154,6 +156,8 @@ class Stack:
                     pass
         for proc in procs:
             self.stop_proc(proc, sig=sig, wait=wait)
+        if between is not None:
+            between()
         for proc in procs:
             proc.restarts += 1
             self._spawn(proc)
@@ -198,6 +202,25 @@ class Stack:
                     await admin.create_topics([NewTopic(self.epoch_topic, num_partitions=1, replication_factor=1)])
         finally:
             await admin.close()
+
+    async def _reset_topics(self) -> None:
+        """After a reset, with the workers stopped: drop the faust-internal topics written since
+        (changelogs, repartition topics: nothing in them predates the reset), re-create ours."""
+        from aiokafka.admin import AIOKafkaAdminClient
+
+        ours = set(self.settings.topics.all_with_dlq()) | {self.epoch_topic}
+        prefix = self.settings.group("")
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.kafka)
+        await admin.start()
+        try:
+            stale = [t for t in await admin.list_topics() if t.startswith(prefix) and t not in ours]
+            if stale:
+                self.note(f"dropping worker-internal topics re-created since the reset: {stale}")
+                await admin.delete_topics(stale)
+                await asyncio.sleep(0.2)
+        finally:
+            await admin.close()
+        await self._create_topics(mark_epoch=False)
 
     async def _epoch_present(self) -> bool | None:
         """True: the broker still holds this stack's epoch; False: it was reset; None: no answer."""
@@ -258,10 +281,12 @@ class Stack:
     def recover(self, timeout: float = 120.0) -> None:
         """The broker came back empty: topics again, consumers restarted, a new epoch."""
         self.note("broker was reset (epoch topic gone): re-creating topics, restarting workers and gateway")
-        asyncio.run(self._create_topics(mark_epoch=False))
         consumers = [p for p in self.procs if p.name.split("-")[0] in ("analyzer", "nudger", "recorder", "gateway")
                      and p.popen is not None]
-        self.restart_procs(consumers)
+        # Stop the consumers first: until they are gone, the old workers keep writing (their faust
+        # changelogs included, into topics auto-created after the reset), and a restarted nudger then
+        # waited forever in table recovery on such a changelog. Then topics, then start them again.
+        self.restart_procs(consumers, between=lambda: asyncio.run(self._reset_topics()))
         ingest = [p for p in self.procs if p.name == "ingest"]
         try:
             self.wait_ready(15, procs=ingest)
