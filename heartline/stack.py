@@ -286,6 +286,9 @@ class Stack:
         # Stop the consumers first: until they are gone, the old workers keep writing (their faust
         # changelogs included, into topics auto-created after the reset), and a restarted nudger then
         # waited forever in table recovery on such a changelog. Then topics, then start them again.
+        # Fresh group and changelog names for the restarted workers (Settings.group).
+        for proc in consumers:
+            proc.env["HEARTLINE_GROUP_GENERATION"] = str(self.recoveries + 1)
         self.restart_procs(consumers, between=lambda: asyncio.run(self._reset_topics()))
         ingest = [p for p in self.procs if p.name == "ingest"]
         try:

@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     data_dir: Path = Path(".heartline")
 
     topic_prefix: str = ""
+    group_generation: int = 0
     partitions: int = 8
     # The embedded broker answers a waiting fetch only when the wait expires,
     # so every consumer (faust's included) uses this short wait; on Apache
@@ -109,8 +110,15 @@ class Settings(BaseSettings):
         return self.database_url or f"sqlite:///{(self.data_dir / 'heartline.db').resolve()}"
 
     def group(self, name: str) -> str:
-        """Consumer group / faust app id, namespaced like the topics."""
-        return f"{self.topic_prefix}heartline-{name}"
+        """Consumer group / faust app id, namespaced like the topics.
+
+        ``group_generation`` > 0 only after the embedded broker was reset: the
+        restarted workers then use fresh group and changelog names, so nothing
+        left from before the reset (auto-created changelogs, stale offsets) can
+        stall them. The reset already emptied every topic, so nothing is lost.
+        """
+        suffix = f"-g{self.group_generation}" if self.group_generation else ""
+        return f"{self.topic_prefix}heartline-{name}{suffix}"
 
 
 @lru_cache(maxsize=1)

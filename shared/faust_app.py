@@ -41,8 +41,55 @@ if not hasattr(_thread._create_worker_consumer, "__wrapped__"):
     _thread._create_worker_consumer = _short_fetch_wait(_thread._create_worker_consumer)
 
 
+def _fetched_highwaters(original):
+    """Table recovery reads a changelog up to its "highwater", which faust takes
+    from ListOffsets. The embedded broker answers ListOffsets with the first
+    offset of the last batch + 1 (DESIGN.md), so recovery stopped early and
+    state went backwards unless every record was its own batch — which capped
+    the nudger near one record per broker round trip. The fetch response's high
+    watermark is right: read it with a short-lived plain consumer from just
+    before the listed end. On Apache Kafka both agree, and this costs one fetch."""
+
+    async def _highwaters(self, partitions):
+        listed = dict(await original(self, partitions))
+        wanted = [tp for tp, end in listed.items() if end]
+        if not wanted:
+            return listed
+        from aiokafka import AIOKafkaConsumer
+        from aiokafka.structs import TopicPartition
+
+        client = AIOKafkaConsumer(bootstrap_servers=_BOOTSTRAP["value"], enable_auto_commit=False,
+                                  fetch_max_wait_ms=_FETCH_WAIT_MS["value"] or 10)
+        await client.start()
+        try:
+            tps = {tp: TopicPartition(tp.topic, tp.partition) for tp in wanted}
+            client.assign(list(tps.values()))
+            for tp, atp in tps.items():
+                client.seek(atp, max(0, listed[tp] - 1))
+            for _ in range(20):
+                await client.getmany(timeout_ms=100)
+                if all(client.highwater(atp) is not None for atp in tps.values()):
+                    break
+            for tp, atp in tps.items():
+                high = client.highwater(atp)
+                if high is not None and high > listed[tp]:
+                    listed[tp] = high
+        finally:
+            await client.stop()
+        return listed
+
+    _highwaters.__wrapped__ = original
+    return _highwaters
+
+
+_BOOTSTRAP = {"value": None}
+if not hasattr(_thread._highwaters, "__wrapped__"):
+    _thread._highwaters = _fetched_highwaters(_thread._highwaters)
+
+
 def make_app(name: str, settings: Settings, tables: bool = False) -> faust.App:
     _FETCH_WAIT_MS["value"] = settings.fetch_max_wait_ms
+    _BOOTSTRAP["value"] = settings.bootstrap
     app = faust.App(
         settings.group(name),
         broker=f"kafka://{settings.bootstrap}",
@@ -55,12 +102,10 @@ def make_app(name: str, settings: Settings, tables: bool = False) -> faust.App:
         broker_heartbeat_interval=settings.heartbeat_interval_s,
         broker_rebalance_timeout=settings.rebalance_timeout_s,
         broker_commit_interval=0.5,
-        # Table recovery on this broker needs one record per batch (DESIGN.md), so an app
-        # with tables (the nudger) gets it. Not the others: aiokafka keeps one produce
-        # request in flight per broker and appends to a partition only once its previous
-        # batch left, so one record per batch caps an agent near one record per broker
-        # round trip (the analyzer made ~110 analyses/s on a busy 2-core box; docs/benchmark.md).
-        producer_max_batch_size=1 if tables else 16384,
+        # Normal batching for every app: table recovery reads the true high watermark
+        # (_fetched_highwaters), so the one-record-per-batch workaround of DESIGN.md is not
+        # needed — it capped an agent near one record per broker round trip (docs/benchmark.md).
+        producer_max_batch_size=16384,
         producer_linger_ms=0,
         table_standby_replicas=0,
         web_enabled=True,

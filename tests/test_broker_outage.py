@@ -48,11 +48,6 @@ def _nudged(stack: LiveStack, agent: str, timeout: float) -> float | None:
     return asyncio.run(go())
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "flaky: passed 1 of 3 runs. In the others the restarted nudger waits forever in faust table "
-    "recovery on heartline-nudger-calls-changelog ('No event received for active tp … since recovery "
-    "start') although the stack deletes and re-creates the worker-internal topics before restarting it; "
-    "see docs/reliability.md, 'Open: broker reset and the nudger's changelog'"))
 def test_broker_restart_under_load_recovers_without_manual_restart():
     settings = Settings(kafka=None, gateway_port=free_port(), ingest_port=free_port(), partitions=8,
                         data_dir=LOGS / "broker-outage-data")
