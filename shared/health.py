@@ -26,3 +26,24 @@ def health_router(service: str, ready: Callable[[], Awaitable[tuple[bool, dict]]
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return router
+
+
+def service_app(service: str, title: str, settings, component) -> "FastAPI":
+    """A FastAPI app whose lifespan sets up JSON logging and starts/stops ``component``
+    (anything with ``start``, ``stop`` and ``ready``), with /healthz, /readyz, /metrics."""
+    from contextlib import asynccontextmanager
+
+    from fastapi import FastAPI
+
+    from shared.logs import setup_logging
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        setup_logging(service, settings.log_level)
+        await component.start()
+        yield
+        await component.stop()
+
+    app = FastAPI(title=title, lifespan=lifespan)
+    app.include_router(health_router(service, component.ready))
+    return app

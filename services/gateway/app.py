@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, HTTPException
@@ -19,8 +18,7 @@ from services.gateway.sockets import socket_router
 from shared.auth import mint
 from shared.config import Settings, get_settings
 from shared.demo import DEMO_AGENTS, DEMO_SUPERVISORS
-from shared.health import health_router
-from shared.logs import setup_logging
+from shared.health import service_app
 
 SERVICE = "gateway"
 STATIC = Path(__file__).resolve().parent / "static"
@@ -36,15 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     book, hub = CallBook(), Hub()
     feed = Feed(settings, book, hub)
 
-    @asynccontextmanager
-    async def lifespan(app: FastAPI):
-        setup_logging(SERVICE, settings.log_level)
-        await feed.start()
-        yield
-        await feed.stop()
-
-    app = FastAPI(title="Heartline gateway", lifespan=lifespan)
-    app.include_router(health_router(SERVICE, feed.ready))
+    app = service_app(SERVICE, "Heartline gateway", settings, feed)
     app.include_router(socket_router(settings, book, hub, feed))
     app.include_router(history_router(settings))
     app.include_router(review_router(settings))

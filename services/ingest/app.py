@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from contextlib import asynccontextmanager
 
 from aiokafka.errors import KafkaError, KafkaTimeoutError
 from fastapi import FastAPI, Request, WebSocket, WebSocketDisconnect
@@ -23,9 +22,8 @@ from pydantic import ValidationError
 from shared import metrics
 from shared.auth import TokenError, verify
 from shared.config import Settings, get_settings
-from shared.health import health_router
+from shared.health import service_app
 from shared.kafka import broker_reachable, producer
-from shared.logs import setup_logging
 from shared.schemas import parse_event, utcnow
 
 SERVICE = "ingest"
@@ -117,15 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     pub = Publisher(settings)
 
-    @asynccontextmanager
-    async def lifespan(app: FastAPI):
-        setup_logging(SERVICE, settings.log_level)
-        await pub.start()
-        yield
-        await pub.stop()
-
-    app = FastAPI(title="Heartline ingest", lifespan=lifespan)
-    app.include_router(health_router(SERVICE, pub.ready))
+    app = service_app(SERVICE, "Heartline ingest", settings, pub)
 
     @app.post("/v1/events", status_code=202)
     async def post_events(request: Request) -> JSONResponse:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from contextlib import asynccontextmanager
 
 from aiokafka import TopicPartition
 from aiokafka.coordinator.assignors.range import RangePartitionAssignor
@@ -28,9 +27,8 @@ import services.analyzer.pii  # noqa: F401  (dead_letter's redaction, loaded at 
 # on the first dead letter blocked the event loop for seconds - snownlp's normaliser)
 from shared import metrics
 from shared.config import Settings, get_settings
-from shared.health import health_router
+from shared.health import service_app
 from shared.kafka import aiokafka_send, broker_reachable, consumer, dead_letter, producer
-from shared.logs import setup_logging
 from shared.schemas import CallState, Nudge, NudgeFeedback, UtteranceAnalysis
 
 SERVICE = "recorder"
@@ -154,15 +152,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     recorder = Recorder(settings, make_store(settings, writer=True))
 
-    @asynccontextmanager
-    async def lifespan(app: FastAPI):
-        setup_logging(SERVICE, settings.log_level)
-        await recorder.start()
-        yield
-        await recorder.stop()
-
-    app = FastAPI(title="Heartline recorder", lifespan=lifespan)
-    app.include_router(health_router(SERVICE, recorder.ready))
+    app = service_app(SERVICE, "Heartline recorder", settings, recorder)
     app.state.recorder = recorder
     return app
 

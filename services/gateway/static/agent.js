@@ -487,22 +487,12 @@
 
   function showSignIn(message) {
     if (socket) socket.stop();
-    $("desk").hidden = true;
-    $("signin").hidden = false;
-    $("signout").hidden = true;
-    $("who").hidden = true;
-    conn.el.hidden = true;
+    HL.showSignInChrome($("desk"), conn);
     HL.renderSignIn($("signin"), auth, startDesk, message);
   }
 
   function startDesk() {
-    $("signin").hidden = true;
-    $("desk").hidden = false;
-    $("signout").hidden = false;
-    conn.el.hidden = false;
-    var who = auth.who();
-    $("who").hidden = !who.name;
-    HL.setText($("who"), who.name && who.id && who.name !== who.id ? who.name + " · " + who.id : who.name);
+    HL.showSignedInChrome($("desk"), conn, auth);
     // Fresh desk state for this sign-in (sessionStorage keeps what a reload needs).
     Array.from(calls.keys()).forEach(removeCall);
     socket = new HL.Socket("/ws/agent", function () {

@@ -801,6 +801,30 @@
   HL.claims = claims;
   HL.Auth = Auth;
   HL.renderSignIn = renderSignIn;
+
+  // The page chrome around sign-in, shared by the desk and the wall: `main` is
+  // the page's own section, `conn` its connection indicator.
+  function showSignInChrome(main, conn) {
+    main.hidden = true;
+    document.getElementById("signin").hidden = false;
+    document.getElementById("signout").hidden = true;
+    document.getElementById("who").hidden = true;
+    conn.el.hidden = true;
+  }
+
+  function showSignedInChrome(main, conn, auth) {
+    document.getElementById("signin").hidden = true;
+    main.hidden = false;
+    document.getElementById("signout").hidden = false;
+    conn.el.hidden = false;
+    var who = auth.who();
+    var el = document.getElementById("who");
+    el.hidden = !who.name;
+    setText(el, who.name && who.id && who.name !== who.id ? who.name + " · " + who.id : who.name);
+  }
+
+  HL.showSignInChrome = showSignInChrome;
+  HL.showSignedInChrome = showSignedInChrome;
   HL.demoAccounts = demoAccounts;
   HL.Socket = Socket;
   HL.ConnBadge = ConnBadge;

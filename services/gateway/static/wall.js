@@ -508,22 +508,12 @@
   function showSignIn(message) {
     if (socket) socket.stop();
     closeListen();
-    $("wall").hidden = true;
-    $("signin").hidden = false;
-    $("signout").hidden = true;
-    $("who").hidden = true;
-    conn.el.hidden = true;
+    HL.showSignInChrome($("wall"), conn);
     HL.renderSignIn($("signin"), auth, startWall, message);
   }
 
   function startWall() {
-    $("signin").hidden = true;
-    $("wall").hidden = false;
-    $("signout").hidden = false;
-    conn.el.hidden = false;
-    var who = auth.who();
-    $("who").hidden = !who.name;
-    HL.setText($("who"), who.name && who.id && who.name !== who.id ? who.name + " · " + who.id : who.name);
+    HL.showSignedInChrome($("wall"), conn, auth);
     HL.demoAccounts("agent").then(
       function (list) {
         list.forEach(function (a) {
