@@ -114,3 +114,13 @@ async def dead_letter(send: Send, service: str, topic: str, key: bytes | None,
         await send(topics.dlq(topic), key, record.to_json())
     except Exception:
         log.exception("dead letter could not be written", extra={"topic": topic})
+
+
+async def stop_component(tasks: list, *clients) -> None:
+    """Cancel a service's background tasks, then stop its Kafka clients (None skipped)."""
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    for client in clients:
+        if client is not None:
+            await client.stop()

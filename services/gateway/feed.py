@@ -21,7 +21,7 @@ from services.gateway.calls import CallBook
 from services.gateway.hub import Hub
 from shared import metrics
 from shared.config import Settings
-from shared.kafka import broker_reachable, consumer, producer
+from shared.kafka import broker_reachable, consumer, producer, stop_component
 
 SERVICE = "gateway"
 WALL_FLUSH_S = 0.25
@@ -64,13 +64,7 @@ class Feed:
                        asyncio.create_task(self._housekeeping())]
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self.consumer:
-            await self.consumer.stop()
-        if self.producer:
-            await self.producer.stop()
+        await stop_component(self._tasks, self.consumer, self.producer)
 
     async def ready(self) -> tuple[bool, dict]:
         assigned = len(self.consumer.assignment()) if self.consumer else 0

@@ -28,7 +28,7 @@ import services.analyzer.pii  # noqa: F401  (dead_letter's redaction, loaded at 
 from shared import metrics
 from shared.config import Settings, get_settings
 from shared.health import service_app
-from shared.kafka import aiokafka_send, broker_reachable, consumer, dead_letter, producer
+from shared.kafka import aiokafka_send, broker_reachable, consumer, dead_letter, producer, stop_component
 from shared.schemas import CallState, Nudge, NudgeFeedback, UtteranceAnalysis
 
 SERVICE = "recorder"
@@ -66,13 +66,7 @@ class Recorder:
         self._tasks = [asyncio.create_task(self._consume()), asyncio.create_task(self._purge_daily())]
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self.consumer:
-            await self.consumer.stop()
-        if self.producer:
-            await self.producer.stop()
+        await stop_component(self._tasks, self.consumer, self.producer)
 
     async def ready(self) -> tuple[bool, dict]:
         assigned = len(self.consumer.assignment()) if self.consumer else 0
