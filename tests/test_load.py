@@ -30,8 +30,8 @@ from tests.conftest import LOGS, make_settings
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(400)]
 
 CALLS = int(os.environ.get("HEARTLINE_LOAD_CALLS", "200"))
-SECONDS = float(os.environ.get("HEARTLINE_LOAD_SECONDS", "25"))
-SPEED = float(os.environ.get("HEARTLINE_LOAD_SPEED", "0.3"))
+SECONDS = float(os.environ.get("HEARTLINE_LOAD_SECONDS", "40"))
+SPEED = float(os.environ.get("HEARTLINE_LOAD_SPEED", "0.5"))
 
 
 def test_few_hundred_calls_lose_and_double_no_nudge(broker):
