@@ -88,12 +88,14 @@ class Stack:
     def ingest_url(self) -> str:
         return f"http://127.0.0.1:{self.settings.ingest_port}"
 
-    def env(self, **extra) -> dict:
+    def env(self, signs_tokens: bool = True, **extra) -> dict:
+        """A child's environment; the JWT secret only for those that mint or verify tokens (not workers)."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("HEARTLINE_")}
+        if signs_tokens:
+            env["HEARTLINE_JWT_SECRET"] = self.settings.jwt_secret.get_secret_value()
         env.update({
             "HEARTLINE_KAFKA": self.kafka,
             "HEARTLINE_MODE": self.settings.mode,
-            "HEARTLINE_JWT_SECRET": self.settings.jwt_secret.get_secret_value(),
             "HEARTLINE_TOPIC_PREFIX": self.settings.topic_prefix,
             "HEARTLINE_PARTITIONS": str(self.settings.partitions),
             "HEARTLINE_FETCH_MAX_WAIT_MS": str(self.settings.fetch_max_wait_ms),
@@ -140,7 +142,8 @@ class Stack:
     def _spawn(self, proc: Proc) -> None:
         with open(self.log_dir / f"{proc.name}.log", "ab") as log:
             proc.popen = subprocess.Popen(
-                [sys.executable, "-m", "heartline.cli", *proc.args], env=self.env(**proc.env),
+                [sys.executable, "-m", "heartline.cli", *proc.args],
+                env=self.env(signs_tokens=proc.args[0] != "worker", **proc.env),
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
             )
 

@@ -12,6 +12,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from shared.topics import Topics
 
 PLACEHOLDER_SECRET = "heartline-local-dev-secret-change-me"
+PLACEHOLDER_SALT = "heartline-local-customer-salt"
+# Secrets checked outside local mode (shared/secret_strength.py): field -> variable.
+SECRETS = {"jwt_secret": "HEARTLINE_JWT_SECRET", "customer_salt": "HEARTLINE_CUSTOMER_SALT"}
 DEFAULT_RULES = Path(__file__).resolve().parent.parent / "rules" / "default.yaml"
 
 
@@ -22,8 +25,12 @@ class Settings(BaseSettings):
     mode: Literal["local", "production"] = "local"
     # Bootstrap servers; unset = `heartline run` starts the embedded broker.
     kafka: str | None = None
+    # Only the services that mint or verify user tokens need it (gateway, ingest, asr bridge).
     jwt_secret: SecretStr = SecretStr(PLACEHOLDER_SECRET)
     token_ttl_s: int = 12 * 3600
+    # Tokens carry this `aud`; a token without it, or living longer than the max, is refused.
+    token_audience: str = "heartline"
+    token_max_ttl_s: int = 12 * 3600
 
     host: str = "127.0.0.1"
     gateway_port: int = 8000
@@ -81,18 +88,40 @@ class Settings(BaseSettings):
     database_url: str | None = None
     retention_days: int = 90
     # Salt of the customer-id hash (SHA-256): customer ids are never stored in clear.
-    customer_salt: SecretStr = SecretStr("heartline-local-customer-salt")
+    customer_salt: SecretStr = SecretStr(PLACEHOLDER_SALT)
     history_calls: int = 5          # last N calls shown to the agent
     repeat_window_days: int = 7     # repeat_caller: an unresolved call on the same topic this recent
     purge_every_s: float = 24 * 3600
 
     @model_validator(mode="after")
-    def _refuse_placeholder_secret(self) -> "Settings":
-        if self.mode != "local" and self.jwt_secret.get_secret_value() == PLACEHOLDER_SECRET:
-            raise ValueError(
-                "HEARTLINE_JWT_SECRET is the local placeholder; set a real secret outside local mode"
-            )
+    def _refuse_weak_secrets(self) -> "Settings":
+        """Outside local mode every secret that is given must be strong; one not given
+        is refused where it is needed (``require_secrets``), so a worker that signs
+        nothing runs without the signing key."""
+        from shared.secret_strength import weakness
+
+        if self.token_ttl_s > self.token_max_ttl_s:
+            raise ValueError(f"HEARTLINE_TOKEN_TTL_S ({self.token_ttl_s}) is over HEARTLINE_TOKEN_MAX_TTL_S "
+                             f"({self.token_max_ttl_s})")
+        if self.mode == "local":
+            return self
+        for field, variable in SECRETS.items():
+            if field in self.model_fields_set:
+                problem = weakness(getattr(self, field).get_secret_value())
+                if problem:
+                    raise ValueError(f"{variable} {problem}; outside local mode it must be at least 32 random "
+                                     f"bytes, e.g. `openssl rand -hex 32`")
         return self
+
+    def require_secrets(self, *fields: str) -> None:
+        """Raise ValueError naming the variable when a secret this service needs is not set
+        outside local mode (local mode uses the local placeholders)."""
+        if self.mode == "local":
+            return
+        for field in fields:
+            if field not in self.model_fields_set:
+                raise ValueError(f"{SECRETS[field]} is not set; outside local mode it must be at least "
+                                 f"32 random bytes, e.g. `openssl rand -hex 32`")
 
     @property
     def topics(self) -> Topics:

@@ -54,6 +54,7 @@ HEARTLINE_COMMANDS = {
 APP_SERVICES = {"ingest": ("serve", "ingest"), "gateway": ("serve", "gateway"),
                 "analyzer": ("worker", "analyzer"), "nudger": ("worker", "nudger")}
 WORKERS = {"analyzer", "nudger"}
+TOKEN_SERVICES = {"ingest", "gateway"}  # the only ones that mint or verify tokens: they alone hold the key
 MIN_PARTITIONS = 12
 K8S_VERSION = "1.34"  # bundled by kubernetes-validate 1.37.0 (1.34 .. 1.37)
 # Metrics not exported by Heartline that the alerts may use.
@@ -267,7 +268,8 @@ def test_compose_services_and_start_order(compose):
         assert e["HEARTLINE_HOST"] == "0.0.0.0"
         assert e["HEARTLINE_FETCH_MAX_WAIT_MS"] == "500"
         assert e["HEARTLINE_PARTITIONS"] == init["environment"]["HEARTLINE_PARTITIONS"]
-        assert re.fullmatch(r"\$\{HEARTLINE_JWT_SECRET:\?[^}]+\}", e["HEARTLINE_JWT_SECRET"])
+        if name in TOKEN_SERVICES:
+            assert re.fullmatch(r"\$\{HEARTLINE_JWT_SECRET:\?[^}]+\}", e["HEARTLINE_JWT_SECRET"])
         rules = [v for v in svc["volumes"] if v["target"] == "/etc/heartline/rules"]
         assert rules and rules[0]["read_only"] is True and (ROOT / rules[0]["source"]).is_dir()
         assert e["HEARTLINE_RULES"].startswith("/etc/heartline/rules/")
@@ -510,8 +512,9 @@ def test_k8s_deployments(k8s_docs):
         for kind in ("requests", "limits"):
             assert {"cpu", "memory"} <= set(c["resources"][kind])
         assert {"name": "heartline-env"} in [e["configMapRef"] for e in c["envFrom"]]
-        secret = [e for e in c["env"] if e["name"] == "HEARTLINE_JWT_SECRET"]
-        assert secret[0]["valueFrom"]["secretKeyRef"]["name"] == "heartline-jwt"
+        secret = [e for e in c.get("env", []) if e["name"] == "HEARTLINE_JWT_SECRET"]
+        if name in TOKEN_SERVICES:
+            assert secret[0]["valueFrom"]["secretKeyRef"]["name"] == "heartline-jwt"
         rules = [m for m in c["volumeMounts"] if m["name"] == "rules"]
         assert rules and rules[0].get("readOnly") and "subPath" not in rules[0], \
             "no subPath: the ConfigMap must update in place"
@@ -524,6 +527,21 @@ def test_k8s_deployments(k8s_docs):
         assert pdb["spec"]["selector"]["matchLabels"].items() <= labels.items()
         ann = dep["spec"]["template"]["metadata"]["annotations"]
         assert ann["prometheus.io/port"] == str(ports[name])
+
+
+def test_signing_key_reaches_only_the_services_that_use_it(compose, k8s_docs):
+    """Guards: the JWT secret goes only to gateway and ingest (which verify user and service
+    tokens), never to the workers or the topic job, in Compose and in Kubernetes — a worker
+    compromised or dumping its environment cannot mint tokens."""
+    for name, svc in compose["services"].items():
+        has = "HEARTLINE_JWT_SECRET" in (svc.get("environment") or {})
+        assert has == (name in TOKEN_SERVICES), f"compose {name}: JWT secret {'present' if has else 'missing'}"
+    pods = {d["metadata"]["name"]: d["spec"]["template"]["spec"] for d in k8s_docs if d["kind"] in ("Deployment", "Job")}
+    assert pods
+    for name, pod in pods.items():
+        env = [e["name"] for c in pod["containers"] for e in c.get("env", [])]
+        wanted = name.removeprefix("heartline-") in TOKEN_SERVICES
+        assert ("HEARTLINE_JWT_SECRET" in env) == wanted, f"k8s {name}: {env}"
 
 
 def test_k8s_secret_template_is_not_applied():

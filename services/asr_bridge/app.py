@@ -63,6 +63,7 @@ def _denied(settings: Settings, token: str | None) -> tuple[int, str] | None:
 
 def create_app(settings: Settings | None = None, transcriber=None, sink=None) -> FastAPI:
     settings = settings or get_settings()
+    settings.require_secrets("jwt_secret")  # verifies service tokens, mints one for ingest
     state = {"transcriber": transcriber, "sink": sink}
     calls: dict[str, Call] = {}
 

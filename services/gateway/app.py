@@ -31,6 +31,7 @@ class TokenRequest(BaseModel):
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    settings.require_secrets("jwt_secret")
     book, hub = CallBook(), Hub()
     feed = Feed(settings, book, hub)
 

@@ -113,6 +113,8 @@ def _authorized(settings: Settings, header_or_token: str | None) -> str | None:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    if settings.ingest_require_token:
+        settings.require_secrets("jwt_secret")
     pub = Publisher(settings)
 
     app = service_app(SERVICE, "Heartline ingest", settings, pub)

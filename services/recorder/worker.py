@@ -144,6 +144,7 @@ class Recorder:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    settings.require_secrets("customer_salt")  # customer ids are stored only as salted hashes
     recorder = Recorder(settings, make_store(settings, writer=True))
 
     app = service_app(SERVICE, "Heartline recorder", settings, recorder)
