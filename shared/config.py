@@ -92,6 +92,8 @@ class Settings(BaseSettings):
     history_calls: int = 5          # last N calls shown to the agent
     repeat_window_days: int = 7     # repeat_caller: an unresolved call on the same topic this recent
     purge_every_s: float = 24 * 3600
+    # The call scorecard standard (质检): items and weights, reloaded when the file changes.
+    scorecard_rules: Path = DEFAULT_RULES.parent / "scorecard.yaml"
 
     @model_validator(mode="after")
     def _refuse_weak_secrets(self) -> "Settings":

@@ -54,6 +54,8 @@ class Turn:
     emotion: str = "neutral"
     emotion_score: float = 0.0
     cues: tuple[str, ...] = ()
+    start_ms: int = 0   # offsets from the call's start (the scorecard times responses with them)
+    end_ms: int = 0
 
 
 def topic_hits(texts: list[str]) -> dict[str, int]:

@@ -66,6 +66,10 @@ class Call(Base):
     outcome: Mapped[str | None] = mapped_column(String(16))
     worst_emotion: Mapped[str | None] = mapped_column(String(16))
     worst_emotion_score: Mapped[float | None] = mapped_column(Float)
+    # Set once the call has ended (services.recorder.scorecard / .recap), re-derived like the above.
+    score: Mapped[int | None] = mapped_column(Integer, index=True)  # the scorecard's total, 0..100
+    scorecard: Mapped[dict | None] = mapped_column(JSON)
+    recap: Mapped[dict | None] = mapped_column(JSON)
 
 
 class UtteranceRow(Base):
@@ -98,6 +102,7 @@ class NudgeRow(Base):
     reason: Mapped[str] = mapped_column(Text)
     trigger_seq: Mapped[int | None] = mapped_column(Integer)
     created_ts: Mapped[datetime] = mapped_column(Ts, index=True)
+    sender: Mapped[str | None] = mapped_column(String(64))  # the supervisor of a supervisor_whisper
 
 
 class FeedbackRow(Base):

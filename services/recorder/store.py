@@ -5,7 +5,8 @@ and inserted with ``ON CONFLICT DO NOTHING``; a call row is merged field by
 field with rules that do not depend on the order records arrive in (the
 earliest start, the first end, the highest risk, the newest live figures by
 ``last_update_ts``). Re-consuming a topic from the start changes nothing.
-Derived fields (topic, outcome, worst emotion) are recomputed from the
+Derived fields (topic, outcome, worst emotion and, once the call has
+ended, the scorecard and the post-call summary) are recomputed from the
 stored rows whenever a call changes. Customer ids are hashed (salted
 SHA-256) before they touch the database.
 """
@@ -20,8 +21,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from services.recorder import judge
+from services.recorder import judge, recap, scorecard
 from services.recorder.models import Call, ErasedCall, Erasure, FeedbackRow, NudgeRow, UtteranceRow
+from services.recorder.scorecard_spec import DEFAULT_PATH as SCORECARD_PATH, SpecWatcher
 from shared.schemas import CallState, Nudge, NudgeFeedback, UtteranceAnalysis, iso, utcnow
 
 Record = CallState | UtteranceAnalysis | Nudge | NudgeFeedback
@@ -36,10 +38,11 @@ def _ts(value: datetime | None) -> str | None:
 
 
 class Store:
-    def __init__(self, engine: Engine, salt: str, retention_days: int = 90):
+    def __init__(self, engine: Engine, salt: str, retention_days: int = 90, scorecard_rules=SCORECARD_PATH):
         self.engine = engine
         self.salt = salt
         self.retention_days = retention_days
+        self.standard = SpecWatcher(scorecard_rules)  # rules/scorecard.yaml, read on first use
 
     def session(self) -> Session:
         return Session(self.engine, expire_on_commit=False)
@@ -83,7 +86,7 @@ class Store:
                             nudge_id=rec.nudge_id, call_id=rec.call_id, agent_id=rec.agent_id, type=rec.type,
                             audience=rec.audience, priority=rec.priority, title=rec.title,
                             suggestion=rec.suggestion, reason=rec.reason, trigger_seq=rec.trigger_seq,
-                            created_ts=rec.created_ts), ["nudge_id"])
+                            created_ts=rec.created_ts, sender=rec.sender), ["nudge_id"])
                         touched.add(rec.call_id)
                 elif isinstance(rec, NudgeFeedback):
                     if rec.ts >= self.cutoff(now):
@@ -141,6 +144,12 @@ class Store:
         row.topic = judge.topic(turns)
         row.worst_emotion, row.worst_emotion_score = judge.worst_emotion(turns)
         row.outcome = judge.outcome(turns, bool(row.escalated), supervisor > 0) if row.ended_ts else None
+        if row.ended_ts:
+            card = scorecard.score(turns, self.standard.current())
+            row.score, row.scorecard = card["total"], card
+            row.recap = recap.recap(turns, row.topic, row.outcome)
+        else:
+            row.score = row.scorecard = row.recap = None
 
     def has_nudge(self, nudge_id: str) -> bool:
         with self.session() as s:
@@ -200,7 +209,8 @@ def _delete_calls(s: Session, ids: list[str]) -> dict:
 def turns_of(s: Session, call_id: str) -> list[judge.Turn]:
     rows = s.scalars(select(UtteranceRow).where(UtteranceRow.call_id == call_id)
                      .order_by(UtteranceRow.start_ms, UtteranceRow.seq)).all()
-    return [judge.Turn(r.seq, r.speaker, r.text, r.emotion, r.emotion_score, tuple(r.cues or ())) for r in rows]
+    return [judge.Turn(r.seq, r.speaker, r.text, r.emotion, r.emotion_score, tuple(r.cues or ()), r.start_ms, r.end_ms)
+            for r in rows]
 
 
 def summary(c: Call) -> dict:
@@ -212,7 +222,7 @@ def summary(c: Call) -> dict:
         "topic": c.topic, "topic_label": judge.LABELS.get(c.topic or judge.OTHER, "其他"),
         "outcome": c.outcome, "worst_emotion": c.worst_emotion, "worst_emotion_score": c.worst_emotion_score,
         "sentiment": c.sentiment, "max_risk": round(c.max_risk or 0.0, 3), "escalated": bool(c.escalated),
-        "nudges_sent": c.nudges_sent,
+        "nudges_sent": c.nudges_sent, "score": c.score,
     }
 
 
@@ -231,8 +241,10 @@ def detail(s: Session, c: Call) -> dict:
         "curve": [{"t_ms": u.end_ms, "sentiment": u.sentiment} for u in utts if u.speaker == "customer"],
         "nudges": [{"nudge_id": n.nudge_id, "type": n.type, "audience": n.audience, "priority": n.priority,
                     "title": n.title, "suggestion": n.suggestion, "reason": n.reason, "trigger_seq": n.trigger_seq,
-                    "created_ts": _ts(n.created_ts), "action": fb.action if fb else None,
+                    "created_ts": _ts(n.created_ts), "sender": n.sender, "action": fb.action if fb else None,
                     "action_ts": _ts(fb.ts) if fb else None} for n, fb in rows],
+        "scorecard": c.scorecard,
+        "recap": c.recap,
     }
 
 
@@ -250,7 +262,7 @@ def history(store: Store, call_id: str, limit: int = 5) -> dict | None:
                "customer": {"name": call.customer_name, "segment": call.customer_segment,
                             "known": bool(call.customer_hash)},
                "summary": "未提供客户编号,无法关联历史来电", "calls_this_week": None,
-               "open_issue": None, "calls": []}
+               "open_issue": None, "last_recap": None, "calls": []}
         if not call.customer_hash:
             return out
         at = call.started_ts or utcnow()
@@ -271,7 +283,9 @@ def history(store: Store, call_id: str, limit: int = 5) -> dict | None:
                                      "topic_label": judge.LABELS.get(c.topic or judge.OTHER, "其他"),
                                      "outcome": c.outcome, "since": _ts(c.started_ts)}
         out.update(summary=judge.summary_line(this_week, previous), calls_this_week=this_week,
-                   calls=[summary(c) for c in finished[:limit]])
+                   calls=[summary(c) for c in finished[:limit]],
+                   last_recap={"call_id": finished[0].call_id, "started_ts": _ts(finished[0].started_ts),
+                               **finished[0].recap} if finished and finished[0].recap else None)
         return out
 
 
@@ -356,3 +370,41 @@ def acceptance(store: Store, since: datetime | None = None, until: datetime | No
         return dict(sorted(table.items()))
 
     return {"since": _ts(since), "until": _ts(until), "by_agent": rates(by_agent), "by_type": rates(by_type)}
+
+
+def score_trend(store: Store, since: datetime, until: datetime, agent: str | None = None) -> dict:
+    """Scorecard totals per agent and per day (China time) over [since, until), and each
+    agent's weakest item (the lowest mean score among the items that applied)."""
+    days: list[str] = []
+    day = since.astimezone(judge.CN).date()
+    while datetime.combine(day, datetime.min.time(), judge.CN) < until and len(days) < 93:
+        days.append(day.isoformat())
+        day += timedelta(days=1)
+    q = (select(Call.agent_id, Call.started_ts, Call.score, Call.scorecard)
+         .where(Call.ended_ts.is_not(None), Call.score.is_not(None), Call.started_ts >= since, Call.started_ts < until))
+    if agent:
+        q = q.where(Call.agent_id == agent)
+    per: dict[str, dict] = {}
+    with store.session() as s:
+        for agent_id, started, total, card in s.execute(q):
+            row = per.setdefault(agent_id or "unknown", {"scores": [], "days": {}, "items": {}})
+            row["scores"].append(total)
+            row["days"].setdefault(started.astimezone(judge.CN).date().isoformat(), []).append(total)
+            for item in (card or {}).get("items", []):
+                if item.get("score") is not None:
+                    row["items"].setdefault((item["key"], item["label"]), []).append(item["score"])
+
+    def mean(xs: list) -> float | None:
+        return round(sum(xs) / len(xs), 1) if xs else None
+
+    agents = {}
+    for agent_id, row in sorted(per.items()):
+        item_avg = {k: round(sum(v) / len(v), 2) for k, v in row["items"].items()}
+        weakest = min(item_avg.items(), key=lambda kv: (kv[1], kv[0][0]), default=None)
+        agents[agent_id] = {
+            "calls": len(row["scores"]), "avg": mean(row["scores"]),
+            "by_day": [mean(row["days"].get(d, [])) for d in days],
+            "calls_by_day": [len(row["days"].get(d, [])) for d in days],
+            "weakest": {"key": weakest[0][0], "label": weakest[0][1], "avg": weakest[1]} if weakest else None,
+        }
+    return {"since": _ts(since), "until": _ts(until), "days": days, "agents": agents}
