@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from typing import Awaitable, Callable
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
 from shared import metrics, topics
 from shared.config import Settings
+from shared.pii import redact
 from shared.schemas import DeadLetter
 
 log = logging.getLogger(__name__)
@@ -41,6 +43,16 @@ def consumer(settings: Settings, *topic_names: str, group: str | None = None, **
     )
     opts.update(kw)
     return AIOKafkaConsumer(*topic_names, **opts)
+
+
+async def topic_partitions(c: AIOKafkaConsumer, names) -> list[TopicPartition]:
+    """Every partition of these topics, from one metadata request for all topics.
+
+    ``consumer.partitions_for_topic`` answers from the consumer's own metadata,
+    which on Apache Kafka holds only subscribed or assigned topics (the
+    embedded broker happened to return every topic), so ask the cluster."""
+    cluster = await c._client.fetch_all_metadata()
+    return [TopicPartition(t, p) for t in names for p in sorted(cluster.partitions_for_topic(t) or ())]
 
 
 async def ensure_topics(settings: Settings, partitions: int | None = None, retries: int = 30) -> list[str]:
@@ -98,16 +110,50 @@ def faust_send(app) -> Send:
     return lambda topic, key, value: app.send(topic, key=key, value=value)
 
 
+_ESCAPE = re.compile(r"\\u([dD][89abAB][0-9a-fA-F]{2})\\u([dD][c-fC-F][0-9a-fA-F]{2})"
+                     r"|\\u([0-9a-fA-F]{4})|\\([nrtbf/\"\\])")
+_SIMPLE = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f", "/": "/", '"': '"', "\\": "\\"}
+# Digits (and what separates them) at the end of a cut: half a number is cut out with it.
+_CUT_TAIL = re.compile(r"[\s,，.。、\-0-9０-９零〇洞一幺么二两兩三四五六七八九拐勾Xx叉]+$")
+
+
+def _unescape_char(m: re.Match) -> str:
+    if m.group(1):
+        return chr(0x10000 + ((int(m.group(1), 16) - 0xD800) << 10) + int(m.group(2), 16) - 0xDC00)
+    if m.group(3):
+        code = int(m.group(3), 16)
+        return "\ufffd" if 0xD800 <= code <= 0xDFFF else chr(code)  # a lone surrogate
+    return _SIMPLE[m.group(4)]
+
+
+def readable(raw: str) -> str:
+    """JSON string escapes decoded (``\\u5361`` → 卡, ``\\u0036`` → 6, ``\\n`` → newline).
+
+    A sender's JSON may escape every non-ASCII character (``json.dumps``'s
+    default), even digits: redaction must read what the record *says*.
+    """
+    return _ESCAPE.sub(_unescape_char, raw) if "\\" in raw else raw
+
+
+def redacted_excerpt(raw: bytes | str | None, limit: int) -> str:
+    """At most ``limit`` characters of ``raw``, escapes decoded, PII masked (shared.pii)."""
+    if isinstance(raw, bytes):
+        raw = raw.decode("utf-8", errors="replace")
+    text = readable(raw or "")
+    if len(text) > 2 * limit:
+        text = _CUT_TAIL.sub("", text[:2 * limit])
+    text, _ = redact(text)
+    if len(text) > limit:
+        text = _CUT_TAIL.sub("", text[:limit])
+    return text
+
+
 async def dead_letter(send: Send, service: str, topic: str, key: bytes | None,
                       raw: bytes | str | None, reason: str, reason_class: str,
                       partition: int | None = None, offset: int | None = None) -> None:
     """Send one bad record to ``<topic>.dlq`` with its reason (PII redacted)."""
-    from services.analyzer.analysis import redact  # one redaction for every text that leaves
-
-    if isinstance(raw, bytes):
-        raw = raw.decode("utf-8", errors="replace")
-    text, _ = redact((raw or "")[:DLQ_RAW_LIMIT])
-    reason, _ = redact(reason[:500])  # a validation message may quote the input
+    text = redacted_excerpt(raw, DLQ_RAW_LIMIT)
+    reason = redacted_excerpt(reason, 500)  # a validation message may quote the input
     record = DeadLetter(topic=topic, partition=partition, offset=offset, reason=reason, raw=text)
     metrics.DLQ.labels(service, topics.dlq(topic), reason_class).inc()
     try:

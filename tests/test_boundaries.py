@@ -22,8 +22,8 @@ import jwt
 import pytest
 import websockets
 
-from services.analyzer.pii import id_checksum_ok, luhn_ok
 from shared.config import PLACEHOLDER_SECRET, Settings
+from shared.pii import id_checksum_ok, luhn_ok
 from tests.conftest import call_started, collect, new_call_id, utterance
 from shared.topics import dlq
 from tests.kafkatools import produce_raw, read_topic

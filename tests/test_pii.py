@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+import re
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.analyzer.analysis import analyze_text, redact
-from services.analyzer.pii import id_checksum_ok, luhn_ok
+from shared.pii import id_checksum_ok, luhn_ok
 
 _W = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
@@ -106,9 +110,165 @@ def test_property_phones_never_leak(second, rest, spoken):
 
 def test_numbers_still_being_read_out_are_masked_in_partials():
     """A partial carries a half-read ID or phone number; nothing of it may leave."""
-    from services.analyzer.pii import redact
-
     for text in ("我的身份证号是11010119900307", "手机号是1381234", "我的卡号是6222 0212 3456"):
         masked, _ = redact(text)
         assert not any(ch.isdigit() for ch in masked), masked
     assert redact("订单123456")[0] == "订单123456"  # short numbers without a personal key stay
+
+
+# ---------------------------------------------------------------- numbers as they are said
+
+def test_spoken_digits_with_single_separators():
+    """Digit by digit with a space between: the pre-check once wanted three numerals in a row."""
+    assert redact("我的手机 幺 三 八 一 二 三 四 五 六 七 八") == ("我的手机 [手机号]", ["pii:phone"])
+    spoken = " ".join(dict(zip("0123456789", "零一二三四五六七八九"))[c] for c in CARD)
+    assert redact(f"卡号是 {spoken}") == ("卡号是 [银行卡号]", ["pii:bank_card"])
+
+
+def test_numbers_split_by_punctuation_fillers_and_double_spaces():
+    for said in ("138，1234，5678", "138。1234。5678", "138然后1234然后5678", "138  1234  5678",
+                 "一三八、一二三四、五六七八", "幺三八，嗯，幺二三四。然后 五六七八", "１３８　１２３４　５６７８"):
+        text, cues = redact(f"我手机{said}，记一下")
+        assert cues == ["pii:phone"] and text == "我手机[手机号]，记一下", (said, text)
+
+
+def test_passwords_with_symbols_or_spoken_as_words():
+    assert redact("密码是P@ssw0rd!") == ("密码是[密码]", ["pii:password"])
+    assert redact("我的密码是 Abc#2024$，你帮我看看") == ("我的密码是 [密码]，你帮我看看", ["pii:password"])
+    assert redact("密码 六个八") == ("密码 [密码]", ["pii:password"])
+    assert redact("密码是三个六三个八吧") == ("密码是[密码]吧", ["pii:password"])
+    assert redact("交易密码 八 八 七 七 六 六") == ("交易密码 [密码]", ["pii:password"])
+    assert redact("验证码是 4 8 2 9 1 7") == ("验证码是 [密码]", ["pii:password"])
+    assert redact("密碼：ｈｅｌｌｏ１２３") == ("密碼：[密码]", ["pii:password"])  # traditional, full-width
+    for text in ("我忘记密码了", "密码错误三次", "密码是多少来着", "密码是三个月前改的", "您的密码是8到16位"):
+        assert "[密码]" not in redact(text)[0], text
+
+
+def test_email_addresses():
+    assert redact("我的邮箱是zhang.san88@qq.com，发这里") == ("我的邮箱是[邮箱]，发这里", ["pii:email"])
+    assert redact("邮箱 Li_Wei@Example.COM.cn 谢谢") == ("邮箱 [邮箱] 谢谢", ["pii:email"])
+    assert redact("wangfang艾特163点com")[1] == ["pii:email"]
+    assert redact("ｔｏｍ＠ｍａｉｌ．ｃｏｍ") == ("[邮箱]", ["pii:email"])
+    assert redact("有事@我一下")[1] == []
+
+
+NUMERALS = "0123456789"
+FORMS = {
+    "arabic": NUMERALS,
+    "full_width": "０１２３４５６７８９",
+    "chinese": "零一二三四五六七八九",
+    "spoken": "洞幺两三四五六拐八勾",   # 0 洞, 1 幺, 2 两, 7 拐, 9 勾: how digits are read on the phone
+    "variant": "〇么二三四五六七八九",
+}
+X_FORMS = ("X", "x", "Ｘ", "叉")
+SEPARATORS = ("", "", "", " ", "  ", "，", "。", "、", "-", "然后", "嗯", "，然后", "。嗯，", " 呃 ", "那个")
+# Context words hold no numeral (一 二 两 …), so any digit left after redaction is the number's.
+SUFFIXES = ("", "，谢谢", "，麻烦您查查", "对吧", "。", " 好的")
+
+
+@st.composite
+def said(draw, number: str) -> str:
+    """``number`` as a caller says it or an ASR writes it: one form or mixed, any separators."""
+    style = draw(st.sampled_from(sorted(FORMS) + ["mixed"]))
+    out = []
+    for i, ch in enumerate(number):
+        if i:
+            out.append(draw(st.sampled_from(SEPARATORS)))
+        if ch == "X":
+            out.append(draw(st.sampled_from(X_FORMS)))
+        else:
+            form = draw(st.sampled_from(sorted(FORMS))) if style == "mixed" else style
+            out.append(FORMS[form][int(ch)])
+    return "".join(out)
+
+
+def digits_left(text: str) -> str:
+    from shared.pii import digit_view
+
+    return "".join(re.findall(r"[0-9X]", digit_view(text)))
+
+
+mobiles = st.builds(lambda p, rest: "1" + p + rest, st.sampled_from("3456789"),
+                    st.text(alphabet=NUMERALS, min_size=9, max_size=9))
+ids = st.text(alphabet=NUMERALS, min_size=17, max_size=17).map(make_id)
+cards = st.text(alphabet=NUMERALS, min_size=15, max_size=18).map(make_card)
+accounts = st.text(alphabet=NUMERALS, min_size=6, max_size=12)
+
+
+def _never_leaks(number: str, text: str, prefix: str, suffix: str, allowed: set[str]) -> None:
+    said_text = prefix + text + suffix
+    masked, cues = redact(said_text)
+    assert not digits_left(masked), (said_text, masked)
+    assert set(cues) & allowed, (said_text, masked, cues)
+    assert number not in masked
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data(), mobiles, st.sampled_from(("我的手机号是", "手机", "电话是", "您记下", "")), st.sampled_from(SUFFIXES))
+def test_property_mobiles_never_survive_in_any_form(data, number, prefix, suffix):
+    _never_leaks(number, data.draw(said(number)), prefix, suffix, {"pii:phone"})
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data(), ids, st.sampled_from(("身份证号是", "我的身份证", "证件号码", "号码是", "")), st.sampled_from(SUFFIXES))
+def test_property_id_numbers_never_survive_in_any_form(data, number, prefix, suffix):
+    _never_leaks(number, data.draw(said(number)), prefix, suffix, {"pii:id_card"})
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data(), cards, st.sampled_from(("卡号是", "银行卡", "我的储蓄卡号", "您看下", "")), st.sampled_from(SUFFIXES))
+def test_property_bank_cards_never_survive_in_any_form(data, number, prefix, suffix):
+    _never_leaks(number, data.draw(said(number)), prefix, suffix, {"pii:bank_card", "pii:id_card"})
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data(), accounts, st.sampled_from(("资金账号是", "我的资金账号", "客户号", "股东代码是 ", "账号：")),
+       st.sampled_from(SUFFIXES))
+def test_property_account_numbers_never_survive_in_any_form(data, number, prefix, suffix):
+    _never_leaks(number, data.draw(said(number)), prefix, suffix, {"pii:account", "pii:phone"})  # 11 digits 1[3-9]…
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.data(), mobiles, st.integers(min_value=5, max_value=11))
+def test_property_partials_mask_a_number_still_being_read(data, number, read):
+    """A partial holds the first digits only: once five are out after a key, none may show."""
+    head = data.draw(said(number[:read]))
+    result = analyze_text(f"我的手机号是{head}", "customer", partial=True)
+    assert not digits_left(result.text), (head, result.text)
+
+
+# ---------------------------------------------------------------- dead letters
+
+
+def digit_view(text: str) -> str:
+    from shared.pii import digit_view
+
+    return digit_view(text)
+
+
+def _dead_letter(raw: bytes) -> dict:
+    from shared.kafka import dead_letter
+
+    sent = []
+
+    async def send(topic, key, value):
+        sent.append((topic, value))
+
+    asyncio.run(dead_letter(send, "tests", "stt-events", b"k", raw, "invalid CallEvent: seq", "invalid"))
+    assert sent and sent[0][0] == "stt-events.dlq"
+    return json.loads(sent[0][1])
+
+
+def test_dead_letter_redacts_unicode_escaped_json():
+    """json.dumps escapes non-ASCII by default: the Chinese key words and the digits arrive as \\uXXXX."""
+    card = json.dumps({"type": "utterance", "seq": "bad", "text": f"我的卡号是{CARD}"})
+    assert "\\u5361\\u53f7" in card
+    spoken = json.dumps({"text": "手机 " + " ".join(SPOKEN[c] for c in "13912345678")})
+    digits = "".join(f"\\u{ord(c):04x}" for c in "13912345678")  # even the ASCII digits escaped
+    escaped_digits = '{"text": "\\u624b\\u673a' + digits + '"}'
+    split = json.dumps({"text": "身份证\n" + VALID_ID[:9] + "\t" + VALID_ID[9:]})
+    for raw, secret in ((card, CARD), (spoken, "13912345678"), (escaped_digits, "13912345678"), (split, VALID_ID[:9])):
+        record = _dead_letter(raw.encode())
+        assert not re.search(r"[0-9]", digit_view(record["raw"])), (raw, record["raw"])
+        assert secret not in json.dumps(record, ensure_ascii=False)
+    assert "[银行卡号]" in _dead_letter(card.encode())["raw"]

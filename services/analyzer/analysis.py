@@ -5,8 +5,9 @@ and ``heartline replay`` call, so what is tested offline is what runs live.
 
 How a final utterance is analysed (docs/analysis.md has the details):
 
-1. ``pii.redact`` masks ID numbers, bank cards, phones, accounts, passwords
-   (spoken Chinese digits included) and yields ``pii:*`` cues.
+1. ``shared.pii.redact`` masks ID numbers, bank cards, phones, accounts,
+   passwords, e-mail addresses (spoken Chinese digits and separators
+   included) and yields ``pii:*`` cues — the one redaction every service uses.
 2. ``normalize.norm`` folds full-width and traditional characters.
 3. ``cue_rules.find_cues`` finds the speaker's cues.
 4. ``emotion.lexicon_scores`` scans the call-center lexicon once (degree
@@ -26,12 +27,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 
+from shared.pii import redact
 from shared.schemas import MAX_TEXT_CHARS, Utterance, UtteranceAnalysis, utcnow
 
 from . import emotion as _emotion
 from .cue_rules import find_cues
 from .normalize import norm
-from .pii import redact
 from .sentiment import bayes_logit
 
 __all__ = ["Analysis", "analyze_text", "analyze_utterance", "redact"]

@@ -18,8 +18,6 @@ from pydantic import ValidationError
 
 from services.nudger import engine
 from services.nudger.rules import RulesWatcher
-import services.analyzer.pii  # noqa: F401  (dead_letter's redaction, loaded at start: importing it
-# on the first dead letter blocked the event loop for seconds - snownlp's normaliser)
 from shared import metrics
 from shared.config import get_settings
 from shared.faust_app import make_app, run_worker

@@ -23,8 +23,6 @@ from pydantic import ValidationError
 
 from services.recorder import db, repeat
 from services.recorder.store import Store
-import services.analyzer.pii  # noqa: F401  (dead_letter's redaction, loaded at start: importing it
-# on the first dead letter blocked the event loop for seconds - snownlp's normaliser)
 from shared import metrics
 from shared.config import Settings, get_settings
 from shared.health import service_app
