@@ -121,12 +121,13 @@ def test_duplicate_final_and_event_are_not_double_counted():
     for _ in range(3):  # the analysis, then two redeliveries
         c.say(1, "customer", "你们这服务太差了", 1000, 3000, **ANGRY)
     c.wait(15000)
-    assert c.types() == ["acknowledge_emotion"]
+    # one card per trigger; the agent stayed silent, so the dead air gets its own card after card_gap_s
+    assert c.types() == ["acknowledge_emotion", "timely_response"]
     assert c.mem.state.talk_ms.customer == 2000
     assert len(c.mem.state.sentiment_trend) == 1
     c.say(1, "customer", "你们这服务太差了", 1000, 3000, **ANGRY)  # late redelivery
     c.wait(30000)
-    assert c.types() == ["acknowledge_emotion"]
+    assert c.types() == ["acknowledge_emotion", "timely_response"]
 
 
 def test_cooldown_limits_a_type_per_call():
@@ -215,12 +216,13 @@ def test_hold_intent_then_talking_on_is_fine():
 def test_waiting_complaint_wants_an_apology():
     calm = Call()
     calm.say(1, "customer", "我等了半天了", 1000, 2500, cues=[C.WAITING_COMPLAINT])
-    calm.wait(15000)
+    calm.wait(8000)
     assert calm.types() == ["thank_for_waiting"]
     angry = Call(call_id="c-3")  # upset and waiting: one card, the emotion first, apologising for the wait
     angry.say(1, "customer", "你们这服务太差了,我都等了半个小时了", 1000, 3000, cues=[C.WAITING_COMPLAINT], **ANGRY)
+    angry.say(2, "agent", "您的融资额度是系统调整的", 7000, 9000)  # answers, but neither apologises nor thanks
     angry.wait(15000)
-    assert angry.types() == ["acknowledge_emotion"]
+    assert angry.types() == ["acknowledge_emotion"]  # it covers thank_for_waiting
     assert angry.nudges[0].suggestion in RULES.nudges["acknowledge_emotion"].cases["waiting"]
     ok = Call(call_id="c-2")
     ok.say(1, "customer", "我等了半天了", 1000, 2500, cues=[C.WAITING_COMPLAINT], **ANGRY)
@@ -446,3 +448,82 @@ def test_nothing_after_the_call_ended():
     c.say(1, "agent", "你听不懂吗", 6000, 7000, cues=[C.IMPOLITE])
     c.wait(20000)
     assert c.types() == []
+
+
+# --- one card at a time, nothing lost; renewed emotion ------------------------------------------
+def test_long_dead_air_reaches_the_agent_after_another_card():
+    """A card for the turn (emotion, confusion) does not replace timely_response: it waits card_gap_s."""
+    gap = RULES.card_gap_s
+    for cues, kw, first in (([], ANGRY, "acknowledge_emotion"),
+                            ([C.CONFUSION], dict(emotion="confusion", score=0.9), "guide_step_by_step")):
+        c = Call()
+        c.say(1, "customer", "这个融资利率是怎么算的我不太明白", 1000, 3000, cues=cues, **kw)
+        c.wait(20000)  # 17 s of dead air
+        assert c.types() == [first, "timely_response"]
+        assert (c.nudges[1].created_ts - c.nudges[0].created_ts).total_seconds() >= gap
+        answered = Call(call_id="c-2")
+        answered.say(1, "customer", "这个融资利率是怎么算的我不太明白", 1000, 3000, cues=cues, **kw)
+        answered.wait(8000)
+        answered.say(2, "agent", "融资利率是年化百分之六", 8500, 10500)  # answered before the gap ran out
+        answered.wait(25000)
+        assert "timely_response" not in answered.types()
+
+
+def test_covered_need_is_dropped_not_deferred():
+    c = Call()
+    c.say(1, "customer", "我想问一下创业板怎么开", 1000, 3000, cues=[C.REQUEST])
+    c.wait(30000)
+    assert c.types() == ["timely_response"]  # it covers confirm_request
+
+
+def test_senior_who_cannot_work_it_out_gets_guidance_after_a_slow_answer():
+    c = Call(segment="senior")
+    c.say(1, "customer", "我搞不懂这个手机怎么弄", 1000, 4000, cues=[C.CONFUSION], emotion="confusion", score=0.9)
+    c.wait(12000)
+    assert c.types() == ["timely_response"]  # slow agent
+    c.say(2, "agent", "您在手机上打开交易软件就能看到了", 12500, 16000)  # answers, but not step by step
+    c.wait(19000)
+    assert c.types() == ["timely_response", "guide_step_by_step"]
+    assert c.nudges[1].suggestion in RULES.nudges["guide_step_by_step"].cases["senior"]
+    ok = Call(segment="senior", call_id="c-2")
+    ok.say(1, "customer", "我搞不懂这个手机怎么弄", 1000, 4000, cues=[C.CONFUSION], emotion="confusion", score=0.9)
+    ok.wait(12000)
+    ok.say(2, "agent", "不着急，我一步一步带您，第一步您先点开交易软件", 12500, 17000, cues=[C.STEP_GUIDANCE])
+    ok.wait(40000)
+    assert ok.types() == ["timely_response"]
+
+
+def test_restating_first_is_not_answering_without_guidance():
+    c = Call(segment="senior")
+    c.say(1, "customer", "我想看看账户里有多少钱", 1000, 4000, cues=[C.REQUEST])
+    c.say(2, "agent", "跟您确认一下您是想查资金对吗", 4500, 9000, cues=[C.REQUEST_RESTATED])
+    c.wait(15000)
+    assert c.types() == []  # still inside the senior grace: confirm, then guide
+
+
+def test_renewed_anger_after_a_brief_apology_gets_a_second_card():
+    c = Call()
+    c.say(1, "customer", "你们这个软件又崩了太差了", 1000, 3000, **ANGRY)
+    c.say(2, "agent", "不好意思", 3500, 4500, cues=[C.EMPATHY])
+    c.say(3, "customer", "不好意思有什么用", 5000, 7000, **ANGRY)
+    assert c.types() == []  # one more upset turn: the apology still stands
+    c.say(4, "customer", "气死我了你们到底管不管", 7500, 10000, **ANGRY)
+    c.say(5, "customer", "什么破公司", 10500, 12000, **ANGRY)
+    c.wait(30000)
+    assert c.types().count("acknowledge_emotion") == 1 and "escalate_supervisor" in c.types()
+    ack = next(n for n in c.nudges if n.type == "acknowledge_emotion")
+    assert ack.trigger_seq == 4 and ack.suggestion in RULES.nudges["acknowledge_emotion"].cases["anger"]
+    calm = Call(call_id="c-2")  # the apology worked: the customer calms down, nothing more
+    calm.say(1, "customer", "你们这个软件又崩了太差了", 1000, 3000, **ANGRY)
+    calm.say(2, "agent", "不好意思", 3500, 4500, cues=[C.EMPATHY])
+    calm.say(3, "customer", "好吧那你帮我看看怎么回事", 5000, 7000)
+    calm.wait(30000)
+    assert "acknowledge_emotion" not in calm.types()
+
+
+def test_acknowledge_emotion_at_most_twice_per_call():
+    c = Call()
+    for i in range(9):  # the agent never acknowledges; the customer stays angry
+        c.say(i + 1, "customer", "气死我了太差了", 1000 + i * 5000, 3000 + i * 5000, **ANGRY)
+    c.wait(60000)
+    assert c.types().count("acknowledge_emotion") == RULES.nudges["acknowledge_emotion"].max_per_call == 2

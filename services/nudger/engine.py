@@ -20,6 +20,12 @@ What each input does:
 - ``tick`` fires the needs whose grace ran out (timely response, emotion not
   acknowledged, request not restated …).
 
+What is tracked about the call (segments, sentiment, anger streak, holds,
+risk) is ``tracking``; what is nudged is decided by the detectors of
+``services/nudger/detectors/``, each registered for the inputs it needs
+(``registry``): the engine calls the detectors of an input in
+``shared.nudge_types.NUDGER_ORDER``, skipping types the rules disable.
+
 The memory passed in is updated in place and returned.
 """
 
@@ -36,13 +42,27 @@ from shared.schemas import (
     Utterance,
     UtteranceAnalysis,
 )
-from services.nudger.customer import customer_final, risk_score, update_risk
-from services.nudger.detectors import agent_analysis, mask, offset_ms, privacy, timer_key, update_segment
+from services.nudger import tracking
 from services.nudger.memory import CallMemory, new_memory, remember
-from services.nudger.needs import drop_needs, fire_due, fire_need, open_need
+from services.nudger.needs import fire_due, satisfy
+from services.nudger.registry import (
+    AGENT_FINAL, AGENT_PARTIAL, CALL_ENDED, CUSTOMER_FINAL, CUSTOMER_PARTIAL, HOLD_ENDED, HOLD_STARTED, SPEECH, Ctx,
+    handlers,
+)
 from services.nudger.rules import Rules
+from services.nudger.speech import mask
+from services.nudger.tracking import risk_score
 
 __all__ = ["CallMemory", "new_memory", "step", "tick", "risk_score"]
+
+
+def _run(ctx: Ctx) -> list[Nudge]:
+    rules = ctx.rules
+    for nudge_type, fn in handlers(ctx.input):
+        spec = rules.get(nudge_type)
+        if spec is not None:
+            fn(ctx, spec)
+    return ctx.out
 
 
 def step(mem: CallMemory | None, item, clock: datetime, rules: Rules) -> tuple[CallMemory, list[Nudge]]:
@@ -58,14 +78,17 @@ def step(mem: CallMemory | None, item, clock: datetime, rules: Rules) -> tuple[C
         st.agent_id, st.customer, st.started_ts = item.agent_id, item.customer, item.ts
         mem.base_ts = item.ts.timestamp()
     elif isinstance(item, HoldStarted):
-        out += _hold_started(mem, rules, item, clock)
+        if not st.on_hold:  # else redelivered
+            st.on_hold, mem.hold_started_at = True, clock.timestamp()
+            out += _run(Ctx(mem, rules, clock, HOLD_STARTED, item))
     elif isinstance(item, HoldEnded):
-        out += _hold_ended(mem, rules, item, clock)
+        if st.on_hold:
+            st.on_hold, mem.hold_ended_at = False, clock.timestamp()
+            out += _run(Ctx(mem, rules, clock, HOLD_ENDED, item))
     elif isinstance(item, CallEnded):
         return mem, _call_ended(mem, rules, item, clock)
     elif isinstance(item, Utterance):
-        out += update_segment(mem, rules, item.seq, item.speaker, item.start_ms, item.end_ms, mask(item.text),
-                              item.is_final, clock, item.ingest_ts or item.ts)
+        out += _speech(mem, rules, item, mask(item.text), clock)
     elif isinstance(item, UtteranceAnalysis):
         out += _analysis(mem, rules, item, clock)
     if st.ended_ts is not None:
@@ -81,57 +104,32 @@ def tick(mem: CallMemory, clock: datetime, rules: Rules) -> tuple[CallMemory, li
     return mem, fire_due(mem, rules, clock)
 
 
+def _speech(mem: CallMemory, rules: Rules, item, text: str, clock: datetime) -> list[Nudge]:
+    seg, new, became_final = tracking.segment(mem, item.seq, item.speaker, item.start_ms, item.end_ms, text,
+                                              item.is_final)
+    return _run(Ctx(mem, rules, clock, SPEECH, item, seg=seg, new_segment=new, became_final=became_final))
+
+
 def _analysis(mem: CallMemory, rules: Rules, a: UtteranceAnalysis, clock: datetime) -> list[Nudge]:
     if a.is_final and a.seq in mem.analysed_finals:
         return []  # redelivered final: judged once already
-    out = update_segment(mem, rules, a.seq, a.speaker, a.start_ms, a.end_ms, a.text, a.is_final, clock, a.ingest_ts)
+    out = _speech(mem, rules, a, a.text, clock)
     if a.is_final:
         remember(mem.analysed_finals, a.seq)
     if mem.state.ended_ts is not None:
         return []
     if a.speaker == "agent":
-        out += agent_analysis(mem, rules, a, clock)
+        now = clock.timestamp()
+        satisfy(mem, rules, a.cues, a.text, now)
+        tracking.agent_analysis(mem, a, now)
+        out += _run(Ctx(mem, rules, clock, AGENT_FINAL if a.is_final else AGENT_PARTIAL, a))
     elif a.is_final:
-        out += customer_final(mem, rules, a, clock)
+        tracking.customer_final(mem, rules, a)
+        out += _run(Ctx(mem, rules, clock, CUSTOMER_FINAL, a))
+        tracking.update_risk(mem, rules)
     else:
-        out += privacy(mem, rules, a, clock)
+        out += _run(Ctx(mem, rules, clock, CUSTOMER_PARTIAL, a))
     return out
-
-
-def _hold_started(mem: CallMemory, rules: Rules, ev: HoldStarted, clock: datetime) -> list[Nudge]:
-    st, now = mem.state, clock.timestamp()
-    if st.on_hold:
-        return []  # redelivered
-    st.on_hold, mem.hold_started_at = True, now
-    drop_needs(mem, "timely_response")
-    spec = rules.get("offer_hold_wording")
-    if spec is None:
-        return []
-    pending = next((n for n in mem.needs if n.type == "offer_hold_wording"), None)
-    asked = mem.hold_asked_at is not None and now - mem.hold_asked_at <= spec.t("hold_ask_window_s", 60)
-    if asked:
-        drop_needs(mem, "offer_hold_wording")
-        return []
-    if pending is not None:  # 我查一下 and straight into hold: no time left to ask
-        n = fire_need(mem, rules, pending, clock)
-        return [n] if n else []
-    return open_need(mem, rules, "offer_hold_wording", timer_key(mem, ev.ts), clock,
-                     "开始保持前未征询客户是否方便等待", ingest_ts=ev.ingest_ts or ev.ts, case="hold_started",
-                     grace_s=0)
-
-
-def _hold_ended(mem: CallMemory, rules: Rules, ev: HoldEnded, clock: datetime) -> list[Nudge]:
-    st, now = mem.state, clock.timestamp()
-    if not st.on_hold:
-        return []
-    st.on_hold, mem.hold_ended_at = False, now
-    held = now - (mem.hold_started_at or now)
-    spec = rules.get("thank_for_waiting")
-    if spec is None or held < spec.t("hold_s", 15):
-        return []
-    key = timer_key(mem, ev.ts)
-    return open_need(mem, rules, "thank_for_waiting", key, clock, f"保持 {held:.0f} 秒后恢复通话,请先致谢等待",
-                     ingest_ts=ev.ingest_ts or ev.ts, case="hold", after_ms=offset_ms(mem, clock) - 500)
 
 
 def _call_ended(mem: CallMemory, rules: Rules, ev: CallEnded, clock: datetime) -> list[Nudge]:
@@ -139,13 +137,9 @@ def _call_ended(mem: CallMemory, rules: Rules, ev: CallEnded, clock: datetime) -
     if st.ended_ts is not None:
         return []
     st.ended_ts, st.on_hold = ev.ts, False
-    # The customer said 没有了 and the line dropped before any closing phrase:
-    # record it now (coaching on the wall); every other open need dies with the call.
-    out = []
-    for need in [n for n in mem.needs if n.type == "closing_check"]:
-        n = fire_need(mem, rules, need, clock)
-        out += [n] if n else []
+    # Detectors may flush what the end makes final (closing_check: 没有了 and the line
+    # dropped); every other open need dies with the call.
+    out = _run(Ctx(mem, rules, clock, CALL_ENDED, ev))
     mem.needs = []
-    update_risk(mem, rules)
+    tracking.update_risk(mem, rules)
     return out
-

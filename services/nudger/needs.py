@@ -6,6 +6,9 @@ own (empathy wording, restating the request, asking before a hold …), and
 only a need still open at ``due_at`` fires (``fire_due``). An agent already
 mid-sentence at ``due_at`` may finish that sentence (up to ``max_extend_s``).
 When the agent meets a need, it stays met for ``ack_window_s`` (``satisfy``).
+When a need fires for a customer turn, the needs of that turn its card
+``covers`` are dropped and the turn's other needs wait ``card_gap_s`` (one
+card at a time, but nothing the card does not cover is lost).
 """
 
 from __future__ import annotations
@@ -14,13 +17,12 @@ import zlib
 from datetime import datetime
 
 from shared.schemas import Nudge, nudge_id
+from typing import TYPE_CHECKING
+
 from services.nudger.memory import CallMemory, Need, remember
-from services.nudger.rules import Rules
 
-
-def quote(text: str, limit: int = 30) -> str:
-    text = text.strip()
-    return f"«{text[:limit]}{'…' if len(text) > limit else ''}»"
+if TYPE_CHECKING:  # pragma: no cover
+    from services.nudger.rules import Rules
 
 
 def _wording(mem: CallMemory, spec, nudge_type: str, case: str) -> str:
@@ -35,15 +37,17 @@ def _wording(mem: CallMemory, spec, nudge_type: str, case: str) -> str:
 
 def emit(mem: CallMemory, rules: Rules, nudge_type: str, key: str | int, clock: datetime, reason: str,
          trigger_seq: int | None = None, ingest_ts: datetime | None = None, case: str = "") -> Nudge | None:
-    """Build a nudge unless disabled, already sent for this trigger, or cooling down."""
+    """Build a nudge unless disabled, already sent for this trigger, cooling down or at its per-call cap."""
     spec = rules.get(nudge_type)
-    if spec is None or mem.state.ended_ts is not None and nudge_type != "closing_check":
+    if spec is None:
         return None
     nid = nudge_id(mem.state.call_id, key, nudge_type)
     now = clock.timestamp()
     slot = f"{nudge_type}:{case}" if spec.cooldown_per_case and case else nudge_type
     last = mem.last_fired.get(slot)
     if nid in mem.fired or (last is not None and now - last < spec.cooldown_s):
+        return None
+    if spec.max_per_call and sum(1 for f in mem.fired if f.endswith(":" + nudge_type)) >= spec.max_per_call:
         return None
     remember(mem.fired, nid)
     mem.last_fired[slot] = now
@@ -78,7 +82,7 @@ def open_need(mem: CallMemory, rules: Rules, nudge_type: str, key: str | int, cl
         return [n] if n else []
     mem.needs.append(Need(
         type=nudge_type, key=str(key), case=case, opened_at=now, due_at=now + grace,
-        max_at=now + grace + spec.t("max_extend_s", 6), after_ms=after_ms,
+        max_at=now + grace + spec.t("max_extend_s"), after_ms=after_ms,
         trigger_seq=trigger_seq, reason=reason, ingest_ts=ingest_ts,
     ))
     return []
@@ -98,21 +102,35 @@ def drop_needs(mem: CallMemory, nudge_type: str) -> None:
     mem.needs = [n for n in mem.needs if n.type != nudge_type]
 
 
+def reopen(mem: CallMemory, nudge_type: str) -> None:
+    """The trigger came back after the need was met or nudged (renewed anger): forget both,
+    so the next ``open_need`` counts again (``max_per_call`` still bounds the nudges)."""
+    mem.met_until.pop(nudge_type, None)
+    for slot in [s for s in mem.last_fired if s == nudge_type or s.startswith(nudge_type + ":")]:
+        del mem.last_fired[slot]
+
+
 def fire_need(mem: CallMemory, rules: Rules, need: Need, clock: datetime) -> Nudge | None:
-    """Fire one need. One corrective nudge per customer utterance: when it fires, the other
-    needs that utterance opened are dropped (an agent who froze gets "respond", not three cards)."""
+    """Fire one need. One card at a time per customer turn: the needs of the same turn that
+    this card covers are dropped (an agent who froze gets "respond", not three cards); the
+    others wait ``card_gap_s`` after it."""
     mem.needs = [n for n in mem.needs if n is not need]
     key: str | int = int(need.key) if need.key.isdigit() else need.key
     nudge = emit(mem, rules, need.type, key, clock, need.reason, need.trigger_seq, need.ingest_ts, need.case)
     if nudge is not None and need.trigger_seq is not None:
-        mem.needs = [n for n in mem.needs
-                     if n.trigger_seq != need.trigger_seq or not _one_per_turn(rules, n.type)]
+        covers = rules.nudges[need.type].covers
+        not_before = clock.timestamp() + rules.card_gap_s
+        kept = []
+        for n in mem.needs:
+            if n.trigger_seq == need.trigger_seq:
+                if n.type in covers:
+                    continue
+                if n.due_at < not_before:
+                    n.max_at += not_before - n.due_at
+                    n.due_at = not_before
+            kept.append(n)
+        mem.needs = kept
     return nudge
-
-
-def _one_per_turn(rules: Rules, nudge_type: str) -> bool:
-    spec = rules.nudges.get(nudge_type)
-    return spec is None or spec.one_per_turn
 
 
 def _agent_mid_sentence(mem: CallMemory, after_ms: int) -> bool:
@@ -131,3 +149,11 @@ def fire_due(mem: CallMemory, rules: Rules, clock: datetime) -> list[Nudge]:
         if n:
             out.append(n)
     return out
+
+
+def open_turn_need(mem: CallMemory, rules: Rules, nudge_type: str, a, clock: datetime, reason: str, *,
+                   key: str | int | None = None, **kw) -> list[Nudge]:
+    """A need opened by a customer's final turn ``a``: keyed by its seq, answered by agent speech
+    that starts after the turn began."""
+    return open_need(mem, rules, nudge_type, a.seq if key is None else key, clock, reason,
+                     trigger_seq=a.seq, ingest_ts=a.ingest_ts, after_ms=a.start_ms, **kw)

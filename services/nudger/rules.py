@@ -2,10 +2,17 @@
 
 The YAML (``rules/default.yaml``, documented in ``docs/rules.md``) says, per
 nudge type: enabled, priority, audience, cooldown, grace, thresholds, which
-agent cues satisfy the need, and several wordings. The engine reads only
-these objects, so a team lead tunes Heartline by editing the file; workers
-pick the change up without a restart (``RulesWatcher``). A broken file is
-refused with the line that is wrong, and the rules already running stay.
+agent cues satisfy the need, which other needs its card covers, and several
+wordings. The engine reads only these objects, so a team lead tunes Heartline
+by editing the file; workers pick the change up without a restart
+(``RulesWatcher``).
+
+The file is validated whole against the detector registry
+(``services/nudger/registry.py``): an unknown nudge type, threshold name,
+wording case or cue, a threshold out of range or a value of the wrong type
+refuses the file with the line that is wrong, and the rules already running
+stay. Threshold defaults live in one place, the detector that reads them; a
+loaded ``RuleSpec`` carries every threshold of its type (``spec.t(name)``).
 """
 
 from __future__ import annotations
@@ -16,35 +23,29 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+
+from shared import cues as C
+from shared import nudge_types as T
+from services.nudger import registry
 
 log = logging.getLogger(__name__)
 
-# The catalog of DESIGN.md: every type the engine knows how to detect.
-CATALOG = (
-    "acknowledge_emotion",
-    "confirm_request",
-    "offer_hold_wording",
-    "thank_for_waiting",
-    "timely_response",
-    "dont_interrupt",
-    "privacy_guard",
-    "polite_language",
-    "guide_step_by_step",
-    "affirm_customer",
-    "closing_check",
-    "compliance_warning",
-    "escalate_supervisor",
-)
 # Types that live in the same rules file but are raised by another service
 # (repeat_caller: the recorder, services/recorder/repeat.py); the nudger ignores them.
-OTHER_SERVICES = ("repeat_caller",)
+OTHER_SERVICES = T.OTHER_SERVICES
+
+
+def __getattr__(name: str):
+    if name == "CATALOG":  # the types the nudger raises: derived from the detector registry
+        return registry.catalog()
+    raise AttributeError(name)
 
 
 class RuleSpec(BaseModel):
     """One nudge type. Times are seconds; thresholds are named per rule (see docs/rules.md)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # YAML gives native types: "30" is no number
 
     enabled: bool = True
     priority: Literal["low", "normal", "high"] = "normal"
@@ -53,9 +54,12 @@ class RuleSpec(BaseModel):
     # Cool down each case on its own (privacy: the agent repeating a card number
     # after the customer read it out is a new, worse event).
     cooldown_per_case: bool = False
-    # When another nudge fires for the same customer turn, drop this need
-    # (one corrective card per turn); false for a need the others do not cover.
-    one_per_turn: bool = True
+    # When this card fires for a customer turn, the open needs of that turn of
+    # these types are dropped (the card covers them); the turn's other needs
+    # wait at least ``card_gap_s`` (one card at a time).
+    covers: list[str] = Field(default_factory=list)
+    # At most this many nudges of the type per call (0: no limit beyond the cooldown).
+    max_per_call: int = Field(default=0, ge=0)
     # How long an open need waits for the agent to meet it unprompted.
     grace_s: float = Field(default=0, ge=0)
     # Once met, the need stays met this long (no new need of this type opens).
@@ -76,14 +80,15 @@ class RuleSpec(BaseModel):
             raise ValueError("a wording is empty")
         return value
 
-    def t(self, name: str, default: float) -> float:
-        return float(self.thresholds.get(name, default))
+    def t(self, name: str) -> float:
+        """A threshold; every declared one is present once the rules are loaded."""
+        return self.thresholds[name]
 
 
 class RiskWeights(BaseModel):
     """Weights of the wall's risk score (noisy-OR of independent signals)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # YAML gives native types: "30" is no number
 
     negative_sentiment: float = Field(default=0.45, ge=0, le=1)
     anger: float = Field(default=0.35, ge=0, le=1)
@@ -96,23 +101,78 @@ class RiskWeights(BaseModel):
 
 
 class Rules(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # YAML gives native types: "30" is no number
 
     version: int = 1
+    # After a card fires for a customer turn, that turn's other needs wait at
+    # least this long (unless the card covers them): one card at a time.
+    card_gap_s: float = Field(default=6, ge=0)
     risk: RiskWeights = Field(default_factory=RiskWeights)
     nudges: dict[str, RuleSpec]
 
-    @field_validator("nudges")
-    @classmethod
-    def _known_types(cls, value: dict[str, RuleSpec]) -> dict[str, RuleSpec]:
-        unknown = sorted(set(value) - set(CATALOG) - set(OTHER_SERVICES))
-        if unknown:
-            raise ValueError(f"unknown nudge type(s) {unknown}; known: {', '.join(CATALOG)}")
-        return value
+    @model_validator(mode="after")
+    def _against_registry(self, info: ValidationInfo) -> "Rules":
+        if (info.context or {}).get("deferred"):
+            return self  # parse_rules checks with line numbers, then resolves
+        problems = registry_problems(self)
+        if problems:
+            raise ValueError("; ".join(f"{'.'.join(str(p) for p in loc)}: {msg}" for loc, msg in problems))
+        return resolve(self)
 
     def get(self, nudge_type: str) -> RuleSpec | None:
         spec = self.nudges.get(nudge_type)
         return spec if spec is not None and spec.enabled else None
+
+    def threshold(self, nudge_type: str, name: str) -> float:
+        """A threshold of a type even when the file leaves the type out (its declared default)."""
+        spec = self.nudges.get(nudge_type)
+        if spec is not None:
+            return spec.t(name)
+        return float(registry.thresholds_of(nudge_type)[name].default)
+
+
+def registry_problems(rules: Rules) -> list[tuple[tuple[Any, ...], str]]:
+    """Everything the registry says is wrong with validated rules: ``[(location, message)]``."""
+    catalog = registry.catalog()
+    known = set(catalog) | set(OTHER_SERVICES)
+    agent_cues = set(C.AGENT_CUES)
+    out: list[tuple[tuple[Any, ...], str]] = []
+    for name, spec in rules.nudges.items():
+        at = ("nudges", name)
+        if name not in known:
+            out.append((at, f"unknown nudge type {name!r}; known: {', '.join(catalog + OTHER_SERVICES)}"))
+            continue
+        if name in OTHER_SERVICES:
+            continue  # read by its own service
+        declared = registry.thresholds_of(name)
+        for th, value in spec.thresholds.items():
+            if th not in declared:
+                out.append((at + ("thresholds", th), f"unknown threshold {th!r} for {name}; "
+                            f"known: {', '.join(sorted(declared))}"))
+            elif (why := declared[th].problem(value)) is not None:
+                out.append((at + ("thresholds", th), why))
+        for i, cue in enumerate(spec.satisfied_by):
+            if cue not in agent_cues:
+                out.append((at + ("satisfied_by", i), f"unknown agent cue {cue!r}; known: {', '.join(C.AGENT_CUES)}"))
+        cases = registry.cases_of(name)
+        for case in spec.cases:
+            if case not in cases:
+                out.append((at + ("cases", case), f"unknown case {case!r} for {name}; "
+                            f"known: {', '.join(sorted(cases)) or '(none)'}"))
+        for i, other in enumerate(spec.covers):
+            if other not in catalog or other == name:
+                out.append((at + ("covers", i), f"covers must name another nudger type, not {other!r}"))
+    return out
+
+
+def resolve(rules: Rules) -> Rules:
+    """Fill every declared threshold the file leaves out with its default (in place)."""
+    for name, spec in rules.nudges.items():
+        if name in OTHER_SERVICES:
+            continue
+        spec.thresholds = {**{k: float(th.default) for k, th in registry.thresholds_of(name).items()},
+                           **{k: float(v) for k, v in spec.thresholds.items()}}
+    return rules
 
 
 class RulesError(ValueError):
@@ -126,16 +186,18 @@ def _node_line(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
     line = node.start_mark.line + 1
     for part in loc:
         child = None
+        at = None
         if isinstance(node, yaml.MappingNode):
             for key, val in node.value:
                 if str(key.value) == str(part):
-                    child = val
+                    child, at = val, key.start_mark.line + 1  # the key's line: "name: value"
                     break
         elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
             child = node.value[part]
+            at = child.start_mark.line + 1
         if child is None:
             break  # e.g. a missing field: the enclosing mapping is the best line
-        node, line = child, child.start_mark.line + 1
+        node, line = child, at
     return line
 
 
@@ -151,16 +213,20 @@ def parse_rules(text: str, source: str = "<rules>") -> Rules:
         raise RulesError(f"{source}{where}: invalid YAML: {problem}") from exc
     if not isinstance(data, dict):
         raise RulesError(f"{source} line 1: the rules file must be a mapping with a 'nudges' key")
+    errors: list[str] = []
     try:
-        return Rules.model_validate(data)
+        rules = Rules.model_validate(data, context={"deferred": True})
     except ValidationError as exc:
-        lines = []
         for err in exc.errors():
             loc = tuple(err["loc"])
-            line = _node_line(tree, loc)
-            path = ".".join(str(p) for p in loc) or "(top)"
-            lines.append(f"{source} line {line}: {path}: {err['msg']}")
-        raise RulesError("invalid rules:\n" + "\n".join(lines)) from exc
+            errors.append(f"{source} line {_node_line(tree, loc)}: {'.'.join(str(p) for p in loc) or '(top)'}: "
+                          f"{err['msg']}")
+    else:
+        for loc, msg in registry_problems(rules):
+            errors.append(f"{source} line {_node_line(tree, loc)}: {'.'.join(str(p) for p in loc)}: {msg}")
+    if errors:
+        raise RulesError("invalid rules:\n" + "\n".join(errors))
+    return resolve(rules)
 
 
 def load_rules(path: str | Path) -> Rules:

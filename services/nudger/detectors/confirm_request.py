@@ -1,0 +1,17 @@
+"""confirm_request — 理解: clarify the need. A customer request the agent does not restate."""
+
+from __future__ import annotations
+
+from shared import cues as C
+from shared import nudge_types as T
+from services.nudger.needs import open_turn_need
+from services.nudger.registry import CUSTOMER_FINAL, Ctx, detector
+from services.nudger.speech import quote
+
+
+@detector(T.CONFIRM_REQUEST, on=CUSTOMER_FINAL)
+def request(ctx: Ctx, spec) -> None:
+    a = ctx.item
+    if C.REQUEST in a.cues:
+        ctx.out += open_turn_need(ctx.mem, ctx.rules, T.CONFIRM_REQUEST, a, ctx.clock,
+                                  f"客户提出诉求,请复述确认 {quote(a.text)}")
