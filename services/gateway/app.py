@@ -15,6 +15,7 @@ from services.gateway.history import history_router
 from services.gateway.hub import Hub
 from services.gateway.review import review_router
 from services.gateway.sockets import socket_router
+from services.gateway.whisper import Whisperer, whisper_router
 from shared.auth import mint
 from shared.config import Settings, get_settings
 from shared.demo import DEMO_AGENTS, DEMO_SUPERVISORS
@@ -36,7 +37,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     feed = Feed(settings, book, hub)
 
     app = service_app(SERVICE, "Heartline gateway", settings, feed)
-    app.include_router(socket_router(settings, book, hub, feed))
+    whisperer = Whisperer(settings, book, feed.send_nudge)
+    app.include_router(socket_router(settings, book, hub, feed, whisperer))
+    app.include_router(whisper_router(settings, whisperer))
     app.include_router(history_router(settings))
     app.include_router(review_router(settings))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

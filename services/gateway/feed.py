@@ -72,6 +72,12 @@ class Feed:
         return (self.caught_up and assigned > 0 and broker), {
             "caught_up": self.caught_up, "partitions": assigned, "broker": "reachable" if broker else "unreachable"}
 
+    async def send_nudge(self, nudge) -> None:
+        """A nudge raised here (supervisor_whisper) goes out on ``nudges`` like the nudger's:
+        every gateway (this one too) reads it back and delivers it; the recorder stores it."""
+        await self.producer.send_and_wait(self.settings.topics.nudges, nudge.to_json(), key=nudge.call_id.encode())
+        metrics.EVENTS_OUT.labels(SERVICE, self.settings.topics.nudges).inc()
+
     async def send_feedback(self, key: bytes, value: bytes) -> None:
         await self.producer.send_and_wait(self.settings.topics.nudge_feedback, value, key=key)
         metrics.EVENTS_OUT.labels(SERVICE, self.settings.topics.nudge_feedback).inc()

@@ -5,6 +5,12 @@
 * ``GET /api/review/calls/{call_id}`` — one call: transcript, sentiment curve, nudges and
   what the agent did with each (accepted / dismissed / null = left alone).
 * ``GET /api/review/acceptance?since=&until=`` — per agent and per nudge type.
+* ``GET /api/review/scores?since=&until=&agent=`` — scorecard totals per agent and
+  per day (China time), default the last 7 days including today, with each agent's
+  weakest item.
+
+A call's detail carries its ``scorecard`` (``total`` 0–100, ``items`` with
+evidence lines) and its post-call summary ``recap`` once it has ended.
 
 Supervisor tokens only (``Authorization: Bearer``): 401 without a valid
 token, 403 for another role.
@@ -20,7 +26,7 @@ from fastapi.responses import FileResponse
 
 from services.gateway.history import LazyStore, bearer_claims
 from services.recorder.judge import CN
-from services.recorder.store import acceptance, review_call, review_calls
+from services.recorder.store import acceptance, review_call, review_calls, score_trend
 from shared.config import Settings
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -65,6 +71,16 @@ def review_router(settings: Settings, store: LazyStore | None = None) -> APIRout
         if found is None:
             raise HTTPException(404, "no such call")
         return found
+
+    @router.get("/api/review/scores")
+    def scores(request: Request, since: str | None = None, until: str | None = None,
+               agent: str | None = None) -> dict:
+        bearer_claims(settings, request, "supervisor")
+        end = _when(until, end=True) or _when((datetime.now(CN) + timedelta(days=1)).date().isoformat())
+        start = _when(since) or end - timedelta(days=7)
+        if end <= start or end - start > timedelta(days=92):
+            raise HTTPException(422, "since must be before until, at most 92 days apart")
+        return store.call(score_trend, start, end, agent=agent or None)
 
     @router.get("/api/review/acceptance")
     def accept(request: Request, since: str | None = None, until: str | None = None) -> dict:

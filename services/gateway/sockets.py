@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from services.gateway.calls import CallBook
 from services.gateway.feed import Feed
 from services.gateway.hub import Client, Hub, encode
+from services.gateway.whisper import Whisperer, WhisperError
 from shared.auth import TokenError, verify
 from shared.config import Settings
 from shared.schemas import NudgeFeedback
@@ -30,7 +31,8 @@ MAX_CLIENT_MESSAGE = 16_384
 log = logging.getLogger("gateway.sockets")
 
 
-def socket_router(settings: Settings, book: CallBook, hub: Hub, feed: Feed) -> APIRouter:
+def socket_router(settings: Settings, book: CallBook, hub: Hub, feed: Feed,
+                  whisperer: Whisperer | None = None) -> APIRouter:
     router = APIRouter()
 
     async def admit(ws: WebSocket, role: str) -> Client | None:
@@ -156,6 +158,14 @@ def socket_router(settings: Settings, book: CallBook, hub: Hub, feed: Feed) -> A
                     c.offer(encode(nudge), nudge=nudge)
             elif msg["kind"] == "unwatch":
                 c.watching = None
+            elif msg["kind"] == "whisper" and whisperer is not None:
+                try:
+                    nudge = await whisperer.send(c.sub, msg.get("call_id"), msg.get("text"))
+                except WhisperError as exc:
+                    c.offer(encode({"kind": "error", "about": "whisper", "status": exc.status,
+                                    "call_id": msg.get("call_id"), "error": f"whisper: {exc.message}"}))
+                    return
+                c.offer(encode({"kind": "whisper_ack", "call_id": nudge.call_id, "nudge_id": nudge.nudge_id}))
             else:
                 c.offer(encode({"kind": "error", "error": f"unknown kind {msg['kind']!r}"}))
 

@@ -296,6 +296,7 @@
       suggestion: msg.suggestion,
       reason: msg.reason,
       created_ts: msg.created_ts,
+      sender: msg.sender || null,
     };
     var rec = { d: d, at: Date.now(), st: null, ack: false, dt: null, el: null, gone: false };
     call.nudges.set(msg.nudge_id, rec);
@@ -308,15 +309,17 @@
   function renderCard(call, id, rec) {
     var d = rec.d;
     var high = d.priority === "high";
+    var whisper = d.type === "supervisor_whisper"; // a supervisor's own words: a distinct card, "from" line
     var suggestion = h("p", { class: "suggestion" });
     HL.renderRedacted(suggestion, d.suggestion);
-    var accept = h("button", { type: "button", class: "btn btn-accept", "data-testid": "btn-accept", "data-i18n": "nudge.accept" }, t("nudge.accept"));
+    var acceptKey = whisper ? "whisper.ack" : "nudge.accept";
+    var accept = h("button", { type: "button", class: "btn btn-accept", "data-testid": "btn-accept", "data-i18n": acceptKey }, t(acceptKey));
     var dismiss = h("button", { type: "button", class: "btn btn-dismiss", "data-testid": "btn-dismiss", "data-i18n": "nudge.dismiss" }, t("nudge.dismiss"));
     var used = h("span", { class: "used", "data-i18n": "nudge.accepted" }, t("nudge.accepted"));
     var card = h(
       "article",
       {
-        class: "nudge" + (high ? " prio-high" : "") + (d.priority === "low" ? " prio-low" : ""),
+        class: "nudge" + (high ? " prio-high" : "") + (d.priority === "low" ? " prio-low" : "") + (whisper ? " whisper" : ""),
         "data-testid": "nudge-card",
         dataset: { nudgeId: id, type: d.type || "", priority: d.priority || "normal", state: rec.st || "open", callId: call.id },
       },
@@ -329,11 +332,13 @@
         h("time", { class: "nudge-time mono" }, HL.fmtClock(d.created_ts || rec.at))
       ),
       suggestion,
-      d.reason ? h("p", { class: "reason" }, d.reason) : null,
+      whisper ? h("p", { class: "whisper-from", "data-testid": "whisper-from", dataset: { sender: d.sender || "" } }, d.reason || d.sender || "") : null,
+      d.reason && !whisper ? h("p", { class: "reason" }, d.reason) : null,
       h("div", { class: "nudge-actions" }, accept, dismiss, used)
     );
     accept.addEventListener("click", function () {
       decide(call, id, "accepted");
+      if (whisper) return; // nothing to say to the customer: no copy
       HL.copyText(d.suggestion || "", suggestion).then(function (how) {
         HL.toast(t(how === "copied" ? "nudge.copied" : "nudge.copy.manual"));
       });

@@ -3,7 +3,8 @@
  * agent.js dispatches `heartline:call` (detail = the `call` message) on the
  * document; for a call not seen before this fetches GET /api/history/{call_id}
  * with the agent's token and shows the summary line (本周第3次来电,上次因登录问题不满),
- * the open issue and the last calls. The recorder may store the call a moment
+ * the open issue, the summary of the customer's last call (诉求, 处理, 结果, 待跟进:
+ * lines quoted from that call's redacted transcript) and the last calls. The recorder may store the call a moment
  * after the gateway announced it: a 404 is retried a few times.
  */
 (function () {
@@ -32,6 +33,28 @@
     return HL.h("span", { class: "outcome outcome-" + outcome, "data-testid": "history-outcome" }, OUTCOME[outcome] || outcome);
   }
 
+  function quoted(line) {
+    var el = HL.h("span", { "data-seq": line.seq });
+    HL.renderRedacted(el, line.text);
+    return el;
+  }
+
+  function renderRecap(r) {
+    var rows = [["诉求", r.wanted ? quoted(r.wanted) : null],
+      ["处理", r.done && r.done.length ? quoted(r.done[0]) : null],
+      ["结果", r.outcome_label],
+      ["待跟进", r.follow_ups && r.follow_ups.length ? quoted(r.follow_ups[0]) : null]];
+    var dl = HL.h("dl", { class: "recap" });
+    rows.forEach(function (row) {
+      if (!row[1]) return;
+      dl.appendChild(HL.h("dt", null, row[0]));
+      dl.appendChild(HL.h("dd", { "data-field": row[0] }, row[1]));
+    });
+    return HL.h("div", { class: "history-recap", "data-testid": "history-recap", "data-call-id": r.call_id },
+      HL.h("span", { class: "history-recap-title" }, "上次通话小结 · " + fmtDate(r.started_ts) + " · " + (r.topic_label || "其他")),
+      dl);
+  }
+
   function render(data) {
     while (panel.firstChild) panel.removeChild(panel.firstChild);
     var who = [data.customer && data.customer.name, data.call_id].filter(Boolean).join(" · ");
@@ -44,6 +67,7 @@
         "未结问题:" + data.open_issue.topic_label + "(" + fmtDate(data.open_issue.since) + " 来电," +
         (OUTCOME[data.open_issue.outcome] || "") + ")"));
     }
+    if (data.last_recap) panel.appendChild(renderRecap(data.last_recap));
     if (data.calls && data.calls.length) {
       panel.appendChild(HL.h("ol", { class: "history-calls", "data-testid": "history-calls" },
         data.calls.map(function (c) {

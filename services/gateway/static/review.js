@@ -1,7 +1,9 @@
 /* Post-call review for supervisors: finished calls with filters, one call in
- * detail (transcript, sentiment curve, nudges and what the agent did), and
- * nudge acceptance per agent and per type. Data: /api/review/... with the
- * supervisor token kept by HL.Auth (same sign-in as the wall).
+ * detail (post-call summary, scorecard with evidence lines, transcript,
+ * sentiment curve, nudges and what the agent did), the agents' scorecard
+ * trend by day, and nudge acceptance per agent and per type. Data:
+ * /api/review/... with the supervisor token kept by HL.Auth (same sign-in as
+ * the wall).
  */
 (function () {
   "use strict";
@@ -10,6 +12,7 @@
   var auth = new HL.Auth("supervisor");
   var OUTCOME = { resolved: "已解决", unresolved: "未解决", escalated: "已升级" };
   var ACTION = { accepted: "已采纳", dismissed: "已忽略" };
+  var STATUS = { pass: "达标", partial: "部分达标", fail: "未达标", na: "不适用" };
   var SVG_NS = "http://www.w3.org/2000/svg";
   var selected = null;
 
@@ -37,6 +40,95 @@
   }
 
   function pct(x) { return typeof x === "number" ? Math.round(x * 100) + "%" : "—"; }
+
+  function scoreBadge(total, extra) {
+    if (typeof total !== "number") return "—";
+    var band = total >= 85 ? "good" : total >= 60 ? "fair" : "poor";
+    return HL.h("span", { class: "score" + (extra ? " " + extra : ""), "data-band": band }, String(Math.round(total)));
+  }
+
+  function quote(line) {
+    if (!line) return "—";
+    var text = HL.h("span");
+    HL.renderRedacted(text, line.text);
+    return HL.h("span", { "data-seq": line.seq }, HL.h("span", { class: "seq" }, "#" + line.seq), text);
+  }
+
+  function renderRecap(el, r) {
+    clear(el);
+    if (!r) {
+      el.appendChild(HL.h("dd", { class: "muted" }, "通话结束后生成。"));
+      return;
+    }
+    var rows = [
+      ["主题", r.topic_label],
+      ["客户诉求", quote(r.wanted)],
+      ["处理", r.done && r.done.length ? r.done.map(function (l) { return HL.h("div", null, quote(l)); }) : "—"],
+      ["结果", [outcomeBadge(r.outcome), r.outcome_line ? " " : null, r.outcome_line ? quote(r.outcome_line) : null]],
+      ["待跟进", r.follow_ups && r.follow_ups.length ? r.follow_ups.map(function (l) { return HL.h("div", null, quote(l)); }) : "无"],
+    ];
+    rows.forEach(function (row) {
+      el.appendChild(HL.h("dt", null, row[0]));
+      el.appendChild(HL.h("dd", { "data-field": row[0] }, row[1]));
+    });
+  }
+
+  function renderScorecard(card) {
+    var list = $("d-scorecard");
+    clear(list);
+    clear($("d-score"));
+    if (!card) {
+      list.appendChild(HL.h("li", { class: "muted" }, "通话结束后评分。"));
+      return;
+    }
+    var total = scoreBadge(card.total);
+    if (total instanceof Node) {
+      $("d-score").dataset.band = total.dataset.band;
+      HL.setText($("d-score"), total.textContent);
+    }
+    card.items.forEach(function (it) {
+      list.appendChild(HL.h("li", { class: "score-item", "data-key": it.key, "data-status": it.status, "data-testid": "score-item" },
+        HL.h("span", { class: "score-item-top" },
+          HL.h("span", { class: "score-item-label" }, it.label),
+          HL.h("span", { class: "score-item-principle" }, it.principle),
+          HL.h("span", { class: "status status-" + it.status }, STATUS[it.status] || it.status),
+          HL.h("span", { class: "score-item-points" }, it.points === null ? "—" : it.points + " / " + it.weight)),
+        HL.h("span", { class: "score-item-note" }, it.note),
+        it.evidence.length ? HL.h("ol", { class: "evidence", "data-testid": "evidence" }, it.evidence.map(function (e) {
+          var text = HL.h("span");
+          HL.renderRedacted(text, e.text);
+          return HL.h("li", { "data-seq": e.seq, "data-speaker": e.speaker },
+            HL.h("span", { class: "seq" }, "#" + e.seq + " " + (e.speaker === "agent" ? "坐席" : "客户")), text);
+        })) : null));
+    });
+  }
+
+  function loadTrend(params) {
+    var q = new URLSearchParams();
+    ["since", "until", "agent"].forEach(function (k) { if (params.get(k)) q.set(k, params.get(k)); });
+    api("/api/review/scores?" + q.toString()).then(function (data) {
+      var head = $("trend-head");
+      while (head.children.length > 3) head.removeChild(head.lastChild);
+      data.days.forEach(function (d) { head.appendChild(HL.h("th", { class: "trend-cell" }, d.slice(5))); });
+      head.appendChild(HL.h("th", null, "最需改进"));
+      HL.setText($("trend-range"), data.days.length ? data.days[0] + " ~ " + data.days[data.days.length - 1] : "");
+      var body = $("trend-body");
+      clear(body);
+      var agents = Object.keys(data.agents);
+      $("trend-empty").hidden = agents.length > 0;
+      agents.forEach(function (id) {
+        var a = data.agents[id];
+        body.appendChild(HL.h("tr", { "data-agent": id },
+          HL.h("td", { class: "mono" }, id),
+          HL.h("td", { class: "num" }, a.calls),
+          HL.h("td", { class: "num" }, scoreBadge(a.avg)),
+          a.by_day.map(function (v, i) {
+            return HL.h("td", { class: "trend-cell", title: a.calls_by_day[i] + " 通" }, v === null ? "·" : scoreBadge(v));
+          }),
+          HL.h("td", { class: "trend-weakest" }, a.weakest ? a.weakest.label + " " + Math.round(a.weakest.avg * 100) + "%" : "—")));
+      });
+    }).catch(function () {});
+  }
 
   function outcomeBadge(o) {
     return o ? HL.h("span", { class: "outcome outcome-" + o }, OUTCOME[o] || o) : null;
@@ -70,11 +162,13 @@
           HL.h("td", null, c.worst_emotion && c.worst_emotion !== "neutral"
             ? HL.h("span", { class: "emotion", "data-emotion": c.worst_emotion }, HL.emotionLabel(c.worst_emotion)) : "—"),
           HL.h("td", { class: "num" }, (c.max_risk || 0).toFixed(2)),
-          HL.h("td", { class: "num" }, c.nudges + " / " + c.accepted));
+          HL.h("td", { class: "num" }, c.nudges + " / " + c.accepted),
+          HL.h("td", { class: "num", "data-testid": "call-score" }, scoreBadge(c.score)));
         body.appendChild(row);
       });
       if (!selected && data.calls.length) openCall(data.calls[0].call_id);
     }).catch(function () {});
+    loadTrend(params);
     var acc = new URLSearchParams();
     if (params.get("since")) acc.set("since", params.get("since"));
     if (params.get("until")) acc.set("until", params.get("until"));
@@ -141,6 +235,8 @@
       var bySeq = {};
       c.transcript.forEach(function (u) { bySeq[u.seq] = u.end_ms; });
       var marks = c.nudges.map(function (n) { return bySeq[n.trigger_seq]; }).filter(function (t) { return typeof t === "number"; });
+      renderRecap($("d-recap"), c.recap);
+      renderScorecard(c.scorecard);
       clear($("d-curve"));
       $("d-curve").appendChild(curve(c.curve, marks, c.duration_s ? c.duration_s * 1000 : 0));
       var nudges = $("d-nudges");
@@ -148,7 +244,8 @@
       if (!c.nudges.length) nudges.appendChild(HL.h("li", { class: "muted" }, "本通话没有提示。"));
       c.nudges.forEach(function (n) {
         var act = n.action ? "action action-" + n.action : "action action-none";
-        nudges.appendChild(HL.h("li", { class: "mini-nudge", "data-type": n.type, "data-action": n.action || "none" },
+        nudges.appendChild(HL.h("li", { class: "mini-nudge" + (n.type === "supervisor_whisper" ? " whisper" : ""),
+          "data-type": n.type, "data-action": n.action || "none", "data-sender": n.sender || "" },
           HL.h("span", { class: "mini-top" }, HL.h("span", { class: "mini-title" }, n.title), " ", n.type, " ",
             HL.h("span", { class: act }, n.action ? ACTION[n.action] : "未处理")),
           HL.h("span", { class: "mini-suggestion" }, n.suggestion),

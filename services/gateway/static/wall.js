@@ -1,7 +1,8 @@
 /* Heartline supervisor wall: every live call as a tile, worst first, and escalations.
  *
  * Consumes WS /ws/wall (docs/websocket.md): call_state, nudge, stats, and for the
- * watched call transcript and nudge. Sends watch / unwatch (listen-in), ping.
+ * watched call transcript and nudge; whisper_ack. Sends watch / unwatch (listen-in),
+ * whisper (a supervisor's hint to the watched call's agent), ping.
  *
  * Built for hundreds of live calls: messages only update a Map and mark tiles
  * dirty; one requestAnimationFrame pass writes the changed fields of the dirty
@@ -355,6 +356,7 @@
     var nudges = $("listen-nudges");
     while (nudges.firstChild) nudges.removeChild(nudges.firstChild);
     $("listen-nudges-empty").hidden = false;
+    whisperStatus("", null);
     $("listen").dataset.callId = callId;
     $("listen").hidden = false;
     document.body.classList.add("listening");
@@ -405,7 +407,8 @@
     var item = h(
       "li",
       {
-        class: "mini-nudge" + (msg.priority === "high" ? " prio-high" : "") + (msg.audience === "supervisor" ? " to-supervisor" : ""),
+        class: "mini-nudge" + (msg.priority === "high" ? " prio-high" : "") + (msg.audience === "supervisor" ? " to-supervisor" : "") +
+          (msg.type === "supervisor_whisper" ? " whisper" : ""),
         "data-testid": "listen-nudge",
         dataset: { nudgeId: msg.nudge_id, type: msg.type || "" },
       },
@@ -416,6 +419,33 @@
     var list = $("listen-nudges");
     list.insertBefore(item, list.firstChild);
     $("listen-nudges-empty").hidden = true;
+  }
+
+  // ------------------------------------------------------------ whisper (listen-in panel)
+
+  function whisperStatus(text, state) {
+    var el = $("whisper-status");
+    HL.setText(el, text);
+    if (state) el.dataset.state = state;
+    else delete el.dataset.state;
+  }
+
+  $("whisper-form").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var input = $("whisper-text");
+    var text = input.value.trim();
+    if (!text || !listen.callId) return;
+    if (!socket || !socket.send({ kind: "whisper", call_id: listen.callId, text: text })) {
+      whisperStatus(t("whisper.failed", { error: t("conn.offline") }), "error");
+      return;
+    }
+    whisperStatus(t("whisper.sending"), "sending");
+  });
+
+  function onWhisperAck(msg) {
+    if (msg.call_id !== listen.callId) return;
+    $("whisper-text").value = "";
+    whisperStatus(t("whisper.sent"), "sent");
   }
 
   // ------------------------------------------------------------ socket
@@ -439,7 +469,13 @@
       case "transcript":
         if (listen.view && msg.call_id === listen.callId) listen.view.upsert(msg);
         break;
+      case "whisper_ack":
+        onWhisperAck(msg);
+        break;
       case "error":
+        if (msg.about === "whisper" && msg.call_id === listen.callId) {
+          whisperStatus(t("whisper.failed", { error: msg.error.replace(/^whisper: /, "") }), "error");
+        }
         if (window.console) console.warn("heartline gateway:", msg.error);
         break;
       default:
