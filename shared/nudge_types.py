@@ -9,7 +9,7 @@ raised by one event). docs/rules.md describes each type and its numbers.
 
 # 关注 / 理解 / 认同 / 人性化 — what the agent is nudged to do
 ACKNOWLEDGE_EMOTION = "acknowledge_emotion"  # customer anger / anxiety / sadness not acknowledged
-
+REASSURE_URGENCY = "reassure_urgency"        # 马上收盘 / 来不及了: promise prompt action and a time
 CONFIRM_REQUEST = "confirm_request"          # restate the customer's request
 OFFER_HOLD_WORDING = "offer_hold_wording"    # ask before making the customer wait
 THANK_FOR_WAITING = "thank_for_waiting"      # after a hold, dead air or a waiting complaint
@@ -27,8 +27,11 @@ ESCALATE_SUPERVISOR = "escalate_supervisor"  # the supervisor's alert
 REPEAT_CALLER = "repeat_caller"              # services/recorder/repeat.py
 
 NUDGER_ORDER = (PRIVACY_GUARD, ESCALATE_SUPERVISOR, POLITE_LANGUAGE, COMPLIANCE_WARNING,
-                ACKNOWLEDGE_EMOTION, THANK_FOR_WAITING, CONFIRM_REQUEST,
+                REASSURE_URGENCY, ACKNOWLEDGE_EMOTION, THANK_FOR_WAITING, CONFIRM_REQUEST,
                 OFFER_HOLD_WORDING, TIMELY_RESPONSE, DONT_INTERRUPT, GUIDE_STEP_BY_STEP,
                 AFFIRM_CUSTOMER, CLOSING_CHECK)
 OTHER_SERVICES = (REPEAT_CALLER,)
-ALL_TYPES = NUDGER_ORDER + OTHER_SERVICES
+# Written by a person, not raised by a rule (no entry in the rules file)
+SUPERVISOR_WHISPER = "supervisor_whisper"    # services/gateway/whisper.py: a supervisor's hint to the agent
+SENT_BY_PEOPLE = (SUPERVISOR_WHISPER,)
+ALL_TYPES = NUDGER_ORDER + OTHER_SERVICES + SENT_BY_PEOPLE

@@ -527,3 +527,27 @@ def test_acknowledge_emotion_at_most_twice_per_call():
         c.say(i + 1, "customer", "气死我了太差了", 1000 + i * 5000, 3000 + i * 5000, **ANGRY)
     c.wait(60000)
     assert c.types().count("acknowledge_emotion") == RULES.nudges["acknowledge_emotion"].max_per_call == 2
+
+
+# --- reassure_urgency --------------------------------------------------------------------------
+def test_urgency_wants_action_now_not_only_soothing():
+    c = Call()
+    c.say(1, "customer", "马上收盘了我的单子挂不上来不及了", 1000, 3000, cues=[C.URGENCY], emotion="anxiety",
+          score=0.9)
+    c.say(2, "agent", "您别着急", 3300, 4000, cues=[C.EMPATHY])  # soothing, no action
+    c.wait(15000)
+    assert c.types() == ["reassure_urgency"]
+    assert c.nudges[0].priority == "high"
+    assert c.nudges[0].suggestion in RULES.nudges["reassure_urgency"].cases["market"]
+    frozen = Call(call_id="c-2")  # one card for the turn: it covers acknowledge_emotion
+    frozen.say(1, "customer", "我急用钱今天必须转出来", 1000, 3000, cues=[C.URGENCY], emotion="anxiety", score=0.9)
+    frozen.say(2, "agent", "您的钱要明天才能转出", 4500, 6500)
+    frozen.wait(20000)
+    assert frozen.types() == ["reassure_urgency"]
+    assert frozen.nudges[0].suggestion in RULES.nudges["reassure_urgency"].wordings
+    ok = Call(call_id="c-3")
+    ok.say(1, "customer", "我急用钱今天必须转出来", 1000, 3000, cues=[C.URGENCY], emotion="anxiety", score=0.9)
+    ok.partial(2, "agent", "明白您很急", 3300, 4200)
+    ok.say(2, "agent", "明白您很急我这就帮您看", 3300, 5500, cues=[C.EMPATHY])
+    ok.wait(20000)
+    assert ok.types() == []

@@ -38,7 +38,7 @@ CUSTOMER_WORDS = {
     C.REQUEST: ("我想", "帮我", "能不能", "能办吗", "需要准备", "推荐", "怎么开通"),
     C.COMPLAINT_THREAT: ("投诉", "证监会", "12386", "曝光"),
     C.ASKS_FOR_MANAGER: ("叫你们领导", "找你们经理", "找你们领导", "主管"),
-    C.CONFUSION: ("不太明白", "不明白", "怎么弄", "听不懂"),
+    C.CONFUSION: ("不太明白", "不明白", "怎么弄", "听不懂", "搞不懂", "不会弄", "在哪儿看"),
     C.SUGGESTION: ("建议", "我觉得你们应该"),
     C.WAITING_COMPLAINT: ("等了半天", "这么久才有人接", "等了半个小时"),
     C.GRATITUDE: ("谢谢", "麻烦你了"),
@@ -59,7 +59,8 @@ AGENT_WORDS = {
     C.GREETING: ("您好", "很高兴为您服务"),
 }
 EMOTIONS = (
-    ("anger", ("太差", "气死", "搞什么", "什么破", "骗子", "什么态度", "骗我", "这么久才有人接", "投诉你们")),
+    ("anger", ("太差", "气死", "搞什么", "什么破", "骗子", "什么态度", "骗我", "这么久才有人接", "投诉你们",
+               "有什么用")),
     ("sadness", ("难受", "去世", "伤心")),
     ("anxiety", ("担心", "着急", "急死")),
 )
@@ -108,6 +109,9 @@ def problems(name: str, nudges) -> list[str]:
     fired = [n.type for n in nudges]
     out = [f"{t} did not fire" for t in exp["must_fire"] if t not in fired]
     out += [f"{t} fired: {next(n.reason for n in nudges if n.type == t)}" for t in exp["must_not_fire"] if t in fired]
+    # must_fire_after: {type: seq} — the type fires for a trigger after that seq (renewed, not the first)
+    out += [f"{t} did not fire after seq {seq}" for t, seq in (exp.get("must_fire_after") or {}).items()
+            if not any(n.type == t and (n.trigger_seq or 0) > seq for n in nudges)]
     ids = [n.nudge_id for n in nudges]
     if len(ids) != len(set(ids)):
         out.append(f"duplicate nudge ids {sorted(i for i in set(ids) if ids.count(i) > 1)}")

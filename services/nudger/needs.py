@@ -141,8 +141,8 @@ def fire_due(mem: CallMemory, rules: Rules, clock: datetime) -> list[Nudge]:
     now = clock.timestamp()
     out = []
     for need in list(mem.needs):
-        if now < need.due_at:
-            continue
+        if now < need.due_at or not any(n is need for n in mem.needs):
+            continue  # not due, or dropped by a card that fired just before it (covers)
         if now < need.max_at and _agent_mid_sentence(mem, need.after_ms):
             continue  # let the agent finish the sentence they are saying
         n = fire_need(mem, rules, need, clock)

@@ -29,9 +29,7 @@ LAST = "acknowledge_emotion.last_upset_at"      # epoch s of the last one
 def upset_customer(ctx: Ctx, spec) -> None:
     a, mem = ctx.item, ctx.mem
     emotion = a.emotion if a.emotion in NEGATIVE and a.emotion_score >= spec.t("emotion_score") else None
-    if emotion is None and C.URGENCY in a.cues:
-        emotion = "anxiety"
-    if emotion is None:
+    if emotion is None:  # urgency without a feeling word is reassure_urgency's
         return
     now = ctx.now
     fired = mem.last_fired.get(T.ACKNOWLEDGE_EMOTION)
