@@ -139,7 +139,21 @@ def parse_event(raw: bytes | str | dict) -> CallEvent:
     return CallEventAdapter.validate_json(raw)
 
 
+class KnowledgeMatch(BaseModel):
+    """The knowledge-base answer the analyzer found for a customer's question (docs/knowledge.md)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str = Field(max_length=64)          # entry id in knowledge/*.yaml
+    question: str = Field(max_length=200)   # the entry's wording that matched best
+    answer: str = Field(max_length=500)     # what the agent can say
+    score: float = Field(ge=0.0)            # BM25 score of the match
+
+
 class UtteranceAnalysis(Record):
+    """v2 adds ``knowledge`` (v1 records, without it, read the same)."""
+
+    v: int = 2
     call_id: str
     seq: int
     speaker: Speaker
@@ -154,9 +168,14 @@ class UtteranceAnalysis(Record):
     ts: Timestamp  # event time of the utterance
     ingest_ts: Timestamp
     analyzed_ts: Timestamp
+    # Customer finals that ask something the knowledge base answers (None otherwise).
+    knowledge: KnowledgeMatch | None = None
 
 
 class Nudge(Record):
+    """v2 adds ``source`` (v1 records, without it, read the same)."""
+
+    v: int = 2
     nudge_id: str
     call_id: str
     agent_id: str | None
@@ -171,6 +190,8 @@ class Nudge(Record):
     created_ts: Timestamp
     # Who wrote it, for a nudge a person sent (supervisor_whisper: the supervisor's id); None = a rule.
     sender: str | None = Field(default=None, max_length=64)
+    # Where the suggestion comes from: the knowledge entry id of a knowledge_answer.
+    source: str | None = Field(default=None, max_length=64)
 
 
 def nudge_id(call_id: str, trigger: int | str, nudge_type: str) -> str:

@@ -12,14 +12,12 @@ no HMM) after snownlp's own stop-word filter.
 
 from __future__ import annotations
 
-import logging
 import math
 
-import jieba
 from snownlp import normal as _snow_normal
 from snownlp import sentiment as _snow_sentiment
 
-jieba.setLogLevel(logging.WARNING)
+from .segment import cut
 
 _STOP = frozenset(_snow_normal.stop)
 
@@ -38,13 +36,11 @@ def _build() -> tuple[dict[str, float], float, float]:
 
 
 _LLR, _PRIOR, _UNKNOWN = _build()
-_tokenizer = jieba.Tokenizer()
-_tokenizer.initialize()
 
 
 def tokens(text: str) -> list[str]:
     stop = _STOP
-    return [w for w in _tokenizer.lcut(text, HMM=False) if w not in stop and not w.isspace()]
+    return [w for w in cut(text) if w not in stop and not w.isspace()]
 
 
 def bayes_logit(text: str) -> float:

@@ -1,0 +1,185 @@
+"""Evaluate knowledge retrieval: right card, no card, wrong card — and its cost.
+
+    python -m services.analyzer.knowledge_eval [--errors] [--out bench/results/knowledge-latest.json]
+
+Every utterance goes the live way: ``analyze_text`` (redaction, cues) and
+then ``Retriever.match`` on the redacted text with those cues.
+
+- **Paraphrases** (``tests/data/knowledge_questions.jsonl``): customer
+  questions written for Heartline, each with the entry that answers it. The
+  ``test`` split (74) was written first and never tuned on; ``dev`` (102)
+  was used to tune the thresholds, stop words and keywords. Top-1 accuracy
+  counts a card with the right entry; no card or another entry is a miss.
+- **Off-topic**: every distinct customer final of the scenario library and
+  of ``tests/data/eval_utterances.jsonl`` that ``tests/data/knowledge_wild.jsonl``
+  does not label as a brokerage question (or an ambiguous problem
+  statement) — complaints, thanks, feelings, PII read out, follow-ups that
+  only make sense in context. Any card there is a false card. Split like
+  the paraphrases: every 5th utterance (position % 5 == 4) is held out.
+- **Wild questions**: the brokerage questions among those utterances, with
+  the entry that answers them or none (the base has no answer): right card,
+  no card, wrong card.
+- **Cost**: µs per customer final for ``match`` alone (tokens + BM25),
+  best of 3 over all utterances above.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+from .analysis import analyze_text
+from .knowledge_base import DEFAULT_DIR, load_base
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT / "tests" / "data"
+SCENARIOS = ROOT / "services" / "simulator" / "scenarios"
+TARGETS = {"test_top1": 0.85, "offtopic_false_card_rate": 0.05, "us_per_final": 1000.0}
+
+
+def _jsonl(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def customer_utterances() -> list[str]:
+    """Distinct customer finals: the scenario library (file order), then the analysis eval set."""
+    seen: dict[str, None] = {}
+    for path in sorted(SCENARIOS.glob("*.jsonl")):
+        for ev in _jsonl(path):
+            if ev.get("type") == "utterance" and ev.get("speaker") == "customer" and ev.get("is_final", True):
+                seen.setdefault(ev["text"], None)
+    for item in _jsonl(DATA / "eval_utterances.jsonl"):
+        if item["speaker"] == "customer":
+            seen.setdefault(item["text"], None)
+    return list(seen)
+
+
+def _card(base, text: str):
+    a = analyze_text(text, "customer")
+    return base.match(a.text, a.cues, a.emotion, a.emotion_score), a
+
+
+def evaluate(base, show_errors: bool = False) -> dict:
+    out: dict = {"entries": len(base)}
+    errors: list[str] = []
+    questions = _jsonl(DATA / "knowledge_questions.jsonl")
+    for split in ("test", "dev"):
+        items = [q for q in questions if q["split"] == split]
+        right = wrong = none = 0
+        for q in items:
+            card, _ = _card(base, q["text"])
+            if card is None:
+                none += 1
+            elif card.id == q["entry"]:
+                right += 1
+            else:
+                wrong += 1
+            if split == "dev" and (card is None or card.id != q["entry"]):
+                errors.append(f"dev   {q['entry']:>24} ← {card.id if card else '(none)':<24} {q['text']}  "
+                              f"{base.rank(analyze_text(q['text']).text)[:2]}")
+        out[f"{split}_n"] = len(items)
+        out[f"{split}_top1"] = round(right / len(items), 3)
+        out[f"{split}_no_card"] = round(none / len(items), 3)
+        out[f"{split}_wrong_card"] = round(wrong / len(items), 3)
+
+    labels = {r["text"]: r for r in _jsonl(DATA / "knowledge_wild.jsonl")}
+    utterances = customer_utterances()
+    off = {"dev": [0, 0], "test": [0, 0]}
+    wild = {"right": 0, "no_card": 0, "wrong": 0, "n": 0, "none_n": 0, "none_card": 0,
+            "ambiguous_n": 0, "ambiguous_card": 0}
+    for i, text in enumerate(utterances):
+        card, a = _card(base, text)
+        label = labels.get(text)
+        if label is None:
+            split = "test" if i % 5 == 4 else "dev"
+            off[split][0] += 1
+            if card is not None:
+                off[split][1] += 1
+                if split == "dev":
+                    errors.append(f"off   {card.id:>24} ← {a.text}")
+        elif label["label"] == "ambiguous":
+            wild["ambiguous_n"] += 1
+            wild["ambiguous_card"] += card is not None
+        elif label["entries"]:
+            wild["n"] += 1
+            key = "no_card" if card is None else "right" if card.id in label["entries"] else "wrong"
+            wild[key] += 1
+        else:
+            wild["none_n"] += 1
+            wild["none_card"] += card is not None
+    for split, (n, cards) in off.items():
+        out[f"offtopic_{split}_n"] = n
+        out[f"offtopic_{split}_false_cards"] = cards
+        out[f"offtopic_{split}_rate"] = round(cards / n, 4) if n else None
+    n_all = off["dev"][0] + off["test"][0]
+    out["offtopic_n"] = n_all
+    out["offtopic_false_card_rate"] = round((off["dev"][1] + off["test"][1]) / n_all, 4) if n_all else None
+    out["wild"] = wild
+
+    texts = [q["text"] for q in questions] + utterances
+    prepared = [(a.text, a.cues, a.emotion, a.emotion_score) for a in (analyze_text(t, "customer") for t in texts)]
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        for args in prepared:
+            base.match(*args)
+        best = min(best, time.perf_counter() - started)
+    out["us_per_final"] = round(best / len(prepared) * 1e6, 1)
+    out["finals_timed"] = len(prepared)
+    if show_errors:
+        print("\n".join(errors))
+    return out
+
+
+def table(r: dict) -> str:
+    w = r["wild"]
+    rows = [
+        "| set | n | right card (top-1) | no card | wrong card |",
+        "| --- | --- | --- | --- | --- |",
+        f"| paraphrases, test (held out) | {r['test_n']} | **{r['test_top1']:.3f}** | {r['test_no_card']:.3f} | {r['test_wrong_card']:.3f} |",
+        f"| paraphrases, dev (tuned on) | {r['dev_n']} | {r['dev_top1']:.3f} | {r['dev_no_card']:.3f} | {r['dev_wrong_card']:.3f} |",
+        f"| wild brokerage questions the base answers | {w['n']} | {w['right'] / w['n']:.3f} | {w['no_card'] / w['n']:.3f} | {w['wrong'] / w['n']:.3f} |",
+        "",
+        "| set | n | false cards | rate |",
+        "| --- | --- | --- | --- |",
+        f"| off-topic, test (held out) | {r['offtopic_test_n']} | {r['offtopic_test_false_cards']} | **{r['offtopic_test_rate']:.3f}** |",
+        f"| off-topic, dev | {r['offtopic_dev_n']} | {r['offtopic_dev_false_cards']} | {r['offtopic_dev_rate']:.3f} |",
+        f"| off-topic, all | {r['offtopic_n']} | {r['offtopic_dev_false_cards'] + r['offtopic_test_false_cards']} | **{r['offtopic_false_card_rate']:.3f}** |",
+        f"| wild brokerage questions the base does not answer | {w['none_n']} | {w['none_card']} | {w['none_card'] / w['none_n']:.3f} |",
+        f"| ambiguous problem statements (not scored) | {w['ambiguous_n']} | {w['ambiguous_card']} cards | {w['ambiguous_card'] / w['ambiguous_n']:.3f} |",
+        "",
+        f"match cost: **{r['us_per_final']:.0f} µs** per customer final ({r['finals_timed']} finals, best of 3); "
+        f"{r['entries']} entries",
+    ]
+    return "\n".join(rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--knowledge", default=str(DEFAULT_DIR))
+    ap.add_argument("--errors", action="store_true", help="print dev misses and dev false cards (never test ones)")
+    ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "knowledge-latest.json"))
+    args = ap.parse_args(argv)
+    base = load_base(args.knowledge)
+    result = evaluate(base, args.errors)
+    print(table(result))
+    met = {
+        "test_top1": result["test_top1"] >= TARGETS["test_top1"],
+        "offtopic_false_card_rate": result["offtopic_false_card_rate"] <= TARGETS["offtopic_false_card_rate"],
+        "us_per_final": result["us_per_final"] < TARGETS["us_per_final"],
+    }
+    print("targets: " + ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in met.items()))
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps({
+        "date": time.strftime("%Y-%m-%d"), "python": platform.python_version(), "targets": TARGETS,
+        "met": met, **result}, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
