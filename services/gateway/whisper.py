@@ -32,9 +32,10 @@ from services.gateway.calls import CallBook
 from services.gateway.history import bearer_claims
 from shared.config import Settings
 from shared.demo import DEMO_SUPERVISORS
+from shared.nudge_types import SUPERVISOR_WHISPER
 from shared.schemas import CALL_ID_PATTERN, Nudge, utcnow
 
-TYPE = "supervisor_whisper"
+TYPE = SUPERVISOR_WHISPER
 MAX_CHARS = 200
 BURST = 3
 EVERY_S = 3.0
