@@ -32,6 +32,11 @@ POS_ABOVE, NEG_BELOW = 0.6, 0.4
 # first ORIGINAL_N items are the set the first figures were published on, so
 # their test split is also reported on its own ("test-orig").
 ORIGINAL_N = 429
+# Items from HARD_FROM on were written for the third pass — sarcasm, rhetorical
+# questions, negated emotion, mixed feelings, dialect particles, suggestions with
+# a mild complaint, agent empathy in other words — and labelled before any rule
+# or lexicon change of that pass ("hard" / "test-hard").
+HARD_FROM = 489
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -134,6 +139,8 @@ def main(argv: list[str] | None = None) -> int:
     splits = {"dev": [k for k in range(len(items)) if k % 5 != 4],
               "test": [k for k in range(len(items)) if k % 5 == 4],
               "test-orig": [k for k in range(min(len(items), ORIGINAL_N)) if k % 5 == 4],
+              "hard": [k for k in range(HARD_FROM, len(items))],
+              "test-hard": [k for k in range(HARD_FROM, len(items)) if k % 5 == 4],
               "all": list(range(len(items)))}
     report: dict = {"data": str(Path(args.data).relative_to(ROOT)) if Path(args.data).is_absolute() and
                     ROOT in Path(args.data).parents else args.data,
