@@ -66,14 +66,29 @@ def _history_store():
 
 
 def cmd_customer(args) -> int:
-    """``heartline customer export|delete --id ID``: a customer's data on request (docs/history.md)."""
+    """``heartline customer export|delete --id ID``: a customer's data on request (docs/history.md).
+
+    Delete reaches the history DB and the compacted topics keyed by the customer's calls
+    (call-state, the nudger's changelog: tombstones); without a broker it says so and exits 1."""
     store = _history_store()
+    code = 0
     if args.action == "export":
         out = store.export_customer(args.id)
     else:
         out = store.delete_customer(args.id)
+        call_ids = out.pop("call_ids")
+        settings = _settings()
+        if settings.kafka:
+            from services.recorder.erasure import erase_from_topics
+
+            out["tombstones"] = asyncio.run(erase_from_topics(settings, out["customer_hash"], args.id, call_ids))
+        else:
+            out["tombstones"] = None
+            code = 1
+            print("call-state not reached: HEARTLINE_KAFKA is not set; run again with it set "
+                  "(the database part is done and stays done)", file=sys.stderr)
     sys.stdout.write(json.dumps(out, ensure_ascii=False, indent=2) + "\n")
-    return 0
+    return code
 
 
 def cmd_purge(args) -> int:

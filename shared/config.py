@@ -92,6 +92,10 @@ class Settings(BaseSettings):
     history_calls: int = 5          # last N calls shown to the agent
     repeat_window_days: int = 7     # repeat_caller: an unresolved call on the same topic this recent
     purge_every_s: float = 24 * 3600
+    # How long an ended call stays on the compacted call-state topic (and in the
+    # nudger's memory, for late events) before the nudger deletes it with a
+    # tombstone; a call whose end never came is deleted after 30 min of silence.
+    call_state_keep_s: float = 120.0
     # The call scorecard standard (质检): items and weights, reloaded when the file changes.
     scorecard_rules: Path = DEFAULT_RULES.parent / "scorecard.yaml"
 

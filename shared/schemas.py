@@ -87,9 +87,14 @@ class _EventBase(Record):
 
 
 class Customer(BaseModel):
+    """Who is calling. On ``call_started`` the CTI sends ``id`` (a stable customer id, often
+    a phone number); past the nudger only ``id_hash`` travels (salted SHA-256 of ``id``,
+    ``shared.pii.hash_customer``): ``call-state``, desks and walls never carry the id."""
+
     model_config = ConfigDict(extra="ignore")
 
     id: str | None = Field(default=None, max_length=128)
+    id_hash: str | None = Field(default=None, max_length=64)
     name: str | None = Field(default=None, max_length=64)
     segment: str | None = Field(default=None, max_length=32)
 

@@ -5,7 +5,8 @@ read by the sockets. Each call keeps its latest state, its transcript (every
 final and the latest partial of each segment) and its nudges with what the
 agent did with them. A nudge id is kept once per call, so a redelivered or
 re-emitted nudge is never shown twice. Ended calls are forgotten after
-``ENDED_KEEP_S``; calls silent for ``SILENT_EXPIRY_S`` too.
+``ENDED_KEEP_S``; calls silent for ``SILENT_EXPIRY_S`` too; a call-state
+tombstone forgets a call at once.
 """
 
 from __future__ import annotations
@@ -113,6 +114,10 @@ class CallBook:
 
     def live(self) -> list[CallBuffer]:
         return [b for b in self.calls.values() if not b.ended and b.state is not None]
+
+    def forget(self, call_id: str) -> None:
+        """The call was deleted from call-state (a tombstone: long ended, or its customer erased)."""
+        self.calls.pop(call_id, None)
 
     def expire(self, now: float | None = None) -> list[str]:
         now = now or time.time()

@@ -17,20 +17,22 @@ from datetime import datetime, timezone
 from pydantic import ValidationError
 
 from services.nudger import engine
+from services.nudger.intake import admit
 from services.nudger.rules import RulesWatcher
 from shared import metrics
 from shared.config import get_settings
 from shared.faust_app import make_app, run_worker
 from shared.gaps import GapGuard
 from shared.kafka import dead_letter, faust_send
-from shared.schemas import Utterance, UtteranceAnalysis, parse_event
+from shared.schemas import UtteranceAnalysis, parse_event
 
 SERVICE = "nudger"
-ENDED_KEEP_S = 120          # keep an ended call's memory this long (late events)
 SILENT_EXPIRY_S = 30 * 60   # forget a call whose end was never seen
 log = logging.getLogger(SERVICE)
 
 settings = get_settings()
+ENDED_KEEP_S = settings.call_state_keep_s  # then the call's memory and its call-state record go
+SALT = settings.customer_salt.get_secret_value()  # the recorder's: call-state carries customer.id_hash
 app = make_app(SERVICE, settings, tables=True)
 T = settings.topics
 inputs = app.topic(T.stt_events, T.utterance_analysis)
@@ -74,10 +76,7 @@ async def _emit(key: bytes, before: bytes | None, mem: engine.CallMemory, nudges
 def _decode(topic: str, raw: bytes):
     if topic == T.utterance_analysis:
         return UtteranceAnalysis.model_validate_json(raw)
-    event = parse_event(raw)
-    if isinstance(event, Utterance) and event.is_final:
-        return None  # arrives analysed on utterance-analysis
-    return event
+    return admit(parse_event(raw), SALT)  # raw text and the clear customer id stop here (intake.py)
 
 
 async def handle(topic: str, key: bytes | None, raw: bytes, partition: int, offset: int) -> None:
@@ -149,6 +148,8 @@ async def tick_calls() -> None:
             st = mem.state
             if expired(st, now):
                 del calls[key]
+                await state_out.send(key=key, value=None)  # tombstone: call-state forgets the call
+                metrics.EVENTS_OUT.labels(SERVICE, T.call_state).inc()
                 continue
             live += st.ended_ts is None
             before = _public(mem)
@@ -168,4 +169,5 @@ async def reload_rules() -> None:
 
 
 def main() -> None:
+    settings.require_secrets("customer_salt")  # call-state carries ids hashed with the recorder's salt
     run_worker(app, settings)

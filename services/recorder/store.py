@@ -7,13 +7,14 @@ earliest start, the first end, the highest risk, the newest live figures by
 ``last_update_ts``). Re-consuming a topic from the start changes nothing.
 Derived fields (topic, outcome, worst emotion and, once the call has
 ended, the scorecard and the post-call summary) are recomputed from the
-stored rows whenever a call changes. Customer ids are hashed (salted
-SHA-256) before they touch the database.
+stored rows whenever a call changes. Customer ids arrive hashed on
+call-state (``customer.id_hash``, salted SHA-256 by the nudger with
+``shared.pii.hash_customer``, the same salt); a record from before that
+carries the clear id, which is hashed here before it touches the database.
 """
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, delete, func, select
@@ -24,13 +25,10 @@ from sqlalchemy.orm import Session
 from services.recorder import judge, recap, scorecard
 from services.recorder.models import Call, ErasedCall, Erasure, FeedbackRow, NudgeRow, UtteranceRow
 from services.recorder.scorecard_spec import DEFAULT_PATH as SCORECARD_PATH, SpecWatcher
+from shared.pii import hash_customer
 from shared.schemas import CallState, Nudge, NudgeFeedback, UtteranceAnalysis, iso, utcnow
 
 Record = CallState | UtteranceAnalysis | Nudge | NudgeFeedback
-
-
-def hash_customer(salt: str, customer_id: str) -> str:
-    return hashlib.sha256(f"{salt}\x00{customer_id.strip()}".encode()).hexdigest()
 
 
 def _ts(value: datetime | None) -> str | None:
@@ -102,7 +100,7 @@ class Store:
         """Merge one CallState into its row; False when the call must not be kept."""
         if st.started_ts and st.started_ts < self.cutoff(now):
             return False  # past retention (call-state is compacted: old calls come back on re-read)
-        cust_hash = hash_customer(self.salt, st.customer.id) if st.customer.id else None
+        cust_hash = st.customer.id_hash or (hash_customer(self.salt, st.customer.id) if st.customer.id else None)
         if cust_hash:
             erasure = s.get(Erasure, cust_hash)
             if erasure and (st.started_ts is None or st.started_ts <= erasure.erased_ts):
@@ -165,7 +163,8 @@ class Store:
                     "calls": [detail(s, c) for c in calls]}
 
     def delete_customer(self, customer_id: str, now: datetime | None = None) -> dict:
-        """Erase a customer on request; their past calls are never recorded again."""
+        """Erase a customer on request; their past calls are never recorded again.
+        ``call_ids``: the calls erased (``heartline customer delete`` tombstones them on the topics)."""
         now = now or utcnow()
         cust_hash = hash_customer(self.salt, customer_id)
         with self.session() as s, s.begin():
@@ -175,7 +174,7 @@ class Store:
             s.get(Erasure, cust_hash).erased_ts = now
             for call_id in ids:
                 self._insert_ignore(s, ErasedCall, dict(call_id=call_id, erased_ts=now), ["call_id"])
-        return {"customer_hash": cust_hash, **counts}
+        return {"customer_hash": cust_hash, **counts, "call_ids": ids}
 
     def purge(self, now: datetime | None = None) -> dict:
         """Delete everything older than the retention period."""

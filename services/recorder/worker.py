@@ -95,6 +95,8 @@ class Recorder:
             model = self.models[tp.topic]
             for msg in msgs:
                 metrics.EVENTS_IN.labels(SERVICE, tp.topic).inc()
+                if msg.value is None and tp.topic == self.settings.topics.call_state:
+                    continue  # a tombstone: the call left call-state (ended long enough ago, or erased)
                 try:
                     rec = model.model_validate_json(msg.value)
                 except (ValidationError, ValueError, TypeError) as exc:
