@@ -121,7 +121,9 @@ def cmd_analyze(args) -> int:
             try:
                 event = parse_event(line)
             except ValidationError as exc:
-                print(json.dumps({"error": str(exc.errors()[:3])}, ensure_ascii=False), file=sys.stderr)
+                from shared.validation import reasons
+
+                print(json.dumps({"error": reasons(exc, 3)}, ensure_ascii=False), file=sys.stderr)
                 continue
             if not isinstance(event, Utterance):
                 continue

@@ -33,3 +33,7 @@ NUDGE_FEEDBACK = Counter("heartline_nudge_feedback_total", "Agent feedback on nu
 CONSUMER_LAG = Gauge("heartline_consumer_lag", "Records behind the high watermark", ["group", "topic"])
 ACTIVE_CALLS = Gauge("heartline_active_calls", "Calls held in memory", ["service"])
 INGEST_REJECTED = Counter("heartline_ingest_rejected_total", "Events rejected at ingest", ["reason"])
+CONSUMER_STUCK = Gauge("heartline_consumer_stuck",
+                       "1 while a consumer retries one batch that keeps failing (it makes no progress)", ["service"])
+BATCH_FAILURES = Counter("heartline_batch_failures_total", "Failed tries to store a batch, by error class",
+                         ["service", "error"])

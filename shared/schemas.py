@@ -35,6 +35,18 @@ MAX_TEXT_CHARS = 10_000
 # the live workers time their rules by the wall clock, not by ``ts``.
 MAX_FUTURE_SKEW = timedelta(days=1)
 CALL_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,127}$"
+# Bounds that match the history DB (services/recorder/models.py), so a record that
+# validates is a record the recorder can store: INTEGER columns hold 2^31 - 1.
+# An offset or a talk time is milliseconds within one call: 24 h is far past any call,
+# and a value above it is a unit mix-up (an ASR sending microseconds: 2.2e9 for 37 min).
+MAX_CALL_MS = 24 * 3600 * 1000
+MAX_SEQ = 10_000_000
+MAX_COUNT = 1_000_000
+Millis = Annotated[int, Field(ge=0, le=MAX_CALL_MS)]
+Seq = Annotated[int, Field(ge=0, le=MAX_SEQ)]
+Unit = Annotated[float, Field(ge=0.0, le=1.0)]  # NaN and infinities fail these bounds too
+CallId = Annotated[str, Field(min_length=1, max_length=128)]
+ShortId = Annotated[str, Field(max_length=64)]  # agent ids, nudge types (String(64) columns)
 
 
 def utcnow() -> datetime:
@@ -108,12 +120,12 @@ class CallStarted(_EventBase):
 
 class Utterance(_EventBase):
     type: Literal["utterance"]
-    seq: int = Field(ge=0, le=10_000_000)
+    seq: Seq
     speaker: Speaker
     text: str = Field(max_length=MAX_TEXT_CHARS)
     is_final: bool = True
-    start_ms: int = Field(default=0, ge=0)
-    end_ms: int = Field(default=0, ge=0)
+    start_ms: Millis = 0
+    end_ms: Millis = 0
     confidence: float | None = Field(default=None, ge=0.0, le=1.0)
 
 
@@ -159,17 +171,17 @@ class UtteranceAnalysis(Record):
     """v2 adds ``knowledge`` (v1 records, without it, read the same)."""
 
     v: int = 2
-    call_id: str
-    seq: int
+    call_id: CallId
+    seq: Seq
     speaker: Speaker
     text: str  # PII redacted
     is_final: bool = True
-    sentiment: float = Field(ge=0.0, le=1.0)
+    sentiment: Unit
     emotion: Emotion
-    emotion_score: float = Field(ge=0.0, le=1.0)
+    emotion_score: Unit
     cues: list[str] = Field(default_factory=list)
-    start_ms: int = 0
-    end_ms: int = 0
+    start_ms: Millis = 0
+    end_ms: Millis = 0
     ts: Timestamp  # event time of the utterance
     ingest_ts: Timestamp
     analyzed_ts: Timestamp
@@ -181,16 +193,16 @@ class Nudge(Record):
     """v2 adds ``source`` (v1 records, without it, read the same)."""
 
     v: int = 2
-    nudge_id: str
-    call_id: str
-    agent_id: str | None
-    type: str
+    nudge_id: str = Field(min_length=1, max_length=300)
+    call_id: CallId
+    agent_id: ShortId | None
+    type: ShortId
     audience: Audience = "agent"
     priority: Priority = "normal"
     title: str
     suggestion: str
     reason: str
-    trigger_seq: int | None = None
+    trigger_seq: Seq | None = None
     ingest_ts: Timestamp | None = None
     created_ts: Timestamp
     # Who wrote it, for a nudge a person sent (supervisor_whisper: the supervisor's id); None = a rule.
@@ -205,23 +217,23 @@ def nudge_id(call_id: str, trigger: int | str, nudge_type: str) -> str:
 
 
 class TalkMs(BaseModel):
-    agent: int = 0
-    customer: int = 0
+    agent: Millis = 0
+    customer: Millis = 0
 
 
 class CallState(Record):
-    call_id: str
-    agent_id: str | None = None
+    call_id: CallId
+    agent_id: ShortId | None = None
     customer: Customer = Field(default_factory=Customer)
     started_ts: Timestamp | None = None
     ended_ts: Timestamp | None = None
-    sentiment: float = 0.5
-    sentiment_trend: list[float] = Field(default_factory=list)
+    sentiment: Unit = 0.5
+    sentiment_trend: list[Unit] = Field(default_factory=list, max_length=1000)
     emotion: Emotion = "neutral"
     risk: float = Field(default=0.0, ge=0.0, le=1.0)
     on_hold: bool = False
     talk_ms: TalkMs = Field(default_factory=TalkMs)
-    nudges_sent: int = 0
+    nudges_sent: int = Field(default=0, ge=0, le=MAX_COUNT)
     escalated: bool = False
     last_update_ts: Timestamp | None = None
 
@@ -229,8 +241,8 @@ class CallState(Record):
 class NudgeFeedback(Record):
     nudge_id: str = Field(max_length=300)
     call_id: str = Field(pattern=CALL_ID_PATTERN)
-    agent_id: str | None = None
-    type: str | None = None
+    agent_id: ShortId | None = None
+    type: ShortId | None = None
     action: FeedbackAction
     ts: Timestamp = Field(default_factory=utcnow)
 

@@ -24,6 +24,7 @@ from shared.faust_app import make_app, run_worker
 from shared.gaps import GapGuard
 from shared.kafka import dead_letter, faust_send
 from shared.schemas import Utterance, parse_event
+from shared.validation import reason as invalid_reason
 
 SERVICE = "analyzer"
 PARTIAL_INTERVAL_S = 1.0
@@ -105,11 +106,7 @@ async def handle(raw: bytes, key: bytes | None, record_ts: float | None, partiti
 
 
 def _reason(exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors()[:5]:
-        loc = ".".join(str(p) for p in err.get("loc", ())) or "value"
-        parts.append(f"{loc}: {err.get('msg')}")
-    return "invalid CallEvent: " + "; ".join(parts)
+    return invalid_reason(exc, "CallEvent")  # never the input's values
 
 
 @app.agent(stt_events)

@@ -25,14 +25,11 @@ from shared.config import Settings, get_settings
 from shared.health import service_app
 from shared.kafka import broker_reachable, producer
 from shared.schemas import parse_event, utcnow
+from shared.validation import reasons
 
 SERVICE = "ingest"
 INGEST_ROLES = {"ingest", "service"}
 log = logging.getLogger(SERVICE)
-
-
-def describe(exc: ValidationError) -> list[str]:
-    return [f"{'.'.join(str(p) for p in e.get('loc', ())) or 'value'}: {e.get('msg')}" for e in exc.errors()[:10]]
 
 
 class Publisher:
@@ -60,7 +57,7 @@ class Publisher:
         try:
             event = parse_event(item)
         except ValidationError as exc:
-            return "; ".join(describe(exc))
+            return "; ".join(reasons(exc, 10))  # where and what, never the values sent
         event.ingest_ts = utcnow()
         return event.call_id.encode(), event.to_json()
 

@@ -25,6 +25,7 @@ from shared.faust_app import make_app, run_worker
 from shared.gaps import GapGuard
 from shared.kafka import dead_letter, faust_send
 from shared.schemas import UtteranceAnalysis, parse_event
+from shared.validation import reason as invalid_reason
 
 SERVICE = "nudger"
 SILENT_EXPIRY_S = 30 * 60   # forget a call whose end was never seen
@@ -85,9 +86,7 @@ async def handle(topic: str, key: bytes | None, raw: bytes, partition: int, offs
         item = _decode(topic, raw)
     except ValidationError as exc:
         if topic == T.utterance_analysis:  # invalid stt-events are the analyzer's to dead-letter
-            reason = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ())) or 'value'}: {e.get('msg')}"
-                               for e in exc.errors()[:3])  # never the input values: they may hold PII
-            await dead_letter(send, SERVICE, topic, key, raw, f"invalid UtteranceAnalysis: {reason}",
+            await dead_letter(send, SERVICE, topic, key, raw, invalid_reason(exc, "UtteranceAnalysis", 3),
                               "invalid", partition, offset)
         return
     if item is None:

@@ -4,6 +4,11 @@ SQLite (the local default) runs in WAL mode so the gateway reads while the
 recorder writes; a writing engine starts its transactions with
 ``BEGIN IMMEDIATE`` so two writers queue on the lock instead of failing.
 PostgreSQL (production, ``postgresql+psycopg://``) needs nothing special.
+
+Every engine hides the bound parameters from its error messages
+(``hide_parameters=True``): a failed insert would otherwise print the
+transcript text and customer names into the log. Log ``error_class(exc)``,
+not the message: a database's own message may quote the row too.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, exc as sa_exc, text
 from sqlalchemy.engine import make_url
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -24,10 +29,10 @@ PG_MIGRATE_LOCK = 0x4845_4152  # pg_advisory_lock key: one migrating recorder at
 def make_engine(url: str, writer: bool = False) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+        return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, hide_parameters=True)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": 30})
+    engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):
@@ -43,6 +48,21 @@ def make_engine(url: str, writer: bool = False) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
 
     return engine
+
+
+def error_class(exc: BaseException) -> str:
+    """``IntegrityError(CheckViolation)``: what failed, without the message (which may quote values)."""
+    orig = getattr(exc, "orig", None) or exc.__cause__
+    return f"{type(exc).__name__}({type(orig).__name__})" if orig is not None else type(exc).__name__
+
+
+def unavailable(exc: BaseException) -> bool:
+    """The database takes no writes now — unreachable, busy, a table missing (retry the batch
+    later) — as opposed to refusing this record's values (a constraint, a number out of range,
+    a value our code cannot bind: ``IntegrityError``, ``DataError``, anything not from the driver)."""
+    if isinstance(exc, (sa_exc.IntegrityError, sa_exc.DataError)):
+        return False
+    return isinstance(exc, (sa_exc.DBAPIError, sa_exc.DisconnectionError, sa_exc.TimeoutError, ConnectionError))
 
 
 @contextmanager

@@ -5,7 +5,12 @@ partition p of every topic — one call's records — lands on one worker). Per
 batch: validate (bad records -> ``<topic>.dlq``), write everything in one
 transaction (idempotent upserts, ``services.recorder.store``), raise
 ``repeat_caller`` nudges, then commit the offsets: at-least-once delivery
-with idempotent writes. A failed write is retried from the same offsets.
+with idempotent writes. When the database refuses the batch, the records are
+written one by one and the one it refuses goes to ``<topic>.dlq`` (reason:
+the error class, never the values); the rest are stored and the offsets move
+on. When the database is unreachable nothing is dead-lettered: the batch is
+retried from the same offsets, and after ``STUCK_AFTER`` failed tries in a
+row the recorder reports not ready (/readyz 503, ``heartline_consumer_stuck``).
 It also runs the retention purge once a day, and serves /healthz, /readyz
 and /metrics on ``HEARTLINE_WORKER_PORT``.
 """
@@ -27,11 +32,14 @@ from shared import metrics
 from shared.config import Settings, get_settings
 from shared.health import service_app
 from shared.kafka import aiokafka_send, broker_reachable, consumer, dead_letter, producer, stop_component
+from shared.validation import reason as invalid_reason
 from shared.schemas import CallState, Nudge, NudgeFeedback, UtteranceAnalysis
 
 SERVICE = "recorder"
 BATCH = 500
 DECIDED_KEEP = 20_000  # calls whose repeat_caller check is settled (memory bound)
+STUCK_AFTER = 3  # failed tries of one batch in a row: not ready until a batch is stored again
+RETRY_PAUSE_S = 2.0
 log = logging.getLogger(SERVICE)
 
 
@@ -51,6 +59,9 @@ class Recorder:
         self.decided: OrderedDict[str, None] = OrderedDict()
         self.consumer = self.producer = None
         self.migrated = False
+        self.failures = 0  # failed tries of the current batch in a row
+        self.last_error: str | None = None
+        metrics.CONSUMER_STUCK.labels(SERVICE).set(0)
         self._tasks: list[asyncio.Task] = []
 
     async def start(self) -> None:
@@ -70,8 +81,20 @@ class Recorder:
     async def ready(self) -> tuple[bool, dict]:
         assigned = len(self.consumer.assignment()) if self.consumer else 0
         broker = await broker_reachable(self.settings.bootstrap)
-        return (self.migrated and assigned > 0 and broker), {
-            "migrated": self.migrated, "partitions": assigned, "broker": "reachable" if broker else "unreachable"}
+        stuck = self.failures >= STUCK_AFTER
+        detail = {"migrated": self.migrated, "partitions": assigned, "broker": "reachable" if broker else "unreachable"}
+        if stuck:
+            detail["stuck"] = f"{self.failures} tries of one batch failed: {self.last_error}"
+        return (self.migrated and assigned > 0 and broker and not stuck), detail
+
+    def _progress(self, error: BaseException | None) -> None:
+        if error is None:
+            self.failures, self.last_error = 0, None
+        else:
+            self.failures += 1
+            self.last_error = db.error_class(error)
+            metrics.BATCH_FAILURES.labels(SERVICE, type(error).__name__).inc()
+        metrics.CONSUMER_STUCK.labels(SERVICE).set(1 if self.failures >= STUCK_AFTER else 0)
 
     async def _consume(self) -> None:
         while True:
@@ -81,16 +104,20 @@ class Recorder:
             try:
                 await self.handle(batches)
                 await self.consumer.commit()
+                self._progress(None)
             except asyncio.CancelledError:
                 raise
-            except Exception:  # database down or a bug: keep the offsets, retry the batch
-                log.exception("batch not stored; retrying from the same offsets")
+            except Exception as exc:  # database unreachable: keep the offsets, retry the batch
+                self._progress(exc)
+                # The class only: a database error's message may quote the row (transcript text, names).
+                log.error("batch not stored; retrying from the same offsets",
+                          extra={"error": db.error_class(exc), "tries": self.failures})
                 for tp, records in batches.items():
                     self.consumer.seek(tp, records[0].offset)
-                await asyncio.sleep(2)
+                await asyncio.sleep(RETRY_PAUSE_S)
 
     async def handle(self, batches: dict[TopicPartition, list]) -> None:
-        records = []
+        records = []  # (record, topic partition, message)
         for tp, msgs in batches.items():
             model = self.models[tp.topic]
             for msg in msgs:
@@ -99,19 +126,45 @@ class Recorder:
                     continue  # a tombstone: the call left call-state (ended long enough ago, or erased)
                 try:
                     rec = model.model_validate_json(msg.value)
-                except (ValidationError, ValueError, TypeError) as exc:
-                    reason = exc.errors()[:3] if isinstance(exc, ValidationError) else type(exc).__name__
-                    await dead_letter(aiokafka_send(self.producer), SERVICE, tp.topic, msg.key, msg.value,
-                                      f"invalid {model.__name__}: {reason}", "invalid", tp.partition, msg.offset)
+                except ValidationError as exc:
+                    await self._dead_letter(tp, msg, invalid_reason(exc, model.__name__, 3), "invalid")
+                    continue
+                except (ValueError, TypeError) as exc:  # not JSON bytes at all
+                    await self._dead_letter(tp, msg, f"invalid {model.__name__}: {type(exc).__name__}", "invalid")
                     continue
                 if isinstance(rec, UtteranceAnalysis) and not rec.is_final:
                     continue
-                records.append(rec)
+                records.append((rec, tp, msg))
         if not records:
             return
         with metrics.STAGE_SECONDS.labels(SERVICE, "store").time():
-            touched = await asyncio.to_thread(self.store.apply, records)
+            try:
+                touched = await asyncio.to_thread(self.store.apply, [r for r, _, _ in records])
+            except Exception as exc:
+                if db.unavailable(exc):
+                    raise
+                log.warning("batch refused by the database; storing its records one by one",
+                            extra={"error": db.error_class(exc), "records": len(records)})
+                touched = await self._one_by_one(records)
         await self._repeat_callers(touched)
+
+    async def _one_by_one(self, records: list) -> set[str]:
+        """Store each record alone (call states first, as ``Store.apply`` does); the ones the
+        database refuses go to the DLQ. An unreachable database stops this (the batch is retried)."""
+        touched: set[str] = set()
+        for rec, tp, msg in sorted(records, key=lambda r: not isinstance(r[0], CallState)):
+            try:
+                touched |= await asyncio.to_thread(self.store.apply, [rec])
+            except Exception as exc:
+                if db.unavailable(exc):
+                    raise
+                await self._dead_letter(tp, msg, f"not stored: the database refused it ({db.error_class(exc)})",
+                                        "unstorable")
+        return touched
+
+    async def _dead_letter(self, tp: TopicPartition, msg, reason: str, reason_class: str) -> None:
+        await dead_letter(aiokafka_send(self.producer), SERVICE, tp.topic, msg.key, msg.value,
+                          reason, reason_class, tp.partition, msg.offset)
 
     async def _repeat_callers(self, touched: set[str]) -> None:
         spec = self.rule.current()
@@ -138,8 +191,8 @@ class Recorder:
             try:
                 result = await asyncio.to_thread(self.store.purge)
                 log.info("retention purge", extra=result)
-            except Exception:
-                log.exception("retention purge failed")
+            except Exception as exc:
+                log.error("retention purge failed", extra={"error": db.error_class(exc)})
             await asyncio.sleep(self.settings.purge_every_s)
 
 

@@ -1,0 +1,290 @@
+"""Hardening on the real stack: secrets stay where they are used, bad input is refused or
+isolated without quoting it, and one record the database refuses never stops call history.
+
+One stack for the module with its own SQLite history file (the recorder's
+DDL below must not reach other modules' databases). The recorder tests run
+against SQLite (the stack's recorder) and PostgreSQL: a second recorder
+process in its own consumer group writes to a database on HEARTLINE_TEST_PG
+(the mechanism of tests/test_recorder_store.py: skipped where no server
+answers, a failure under CI).
+
+The database refuses a record the way any schema drift would make it: a
+trigger (SQLite) or CHECK constraint (PostgreSQL) that rejects utterances of
+calls named ``poison-*``. "Unreachable" is the utterances table renamed away.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from heartline.broker import free_port
+from heartline.stack import Proc, Stack
+from services.recorder import db
+from services.recorder.models import Base
+from shared.topics import dlq
+from tests.conftest import LOGS, LiveStack, call_started, make_settings, new_call_id, utterance
+from tests.kafkatools import produce_raw, read_topic
+from tests.test_recorder_store import pg_server  # noqa: F401  (the PostgreSQL fixture, shared)
+
+pytestmark = pytest.mark.e2e
+
+MARKER = "保密标记七三一九"  # a value that must never be quoted by a reason or a log
+GOOD = "你好,我想查一下我的账户余额"
+
+
+@pytest.fixture(scope="module")
+def stack(broker, tmp_path_factory):
+    """The real stack (ingest, analyzer, nudger, recorder, gateway) with its own SQLite history file."""
+    db_file = tmp_path_factory.mktemp("hardening") / "heartline.db"
+    st = Stack(make_settings(broker, database_url=f"sqlite:///{db_file}"), log_dir=LOGS / "test_hardening")
+    try:
+        st.start(timeout=120)
+        yield LiveStack(st)
+    finally:
+        st.stop()
+
+
+# ---------------------------------------------------------------- A. secrets
+
+
+def _environ(pid: int) -> dict[str, str]:
+    raw = Path(f"/proc/{pid}/environ").read_bytes()
+    return dict(item.split("=", 1) for item in raw.decode(errors="replace").split("\0") if "=" in item)
+
+
+def test_workers_run_without_the_signing_key(stack):
+    """Guards: the JWT secret reaches only the processes that mint or verify tokens (ingest,
+    gateway); the analyzer, nudger and recorder run without it (a worker's environment dump or
+    compromise cannot mint tokens)."""
+    seen = {}
+    for proc in stack.stack.procs:
+        if proc.popen is None or proc.popen.poll() is not None:
+            continue
+        seen[proc.name] = "HEARTLINE_JWT_SECRET" in _environ(proc.popen.pid)
+    assert seen["ingest"] and seen["gateway"], seen
+    workers = {name: has for name, has in seen.items() if name.split("-")[0] in ("analyzer", "nudger", "recorder")}
+    assert len(workers) >= 3 and not any(workers.values()), seen
+
+
+# ---------------------------------------------------------------- B. reasons without values
+
+
+def _dlq_records(settings, topic: str) -> list[tuple[bytes | None, dict]]:
+    return [(k, json.loads(v)) for k, v in asyncio.run(read_topic(settings, dlq(topic))) if v]
+
+
+def _wait(fn, seconds: float, what: str):
+    deadline = time.monotonic() + seconds
+    while True:
+        got = fn()
+        if got:
+            return got
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {seconds:.0f}s waiting for: {what}")
+        time.sleep(0.5)
+
+
+def test_validation_reasons_never_quote_the_input(stack):
+    """Guards: a record failing validation is explained by field and rule, never by its values —
+    in ingest's 422 body, in the analyzer's DLQ reason (stt-events) and in the recorder's DLQ
+    reason (call-state), which used to embed pydantic's full error list with the input."""
+    s = stack.settings
+    call_id = new_call_id("rv")
+    resp = stack.post_events([{"type": MARKER, "call_id": call_id, "ts": "2026-11-23T08:00:00Z"}])
+    assert resp.status_code == 422 and MARKER not in resp.text and "unknown" in resp.text, resp.text
+
+    bad_state = {"call_id": call_id, "customer": {"name": MARKER * 10}, "sentiment": 0.5}
+    asyncio.run(produce_raw(s, s.topics.stt_events, [(call_id.encode(), json.dumps(
+        {"type": MARKER, "call_id": call_id, "ts": "2026-11-23T08:00:00Z"}, ensure_ascii=False).encode())]))
+    asyncio.run(produce_raw(s, s.topics.call_state, [(call_id.encode(), json.dumps(
+        bad_state, ensure_ascii=False).encode())]))
+
+    def reasons(topic):
+        return [d["reason"] for k, d in _dlq_records(s, topic) if k == call_id.encode()]
+
+    analyzer = _wait(lambda: reasons(s.topics.stt_events), 30, "the analyzer dead-letters the unknown type")
+    recorder = _wait(lambda: reasons(s.topics.call_state), 30, "the recorder dead-letters the long name")
+    assert all(MARKER not in r for r in analyzer + recorder), analyzer + recorder
+    assert any("unknown" in r for r in analyzer), analyzer
+    assert any("customer.name" in r and "64" in r for r in recorder), recorder
+
+
+# ---------------------------------------------------------------- C. one bad record
+
+
+@dataclass
+class RecorderUnderTest:
+    kind: str
+    url: str
+    proc: Proc
+
+    @property
+    def base(self) -> str:
+        return self.proc.url
+
+    def ddl(self, *statements: str) -> None:
+        engine = db.make_engine(self.url, writer=True)
+        try:
+            with engine.begin() as conn:
+                for sql in statements:
+                    conn.execute(text(sql))
+        finally:
+            engine.dispose()
+
+    def stored(self, call_id: str) -> int:
+        engine = db.make_engine(self.url)
+        try:
+            with engine.connect() as conn:
+                return conn.execute(text("SELECT count(*) FROM utterances WHERE call_id = :c"), {"c": call_id}).scalar()
+        finally:
+            engine.dispose()
+
+    def metric(self, name: str, **labels) -> float:
+        body = httpx.get(f"{self.base}/metrics", timeout=15).text
+        total = 0.0
+        for line in body.splitlines():
+            if line.startswith(name + "{") and all(f'{k}="{v}"' in line for k, v in labels.items()):
+                total += float(line.rsplit(" ", 1)[1])
+        return total
+
+    def log(self, stack: LiveStack) -> str:
+        return (stack.stack.log_dir / f"{self.proc.name}.log").read_text(encoding="utf-8", errors="replace")
+
+
+REFUSE = {
+    "sqlite": ["CREATE TRIGGER IF NOT EXISTS hl_test_refuse_poison BEFORE INSERT ON utterances "
+               "WHEN NEW.call_id LIKE 'poison-%' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"],
+    "postgresql": ["ALTER TABLE utterances ADD CONSTRAINT hl_test_refuse_poison "
+                   "CHECK (call_id NOT LIKE 'poison-%') NOT VALID"],
+}
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def recorder(request, stack):
+    """The stack's own recorder on SQLite, or a second recorder process (its own consumer group)
+    on PostgreSQL; either way its database refuses utterances of `poison-*` calls."""
+    if request.param == "sqlite":
+        proc = next(p for p in stack.stack.procs if p.name == "recorder-0")
+        rec = RecorderUnderTest("sqlite", stack.settings.db_url, proc)
+        rec.ddl(*REFUSE["sqlite"])
+        yield rec
+        return
+    url = request.getfixturevalue("pg_server")
+    engine = db.make_engine(url, writer=True)
+    with engine.begin() as conn:  # the PostgreSQL test database is shared by the session: start empty
+        Base.metadata.drop_all(conn)
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    engine.dispose()
+    port = free_port()
+    proc = stack.stack.add("recorder-pg", ["worker", "recorder"], port=port, HEARTLINE_WORKER_PORT=port,
+                           HEARTLINE_DATABASE_URL=url, HEARTLINE_GROUP_GENERATION=7)
+    try:
+        stack.stack.wait_ready(120, procs=[proc])
+        rec = RecorderUnderTest("postgresql", url, proc)
+        rec.ddl(*REFUSE["postgresql"])
+        yield rec
+    finally:
+        stack.stack.stop_proc(proc)
+
+
+def test_ingest_refuses_a_microsecond_offset(stack):
+    """Guards: an utterance whose start_ms is ~2.2e9 (an ASR sending microseconds) is a 422 at
+    ingest naming the field, instead of being accepted and failing the history insert later."""
+    call_id = new_call_id("us")
+    bad = utterance(call_id, 1, GOOD, start_ms=2_200_000_000)
+    resp = stack.post_events([call_started(call_id, "a-090"), bad])
+    assert resp.status_code == 422, resp.text
+    body = resp.json()
+    assert body["accepted"] == 1 and body["errors"][0]["index"] == 1 and "start_ms" in body["errors"][0]["error"]
+
+
+def test_a_record_the_database_refuses_is_dead_lettered_and_history_goes_on(stack, recorder):
+    """Guards: when the database refuses one record of a batch, the recorder stores the others
+    one by one, sends the refused one to utterance-analysis.dlq with the error class (not its
+    text), commits and goes on — later calls are stored and /readyz stays 200. Before, it retried
+    the same batch forever: history stopped, offsets never moved, /readyz said ready."""
+    poison, good, later = new_call_id("poison"), new_call_id("ok"), new_call_id("ok")
+    before = recorder.metric("heartline_dlq_total", service="recorder", reason="unstorable")
+    assert stack.post_events([
+        call_started(poison, "a-091"), utterance(poison, 1, f"{MARKER} 我的账户登录不上", start_ms=100),
+        call_started(good, "a-092"), utterance(good, 1, GOOD, start_ms=100),
+        utterance(good, 2, "好的,我帮您查一下", speaker="agent", start_ms=2000),
+    ]).status_code == 202
+    _wait(lambda: recorder.stored(good) == 2, 45, f"{recorder.kind}: the good call of the batch is stored")
+    assert stack.post_events([call_started(later, "a-093"), utterance(later, 1, GOOD)]).status_code == 202
+    _wait(lambda: recorder.stored(later) == 1, 45, f"{recorder.kind}: a later call is stored too")
+    assert recorder.stored(poison) == 0
+
+    _wait(lambda: recorder.metric("heartline_dlq_total", service="recorder", reason="unstorable") > before, 20,
+          "the refused record is counted as dead-lettered")
+    s = stack.settings
+    recorders = 2 if recorder.kind == "postgresql" else 1  # the SQLite recorder runs (and refuses) throughout
+
+    def letters():
+        found = [d for k, d in _dlq_records(s, s.topics.utterance_analysis)
+                 if k == poison.encode() and d["reason"].startswith("not stored")]
+        return found if len(found) >= recorders else None
+
+    letters = _wait(letters, 20, "each recorder put the refused record on utterance-analysis.dlq")
+    assert all("IntegrityError" in d["reason"] and MARKER not in d["reason"] for d in letters), letters
+    assert httpx.get(f"{recorder.base}/readyz", timeout=15).status_code == 200
+    assert recorder.metric("heartline_consumer_stuck", service="recorder") == 0
+    log = recorder.log(stack)
+    assert MARKER not in log and "登录不上" not in log, "the recorder log quotes a refused row"
+
+
+def test_a_unit_mixup_on_the_topic_is_dead_lettered_not_retried(stack, recorder):
+    """Guards: an utterance-analysis record with start_ms 2.2e9 produced straight to the topic
+    (bypassing ingest) is refused by the shared schema's bounds and dead-lettered; on PostgreSQL
+    it used to fail the INTEGER insert and stop the recorder for good."""
+    s = stack.settings
+    odd, good = new_call_id("mix"), new_call_id("ok")
+    record = {"call_id": odd, "seq": 1, "speaker": "customer", "text": GOOD, "is_final": True,
+              "sentiment": 0.5, "emotion": "neutral", "emotion_score": 0.5, "cues": [],
+              "start_ms": 2_200_000_000, "end_ms": 2_201_500_000,
+              "ts": "2026-11-23T08:00:14.100Z", "ingest_ts": "2026-11-23T08:00:14.100Z",
+              "analyzed_ts": "2026-11-23T08:00:14.120Z"}
+    asyncio.run(produce_raw(s, s.topics.utterance_analysis, [(odd.encode(), json.dumps(record).encode())]))
+    assert stack.post_events([call_started(good, "a-094"), utterance(good, 1, GOOD)]).status_code == 202
+    _wait(lambda: recorder.stored(good) == 1, 45, f"{recorder.kind}: the call after the odd record is stored")
+    assert recorder.stored(odd) == 0
+    letters = _wait(lambda: [d for k, d in _dlq_records(s, s.topics.utterance_analysis) if k == odd.encode()], 20,
+                    "the odd record is dead-lettered")
+    assert any("start_ms" in d["reason"] for d in letters), letters
+    assert httpx.get(f"{recorder.base}/readyz", timeout=15).status_code == 200
+
+
+def test_a_recorder_that_cannot_store_reports_not_ready_and_loses_nothing(stack, recorder):
+    """Guards: while the database cannot take writes (here: the utterances table is gone), the
+    recorder keeps the offsets and retries — nothing is dead-lettered — and after a few failed
+    tries /readyz answers 503 naming the problem and heartline_consumer_stuck is 1; once the
+    table is back it stores the held records and is ready again. Before, /readyz stayed 200."""
+    call_id = new_call_id("held")
+    recorder.ddl("ALTER TABLE utterances RENAME TO utterances_away")
+    try:
+        assert stack.post_events([call_started(call_id, "a-095"), utterance(call_id, 1, GOOD)]).status_code == 202
+
+        def not_ready():
+            resp = httpx.get(f"{recorder.base}/readyz", timeout=15)
+            return resp if resp.status_code == 503 else None
+
+        resp = _wait(not_ready, 45, f"{recorder.kind}: the stuck recorder reports not ready")
+        assert "stuck" in resp.json(), resp.text
+        assert recorder.metric("heartline_consumer_stuck", service="recorder") == 1
+        assert recorder.metric("heartline_batch_failures_total", service="recorder") >= 3
+    finally:
+        recorder.ddl("ALTER TABLE utterances_away RENAME TO utterances")
+    _wait(lambda: recorder.stored(call_id) == 1, 45, "the held record is stored once the table is back")
+    _wait(lambda: httpx.get(f"{recorder.base}/readyz", timeout=15).status_code == 200, 30, "ready again")
+    assert recorder.metric("heartline_consumer_stuck", service="recorder") == 0
+    s = stack.settings
+    assert not [d for k, d in _dlq_records(s, s.topics.utterance_analysis) if k == call_id.encode()], \
+        "a record held back by an unreachable database must not be dead-lettered"
