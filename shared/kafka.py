@@ -26,8 +26,11 @@ DLQ_RAW_LIMIT = 2000
 
 
 def producer(settings: Settings, **kw) -> AIOKafkaProducer:
+    """acks=all on Apache Kafka (a record is acknowledged once every in-sync replica has it;
+    faust's producers default to the same); the embedded broker has one copy in memory."""
     return AIOKafkaProducer(
-        bootstrap_servers=settings.bootstrap, linger_ms=0, acks=1, **kw,
+        bootstrap_servers=settings.bootstrap, linger_ms=0,
+        acks=1 if settings.on_embedded_broker else "all", **kw,
     )
 
 

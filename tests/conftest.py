@@ -1,9 +1,15 @@
-"""Test fixtures: the real embedded broker and the real services.
+"""Test fixtures: real brokers and the real services.
 
-* ``broker``: one Tansu process per test session on a free port.
-* ``stack``: ingest, analyzer, nudger and gateway as real processes on that
-  broker (module scope), with a fresh topic prefix so modules never see each
-  other's records. Tests use fresh call ids.
+* Two brokers, each one process per test session on a free port, started on
+  first use: Apache Kafka (``kafka_broker``, from its Maven artifacts) and the
+  embedded Tansu broker (``embedded_broker``).
+* ``broker``: the one a test module runs on. A broker-crossing test runs on
+  Apache Kafka; ``@pytest.mark.brokers("embedded", "kafka")`` (or
+  ``pytestmark``) runs it on both, as ``test_x[embedded]`` and ``test_x[kafka]``.
+  ``pytest --broker kafka`` (repeatable) keeps only those runs.
+* ``stack``: ingest, analyzer, nudger, recorder and gateway as real processes
+  on that broker (module scope), with a fresh topic prefix so modules never
+  see each other's records. Tests use fresh call ids.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import httpx
 import pytest
 
 from heartline.broker import EmbeddedBroker, free_port
+from heartline.kafka_broker import KafkaBroker
 from heartline.stack import Stack
 from shared.auth import mint
 from shared.config import Settings
@@ -28,15 +35,51 @@ ROOT = Path(__file__).resolve().parent.parent
 LOGS = ROOT / ".heartline" / "test-logs"
 
 
+BROKERS = ("embedded", "kafka")
+
+
+def pytest_addoption(parser):
+    parser.addoption("--broker", action="append", choices=BROKERS, default=None,
+                     help="run broker-crossing tests only on this broker (repeatable)")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "brokers(*kinds): the brokers a broker-crossing test runs on "
+                                       "(default: kafka)")
+
+
+def pytest_generate_tests(metafunc):
+    if "broker_kind" not in metafunc.fixturenames:
+        return
+    marker = metafunc.definition.get_closest_marker("brokers")
+    kinds = list(marker.args) if marker else ["kafka"]
+    only = metafunc.config.getoption("--broker")
+    if only:
+        kinds = [k for k in kinds if k in only]
+    metafunc.parametrize("broker_kind", kinds, scope="module")
+
+
 @pytest.fixture(scope="session")
-def broker():
+def embedded_broker():
     LOGS.mkdir(parents=True, exist_ok=True)
     with EmbeddedBroker(log_path=LOGS / "broker.log") as b:
         yield b
 
 
-def make_settings(broker: EmbeddedBroker, **kw) -> Settings:
-    base = dict(kafka=broker.bootstrap, topic_prefix=f"t{uuid.uuid4().hex[:8]}-",
+@pytest.fixture(scope="session")
+def kafka_broker(tmp_path_factory):
+    LOGS.mkdir(parents=True, exist_ok=True)
+    with KafkaBroker(log_path=LOGS / "kafka.log", data_dir=tmp_path_factory.mktemp("kafka")) as b:
+        yield b
+
+
+@pytest.fixture(scope="module")
+def broker(request, broker_kind):
+    return request.getfixturevalue(f"{broker_kind}_broker")
+
+
+def make_settings(broker, **kw) -> Settings:
+    base = dict(kafka=broker.bootstrap, broker=broker.kind, topic_prefix=f"t{uuid.uuid4().hex[:8]}-",
                 gateway_port=free_port(), ingest_port=free_port(), partitions=8)
     base.update(kw)
     return Settings(**base)
@@ -105,7 +148,7 @@ async def collect(ws, seconds: float, until=None) -> list[dict]:
 @pytest.fixture(scope="module")
 def stack(broker, request):
     settings = make_settings(broker)
-    log_dir = LOGS / request.module.__name__.rsplit(".", 1)[-1]
+    log_dir = LOGS / f"{request.module.__name__.rsplit('.', 1)[-1]}-{broker.kind}"
     st = Stack(settings, log_dir=log_dir)
     try:
         st.start(timeout=120)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from aiokafka import AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 
 from shared.config import Settings
-from shared.kafka import consumer
+from shared.kafka import consumer, topic_partitions
 
 
 async def read_topic(settings: Settings, topic: str, idle_polls: int = 3) -> list[tuple[bytes | None, bytes | None]]:
@@ -14,8 +14,7 @@ async def read_topic(settings: Settings, topic: str, idle_polls: int = 3) -> lis
     await c.start()
     out: list[tuple[bytes | None, bytes | None]] = []
     try:
-        await c.topics()
-        parts = [TopicPartition(topic, p) for p in c.partitions_for_topic(topic) or ()]
+        parts = await topic_partitions(c, [topic])
         if not parts:
             return out
         c.assign(parts)

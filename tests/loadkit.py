@@ -90,16 +90,13 @@ async def run_load(live: LiveStack, agents: list[str], calls: int, every_s: floa
 async def count_on_topic(settings, topic: str, call_ids: set[str], records: list | None = None,
                          any_type: bool = False) -> dict[str, int]:
     """acknowledge_emotion nudges (or any record without a type) per call on a topic, from the beginning."""
-    from aiokafka import TopicPartition
-
-    from shared.kafka import consumer
+    from shared.kafka import consumer, topic_partitions
 
     c = consumer(settings, group=None, enable_auto_commit=False)
     await c.start()
     counts: dict[str, int] = {}
     try:
-        await c.topics()
-        parts = [TopicPartition(topic, p) for p in c.partitions_for_topic(topic) or ()]
+        parts = await topic_partitions(c, [topic])
         c.assign(parts)
         await c.seek_to_beginning(*parts)
         idle = 0

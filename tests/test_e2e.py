@@ -11,7 +11,7 @@ import websockets
 
 from tests.conftest import call_started, collect, new_call_id, utterance
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.brokers("embedded", "kafka")]
 
 ANGRY = "你们这服务太差了,我都等了半个小时了"
 
@@ -104,15 +104,45 @@ def test_wall_needs_supervisor_role(stack):
     asyncio.run(scenario())
 
 
+@pytest.mark.brokers("kafka")
+def test_librdkafka_client_speaks_the_contract(stack):
+    """kcat (librdkafka, Debian's package: the C client most ASR/CTI vendors embed)
+    produces the contract's JSON to stt-events on Apache Kafka, keyed by call_id
+    with librdkafka's own partitioner; the nudge reaches the agent's socket.
+    (librdkafka cannot talk to the embedded broker: docs/operations.md.)"""
+    import json
+    import shutil
+    import subprocess
+
+    kcat = shutil.which("kcat") or shutil.which("kafkacat")
+    assert kcat, "kcat is not installed (apt-get install kcat; .ci/run installs it)"
+    call_id = new_call_id("kcat")
+    events = [call_started(call_id, "a-032"), utterance(call_id, 4, ANGRY)]
+    lines = "".join(f"{call_id}\t{json.dumps(ev, ensure_ascii=False)}\n" for ev in events)
+
+    async def scenario():
+        ws = await _agent(stack, "a-032")
+        done = await asyncio.to_thread(
+            subprocess.run, [kcat, "-b", stack.settings.kafka, "-t", stack.settings.topics.stt_events,
+                             "-P", "-K", "\t", "-X", "acks=all"],
+            input=lines.encode(), capture_output=True, timeout=30)
+        assert done.returncode == 0, done.stderr.decode()
+        msgs = await collect(ws, 15, until=lambda m: _nudges(m, call_id, "acknowledge_emotion"))
+        await ws.close()
+        nudge = _nudges(msgs, call_id, "acknowledge_emotion")
+        assert nudge and nudge[0]["nudge_id"] == f"{call_id}:4:acknowledge_emotion"
+
+    asyncio.run(scenario())
+
+
 def test_outside_kafka_client_speaks_the_contract(stack):
     """A Kafka client nobody here wrote produces the contract's JSON to stt-events.
 
-    The issue asked for kcat; librdkafka (kcat 1.7.1, Debian) cannot talk to
-    the embedded broker at all — it fails to parse Tansu 0.6.0's ApiVersions
-    v3 response ("Protocol read buffer underflow for ApiVersion v3 at
-    274/279"), see docs/reliability.md. kafka-python's producer (not used by
-    any Heartline service, default murmur2 partitioner like the Java client)
-    stands in: plain JSON values keyed by call_id, no ingest, no ingest_ts.
+    kafka-python's producer (not used by any Heartline service, default murmur2
+    partitioner like the Java client) on both brokers: plain JSON values keyed
+    by call_id, no ingest, no ingest_ts. (librdkafka: the kcat test above, on
+    Apache Kafka only: it cannot parse the embedded broker's ApiVersions v3
+    answer.)
     """
     import json
 
@@ -164,7 +194,8 @@ def test_lag_and_status_commands_report_the_running_groups(stack):
     call_id = new_call_id()
     assert stack.post_events([call_started(call_id), utterance(call_id, 1, "你好")]).status_code == 202
     time.sleep(3)  # a commit interval or two
-    env = {**os.environ, "HEARTLINE_KAFKA": stack.settings.kafka, "HEARTLINE_TOPIC_PREFIX": stack.settings.topic_prefix,
+    env = {**os.environ, "HEARTLINE_KAFKA": stack.settings.kafka, "HEARTLINE_BROKER": stack.settings.broker,
+           "HEARTLINE_TOPIC_PREFIX": stack.settings.topic_prefix,
            "HEARTLINE_GATEWAY_PORT": str(stack.settings.gateway_port),
            "HEARTLINE_INGEST_PORT": str(stack.settings.ingest_port), "HEARTLINE_DATA_DIR": "/nonexistent"}
     lag = subprocess.run([sys.executable, "-m", "heartline.cli", "lag"], env=env, capture_output=True, text=True, timeout=60)
@@ -174,3 +205,8 @@ def test_lag_and_status_commands_report_the_running_groups(stack):
     status = subprocess.run([sys.executable, "-m", "heartline.cli", "status"], env=env, capture_output=True, text=True, timeout=60)
     assert status.returncode == 0, status.stderr
     assert "gateway" in status.stdout and "yes" in status.stdout
+    if stack.settings.broker == "kafka":  # DescribeGroups answers on Apache Kafka: who is in each group
+        for name in ("analyzer", "nudger", "recorder"):
+            assert f"group {stack.settings.topic_prefix}heartline-{name}: 1 member(s)" in status.stdout, status.stdout
+    else:
+        assert "group membership: not available from this broker" in status.stdout

@@ -17,7 +17,7 @@ from heartline.stack import Stack
 from tests.conftest import LOGS, LiveStack, make_settings
 from tests.loadkit import count_on_topic, run_load
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.brokers("embedded", "kafka")]
 
 AGENTS = [f"a-{i:03d}" for i in range(200, 210)]
 CALLS = 80

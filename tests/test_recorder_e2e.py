@@ -24,7 +24,7 @@ from heartline.stack import Stack
 from services.recorder import db
 from services.recorder.store import Store, review_call
 from services.recorder.worker import Recorder
-from shared.kafka import consumer, producer
+from shared.kafka import consumer, producer, topic_partitions
 from shared.schemas import iso, utcnow
 from tests.conftest import LOGS, LiveStack, call_started, collect, make_settings, new_call_id, utterance
 from tests.test_recorder_store import snapshot
@@ -229,10 +229,7 @@ def test_reconsuming_every_topic_changes_nothing(hstack, store):
         await rec.producer.start()
         cons = consumer(s, group=None, enable_auto_commit=False)
         await cons.start()
-        parts = [TopicPartition(t, p) for t in rec.models for p in (cons.partitions_for_topic(t) or ())]
-        if not parts:
-            await cons.topics()
-            parts = [TopicPartition(t, p) for t in rec.models for p in (cons.partitions_for_topic(t) or ())]
+        parts = await topic_partitions(cons, rec.models)
         cons.assign(parts)
         await cons.seek_to_beginning(*parts)
         empty = 0

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 import psutil
@@ -33,18 +34,22 @@ def _wait_line(proc, needle: str, timeout: float) -> list[str]:
     raise AssertionError(f"{needle!r} not printed; got:\n{''.join(lines)}")
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
-def test_run_starts_every_service_and_stops_them_all(tmp_path, sig):
+@pytest.mark.parametrize("broker,sig", [("embedded", signal.SIGTERM), ("embedded", signal.SIGINT),
+                                        ("kafka", signal.SIGTERM)])
+def test_run_starts_every_service_and_stops_them_all(tmp_path, broker, sig):
     gw, ing = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("HEARTLINE_")}
     env.update(HEARTLINE_GATEWAY_PORT=str(gw), HEARTLINE_INGEST_PORT=str(ing),
                HEARTLINE_DATA_DIR=str(tmp_path), PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen([sys.executable, "-m", "heartline.cli", "run", "--no-demo"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen([sys.executable, "-m", "heartline.cli", "run", "--no-demo", "--broker", broker],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        out = _wait_line(proc, "Press Ctrl-C to stop", 120)
+        out = _wait_line(proc, "Press Ctrl-C to stop", 150)
         text = "".join(out)
         assert f"http://127.0.0.1:{gw}/agent" in text and f"http://127.0.0.1:{gw}/wall" in text
+        assert ("(Apache Kafka)" if broker == "kafka" else "(embedded broker)") in text, text
+        if broker == "kafka":
+            assert (tmp_path / "kafka" / "data" / "logs" / "meta.properties").exists(), "data under the data dir"
         for port in (gw, ing):
             assert httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5).status_code == 200
         state = json.loads((tmp_path / "stack.json").read_text())
@@ -116,3 +121,32 @@ def test_run_with_demo_calls_shows_nudges_to_the_demo_agents(tmp_path):
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_run_on_kafka_without_java_says_so_in_one_sentence(tmp_path):
+    """No `java` on PATH: one clear sentence and exit 1, no stack trace, nothing left running."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("python3", "env", "sh"):  # a PATH with the basics but no java and no mvn
+        if (Path("/usr/bin") / tool).exists():
+            (bin_dir / tool).symlink_to(Path("/usr/bin") / tool)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HEARTLINE_")}
+    env.update(PATH=str(bin_dir), HEARTLINE_DATA_DIR=str(tmp_path), HEARTLINE_GATEWAY_PORT=str(free_port()),
+               HEARTLINE_INGEST_PORT=str(free_port()))
+    done = subprocess.run([sys.executable, "-m", "heartline.cli", "run", "--no-demo", "--broker", "kafka"],
+                          env=env, capture_output=True, text=True, timeout=60)
+    out = done.stdout + done.stderr
+    assert done.returncode == 1, out
+    assert "Traceback" not in out, out
+    assert "Java" in out and "`java` is not on PATH" in out, out
+
+
+def test_missing_maven_is_one_sentence(tmp_path, monkeypatch):
+    from heartline.kafka_broker import KafkaUnavailable, ensure_jars
+
+    monkeypatch.setenv("PATH", str(tmp_path))  # neither java nor mvn
+    with pytest.raises(KafkaUnavailable, match="Java 17"):
+        ensure_jars(tmp_path / "lib")
+    (tmp_path / "java").symlink_to("/bin/true")
+    with pytest.raises(KafkaUnavailable, match="`mvn` is not on PATH"):
+        ensure_jars(tmp_path / "lib")

@@ -3,7 +3,9 @@
 Consumes every CallEvent; analyses final utterances (full cost) and partials
 (cheap, at most once per segment per second); publishes UtteranceAnalysis
 keyed by call_id. Lifecycle events (call_started, hold, call_ended) need no
-analysis: the nudger reads them from stt-events itself. A record that is not a
+analysis: the nudger reads them from stt-events itself. A customer final that
+asks something the knowledge base answers carries the match (``knowledge``);
+the base is reloaded when its files change. A record that is not a
 valid CallEvent goes to ``stt-events.dlq`` with the reason; the worker never
 stops on one record.
 """
@@ -18,10 +20,11 @@ from datetime import datetime, timezone
 from pydantic import ValidationError
 
 from services.analyzer.analysis import analyze_utterance
+from services.analyzer.knowledge_base import KnowledgeWatcher
 from shared import metrics
 from shared.config import get_settings
 from shared.faust_app import make_app, run_worker
-from shared.gaps import GapGuard
+from shared.embedded_broker import gap_guard
 from shared.kafka import dead_letter, faust_send
 from shared.schemas import Utterance, parse_event
 from shared.validation import reason as invalid_reason
@@ -36,7 +39,9 @@ app = make_app(SERVICE, settings)
 stt_events = app.topic(settings.topics.stt_events)
 analyses = app.topic(settings.topics.utterance_analysis)
 send = faust_send(app)
-gaps = GapGuard(app, settings)
+# The knowledge base: customer questions carry its answer (docs/knowledge.md); reloaded when a file changes.
+knowledge = KnowledgeWatcher(settings.knowledge)
+gaps = gap_guard(app, settings)
 
 
 class Seen:
@@ -96,7 +101,7 @@ async def handle(raw: bytes, key: bytes | None, record_ts: float | None, partiti
     started = time.perf_counter()
     ingest_ts = event.ingest_ts or (
         datetime.fromtimestamp(record_ts, timezone.utc) if record_ts else None)
-    result = analyze_utterance(event, ingest_ts=ingest_ts)
+    result = analyze_utterance(event, ingest_ts=ingest_ts, knowledge=knowledge.base)
     metrics.STAGE_SECONDS.labels(SERVICE, "final" if event.is_final else "partial").observe(
         time.perf_counter() - started)
     metrics.HOP_SECONDS.labels(SERVICE, stt_events.get_topic_name()).observe(
@@ -125,6 +130,11 @@ async def _safe_handle(value: bytes, key: bytes | None, record_ts: float | None,
         log.exception("record failed", extra={"partition": partition, "offset": offset})
         await dead_letter(send, SERVICE, stt_events.get_topic_name(), key, value,
                           f"internal error: {type(exc).__name__}", "internal", partition, offset)
+
+
+@app.timer(2.0)
+async def reload_knowledge() -> None:
+    knowledge.maybe_reload()
 
 
 def main() -> None:

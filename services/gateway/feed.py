@@ -21,7 +21,7 @@ from services.gateway.calls import CallBook
 from services.gateway.hub import Hub
 from shared import metrics
 from shared.config import Settings
-from shared.kafka import broker_reachable, consumer, producer, stop_component
+from shared.kafka import broker_reachable, consumer, producer, stop_component, topic_partitions
 
 SERVICE = "gateway"
 WALL_FLUSH_S = 0.25
@@ -51,9 +51,7 @@ class Feed:
         await self.consumer.start()
         parts = []
         for _ in range(100):
-            await self.consumer.topics()
-            parts = [TopicPartition(t, p) for t in self.topics
-                     for p in (self.consumer.partitions_for_topic(t) or ())]
+            parts = await topic_partitions(self.consumer, self.topics)
             if {tp.topic for tp in parts} == set(self.topics):
                 break
             await asyncio.sleep(0.2)
@@ -94,6 +92,10 @@ class Feed:
                 handler = self.topics[tp.topic]
                 for record in records:
                     metrics.EVENTS_IN.labels(SERVICE, tp.topic).inc()
+                    if record.value is None:  # a call-state tombstone: the call is deleted
+                        if record.key:
+                            self.book.forget(record.key.decode(errors="replace"))
+                        continue
                     try:
                         handler(orjson.loads(record.value))
                     except Exception as exc:

@@ -21,8 +21,8 @@ from services.nudger.intake import admit
 from services.nudger.rules import RulesWatcher
 from shared import metrics
 from shared.config import get_settings
-from shared.faust_app import make_app, run_worker
-from shared.gaps import GapGuard
+from shared.faust_app import ChangelogPartitions, make_app, run_worker
+from shared.embedded_broker import gap_guard
 from shared.kafka import dead_letter, faust_send
 from shared.schemas import UtteranceAnalysis, parse_event
 from shared.validation import reason as invalid_reason
@@ -44,9 +44,10 @@ state_out = app.topic(T.call_state)
 # on the same partition number as its input records.
 calls = app.Table("calls", default=None, partitions=settings.partitions, use_partitioner=True,
                   key_type=bytes)
+changelog = ChangelogPartitions(app, calls)
 rules = RulesWatcher(settings.rules)
 send = faust_send(app)
-gaps = GapGuard(app, settings)
+gaps = gap_guard(app, settings)
 
 
 def _now() -> datetime:
@@ -91,6 +92,7 @@ async def handle(topic: str, key: bytes | None, raw: bytes, partition: int, offs
         return
     if item is None:
         return
+    await changelog.ready()
     started = time.perf_counter()
     call_key = item.call_id.encode()
     mem, _ = _load(call_key)
@@ -139,6 +141,7 @@ async def tick_calls() -> None:
     assigned = _assigned()
     now = _now()
     live = 0
+    await changelog.ready()
     for key, stored in list(calls.items()):
         if not stored or stored.get("partition") not in assigned:
             continue
