@@ -22,6 +22,8 @@ AFFIRM_CUSTOMER = "affirm_customer"          # customer opinion or suggestion
 CLOSING_CHECK = "closing_check"              # standard closing phrases
 COMPLIANCE_WARNING = "compliance_warning"    # promise of returns / stock tip
 ESCALATE_SUPERVISOR = "escalate_supervisor"  # the supervisor's alert
+# … and what to answer
+KNOWLEDGE_ANSWER = "knowledge_answer"        # the knowledge base's answer to the customer's question
 
 # Raised by other services (same rules file; the nudger ignores them)
 REPEAT_CALLER = "repeat_caller"              # services/recorder/repeat.py
@@ -29,7 +31,7 @@ REPEAT_CALLER = "repeat_caller"              # services/recorder/repeat.py
 NUDGER_ORDER = (PRIVACY_GUARD, ESCALATE_SUPERVISOR, POLITE_LANGUAGE, COMPLIANCE_WARNING,
                 REASSURE_URGENCY, ACKNOWLEDGE_EMOTION, THANK_FOR_WAITING, CONFIRM_REQUEST,
                 OFFER_HOLD_WORDING, TIMELY_RESPONSE, DONT_INTERRUPT, GUIDE_STEP_BY_STEP,
-                AFFIRM_CUSTOMER, CLOSING_CHECK)
+                AFFIRM_CUSTOMER, CLOSING_CHECK, KNOWLEDGE_ANSWER)
 OTHER_SERVICES = (REPEAT_CALLER,)
 # Written by a person, not raised by a rule (no entry in the rules file)
 SUPERVISOR_WHISPER = "supervisor_whisper"    # services/gateway/whisper.py: a supervisor's hint to the agent

@@ -32,6 +32,7 @@ from shared.schemas import MAX_TEXT_CHARS, Utterance, UtteranceAnalysis, utcnow
 
 from . import emotion as _emotion
 from .cue_rules import find_cues
+from .knowledge import Retriever
 from .normalize import norm
 from .sentiment import bayes_logit
 
@@ -106,9 +107,17 @@ def analyze_text(text: str, speaker: str = "customer", *, partial: bool = False)
     return Analysis(sentiment=sentiment, emotion=emotion, emotion_score=score, cues=list(cues), text=redacted)
 
 
-def analyze_utterance(event: Utterance, ingest_ts: datetime | None = None) -> UtteranceAnalysis:
-    """Analyse one utterance event into the record the analyzer publishes."""
+def analyze_utterance(event: Utterance, ingest_ts: datetime | None = None,
+                      knowledge: Retriever | None = None) -> UtteranceAnalysis:
+    """Analyse one utterance event into the record the analyzer publishes.
+
+    With a knowledge base, a customer final that asks something it answers
+    carries the match (``knowledge``), found on the redacted text.
+    """
     result = analyze_text(event.text, event.speaker, partial=not event.is_final)
+    match = None
+    if knowledge is not None and event.is_final and event.speaker == "customer":
+        match = knowledge.match(result.text, result.cues, result.emotion, result.emotion_score)
     return UtteranceAnalysis(
         call_id=event.call_id,
         seq=event.seq,
@@ -124,4 +133,5 @@ def analyze_utterance(event: Utterance, ingest_ts: datetime | None = None) -> Ut
         ts=event.ts,
         ingest_ts=ingest_ts or event.ingest_ts or event.ts,
         analyzed_ts=utcnow(),
+        knowledge=match,
     )

@@ -103,7 +103,10 @@ def is_question(text: str, cues: Iterable[str] = (), emotion: str = "neutral", e
 class Retriever:
     """A BM25 index over the wordings of a set of entries (built once per load; ``match`` is read-only)."""
 
-    def __init__(self, entries: Sequence[Entry] = ()):
+    def __init__(self, entries: Sequence[Entry] = (), min_score: float = MIN_SCORE,
+                 min_coverage: float = MIN_COVERAGE):
+        # BM25 scores grow with the size of the base: the defaults are set for the starter base.
+        self.min_score, self.min_coverage = min_score, min_coverage
         self.entries: dict[str, Entry] = {e.id: e for e in entries}
         # Keyword scan: first character -> keywords starting with it (longest first).
         self._terms: dict[str, list[str]] = {}
@@ -194,7 +197,7 @@ class Retriever:
         if not ranked:
             return None
         entry_id, score, wording, coverage = ranked[0]
-        if score < MIN_SCORE or coverage < MIN_COVERAGE:
+        if score < self.min_score or coverage < self.min_coverage:
             return None
         entry = self.entries[entry_id]
         return KnowledgeMatch(id=entry.id, question=wording, answer=entry.answer, score=round(score, 3))

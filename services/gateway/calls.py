@@ -50,6 +50,9 @@ class CallBook:
         self.calls: dict[str, CallBuffer] = {}
         self.shown = Counter()      # nudge type -> unique nudges seen
         self.feedback = Counter()   # (type, action) -> count
+        # knowledge_answer cards per knowledge entry (the nudge's ``source``): shown, (entry, action)
+        self.shown_source = Counter()
+        self.feedback_source = Counter()
         self.nudge_times: deque[float] = deque()
         self.alerts: deque[dict] = deque(maxlen=50)
 
@@ -96,6 +99,8 @@ class CallBook:
         while len(buf.nudges) > NUDGE_LIMIT:
             buf.nudges.popitem(last=False)
         self.shown[rec["type"]] += 1
+        if rec.get("source"):
+            self.shown_source[rec["source"]] += 1
         self.nudge_times.append(time.time())
         if rec.get("audience") == "supervisor":
             self.alerts.append(msg)
@@ -108,6 +113,8 @@ class CallBook:
         buf.handled[rec["nudge_id"]] = rec["action"]
         nudge = buf.nudges.get(rec["nudge_id"])
         self.feedback[(rec.get("type") or (nudge or {}).get("type") or "unknown", rec["action"])] += 1
+        if (nudge or {}).get("source"):
+            self.feedback_source[(nudge["source"], rec["action"])] += 1
 
     def agent_calls(self, agent_id: str) -> list[CallBuffer]:
         return [b for b in self.calls.values() if b.agent_id == agent_id and not b.ended]
@@ -144,10 +151,21 @@ class CallBook:
         }
 
     def rule_stats(self) -> dict:
+        """Per nudge type: shown, accepted, dismissed, acceptance rate; knowledge_answer also
+        per knowledge entry (``entries``), so ops see which answers agents use."""
         out = {}
         for nudge_type in sorted(set(self.shown) | {t for t, _ in self.feedback}):
-            acc = self.feedback[(nudge_type, "accepted")]
-            dis = self.feedback[(nudge_type, "dismissed")]
-            out[nudge_type] = {"shown": self.shown[nudge_type], "accepted": acc, "dismissed": dis,
-                               "acceptance_rate": round(acc / (acc + dis), 3) if acc + dis else None}
+            out[nudge_type] = _rates(self.shown[nudge_type], self.feedback[(nudge_type, "accepted")],
+                                     self.feedback[(nudge_type, "dismissed")])
+        if self.shown_source:
+            out.setdefault("knowledge_answer", _rates(0, 0, 0))["entries"] = {
+                source: _rates(self.shown_source[source], self.feedback_source[(source, "accepted")],
+                               self.feedback_source[(source, "dismissed")])
+                for source in sorted(set(self.shown_source) | {s for s, _ in self.feedback_source})}
         return out
+
+
+def _rates(shown: int, accepted: int, dismissed: int) -> dict:
+    answered = accepted + dismissed
+    return {"shown": shown, "accepted": accepted, "dismissed": dismissed,
+            "acceptance_rate": round(accepted / answered, 3) if answered else None}

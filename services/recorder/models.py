@@ -103,6 +103,7 @@ class NudgeRow(Base):
     trigger_seq: Mapped[int | None] = mapped_column(Integer)
     created_ts: Mapped[datetime] = mapped_column(Ts, index=True)
     sender: Mapped[str | None] = mapped_column(String(64))  # the supervisor of a supervisor_whisper
+    source: Mapped[str | None] = mapped_column(String(64))  # the knowledge entry of a knowledge_answer
 
 
 class FeedbackRow(Base):

@@ -84,7 +84,7 @@ class Store:
                             nudge_id=rec.nudge_id, call_id=rec.call_id, agent_id=rec.agent_id, type=rec.type,
                             audience=rec.audience, priority=rec.priority, title=rec.title,
                             suggestion=rec.suggestion, reason=rec.reason, trigger_seq=rec.trigger_seq,
-                            created_ts=rec.created_ts, sender=rec.sender), ["nudge_id"])
+                            created_ts=rec.created_ts, sender=rec.sender, source=rec.source), ["nudge_id"])
                         touched.add(rec.call_id)
                 elif isinstance(rec, NudgeFeedback):
                     if rec.ts >= self.cutoff(now):
@@ -339,7 +339,8 @@ def review_call(store: Store, call_id: str) -> dict | None:
 
 
 def acceptance(store: Store, since: datetime | None = None, until: datetime | None = None) -> dict:
-    """Agent nudges over a period, per agent and per type: shown / accepted / dismissed / ignored.
+    """Agent nudges over a period, per agent and per type: shown / accepted / dismissed / ignored;
+    knowledge answers also per knowledge entry (``by_entry``, keyed by the nudge's ``source``).
 
     ``acceptance_rate`` is accepted / shown (a nudge left alone counts against
     it); ``answered_rate`` is accepted / (accepted + dismissed), as on the wall.
@@ -354,12 +355,27 @@ def acceptance(store: Store, since: datetime | None = None, until: datetime | No
     q = q.group_by(NudgeRow.agent_id, NudgeRow.type, FeedbackRow.action)
     by_agent: dict[str, dict] = {}
     by_type: dict[str, dict] = {}
+    by_entry: dict[str, dict] = {}
+    qe = (select(NudgeRow.source, FeedbackRow.action, func.count())
+          .outerjoin(FeedbackRow, FeedbackRow.nudge_id == NudgeRow.nudge_id)
+          .where(NudgeRow.audience == "agent", NudgeRow.source.is_not(None)))
+    if since:
+        qe = qe.where(NudgeRow.created_ts >= since)
+    if until:
+        qe = qe.where(NudgeRow.created_ts < until)
+    qe = qe.group_by(NudgeRow.source, FeedbackRow.action)
+
+    def count(table: dict, key: str, action: str | None, n: int) -> None:
+        row = table.setdefault(key, {"shown": 0, "accepted": 0, "dismissed": 0, "ignored": 0})
+        row["shown"] += n
+        row[action if action in ("accepted", "dismissed") else "ignored"] += n
+
     with store.session() as s:
         for agent_id, nudge_type, action, n in s.execute(q):
-            for table, key in ((by_agent, agent_id or "unknown"), (by_type, nudge_type)):
-                row = table.setdefault(key, {"shown": 0, "accepted": 0, "dismissed": 0, "ignored": 0})
-                row["shown"] += n
-                row[action if action in ("accepted", "dismissed") else "ignored"] += n
+            count(by_agent, agent_id or "unknown", action, n)
+            count(by_type, nudge_type, action, n)
+        for source, action, n in s.execute(qe):
+            count(by_entry, source, action, n)
 
     def rates(table: dict) -> dict:
         for row in table.values():
@@ -368,7 +384,8 @@ def acceptance(store: Store, since: datetime | None = None, until: datetime | No
             row["answered_rate"] = round(row["accepted"] / answered, 3) if answered else None
         return dict(sorted(table.items()))
 
-    return {"since": _ts(since), "until": _ts(until), "by_agent": rates(by_agent), "by_type": rates(by_type)}
+    return {"since": _ts(since), "until": _ts(until), "by_agent": rates(by_agent), "by_type": rates(by_type),
+            "by_entry": rates(by_entry)}
 
 
 def score_trend(store: Store, since: datetime, until: datetime, agent: str | None = None) -> dict:

@@ -297,6 +297,7 @@
       reason: msg.reason,
       created_ts: msg.created_ts,
       sender: msg.sender || null,
+      source: msg.source || null,
     };
     var rec = { d: d, at: Date.now(), st: null, ack: false, dt: null, el: null, gone: false };
     call.nudges.set(msg.nudge_id, rec);
@@ -310,6 +311,7 @@
     var d = rec.d;
     var high = d.priority === "high";
     var whisper = d.type === "supervisor_whisper"; // a supervisor's own words: a distinct card, "from" line
+    var knowledge = d.type === "knowledge_answer"; // what to answer: the knowledge base's entry, with its source
     var suggestion = h("p", { class: "suggestion" });
     HL.renderRedacted(suggestion, d.suggestion);
     var acceptKey = whisper ? "whisper.ack" : "nudge.accept";
@@ -319,7 +321,7 @@
     var card = h(
       "article",
       {
-        class: "nudge" + (high ? " prio-high" : "") + (d.priority === "low" ? " prio-low" : "") + (whisper ? " whisper" : ""),
+        class: "nudge" + (high ? " prio-high" : "") + (d.priority === "low" ? " prio-low" : "") + (whisper ? " whisper" : "") + (knowledge ? " knowledge" : ""),
         "data-testid": "nudge-card",
         dataset: { nudgeId: id, type: d.type || "", priority: d.priority || "normal", state: rec.st || "open", callId: call.id },
       },
@@ -327,6 +329,7 @@
         "header",
         { class: "nudge-head" },
         high ? h("span", { class: "prio-icon", "aria-hidden": "true" }, "!") : null,
+        knowledge ? h("span", { class: "badge badge-knowledge", "data-i18n": "nudge.knowledge" }, t("nudge.knowledge")) : null,
         h("span", { class: "nudge-title" }, d.title || d.type || ""),
         high ? h("span", { class: "badge badge-high", "data-i18n": "nudge.high" }, t("nudge.high")) : null,
         h("time", { class: "nudge-time mono" }, HL.fmtClock(d.created_ts || rec.at))
@@ -334,6 +337,11 @@
       suggestion,
       whisper ? h("p", { class: "whisper-from", "data-testid": "whisper-from", dataset: { sender: d.sender || "" } }, d.reason || d.sender || "") : null,
       d.reason && !whisper ? h("p", { class: "reason" }, d.reason) : null,
+      knowledge
+        ? h("p", { class: "knowledge-source", "data-testid": "knowledge-source", dataset: { source: d.source || "" } },
+            h("span", { "data-i18n": "nudge.source" }, t("nudge.source")), " ",
+            h("span", { class: "mono" }, d.source || ""), " · ", d.title || "")
+        : null,
       h("div", { class: "nudge-actions" }, accept, dismiss, used)
     );
     accept.addEventListener("click", function () {

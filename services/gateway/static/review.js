@@ -1,7 +1,7 @@
 /* Post-call review for supervisors: finished calls with filters, one call in
  * detail (post-call summary, scorecard with evidence lines, transcript,
  * sentiment curve, nudges and what the agent did), the agents' scorecard
- * trend by day, and nudge acceptance per agent and per type. Data:
+ * trend by day, and nudge acceptance per agent, per type and per knowledge entry. Data:
  * /api/review/... with the supervisor token kept by HL.Auth (same sign-in as
  * the wall).
  */
@@ -175,6 +175,7 @@
     api("/api/review/acceptance?" + acc.toString()).then(function (data) {
       fillAcceptance($("acc-agents"), data.by_agent, function (k) { return k; });
       fillAcceptance($("acc-types"), data.by_type, function (k) { return k; });
+      fillAcceptance($("acc-entries"), data.by_entry || {}, function (k) { return k; }); // knowledge answers per entry
     }).catch(function () {});
   }
 
@@ -249,7 +250,7 @@
           HL.h("span", { class: "mini-top" }, HL.h("span", { class: "mini-title" }, n.title), " ", n.type, " ",
             HL.h("span", { class: act }, n.action ? ACTION[n.action] : "未处理")),
           HL.h("span", { class: "mini-suggestion" }, n.suggestion),
-          HL.h("span", { class: "muted", style: "font-size:12px" }, n.reason)));
+          HL.h("span", { class: "muted mini-reason" }, n.reason)));
       });
       var lines = $("d-transcript");
       clear(lines);

@@ -1,0 +1,342 @@
+"""Knowledge answers, without a broker: the knowledge files, retrieval, the gate and threshold,
+the knowledge_answer detector (one card per question, no entry twice in a call), and the
+per-entry acceptance the gateway and the recorder report."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+import yaml
+
+from services.analyzer.analysis import analyze_text, analyze_utterance
+from services.analyzer.knowledge import Entry, Retriever, is_question
+from services.analyzer.knowledge_base import (
+    DEFAULT_DIR, KnowledgeError, KnowledgeWatcher, load_base, load_entries, parse_file, stale,
+)
+from services.gateway.calls import CallBook
+from services.nudger.engine import step
+from services.nudger.rules import load_rules, parse_rules
+from shared import nudge_types as T
+from shared.schemas import CallStarted, KnowledgeMatch, Nudge, Utterance, UtteranceAnalysis, utcnow
+
+ROOT = Path(__file__).resolve().parent.parent
+RULES = load_rules(ROOT / "rules" / "default.yaml")
+T0 = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)
+
+ONE = """\
+entries:
+  - id: perm-chinext
+    questions:
+      - 创业板怎么开通?
+      - 开创业板有什么条件?
+    answer: 开通创业板需要满足资产和交易经验的要求,具体以我司公布的标准为准。
+    keywords: [创业板]
+    owner: 运营部
+    reviewed: 2026-11-10
+"""
+TWO = """\
+entries:
+  - id: transfer-in-arrival
+    questions:
+      - 从银行转到证券账户多久到账?
+      - 转进来的钱什么时候能用?
+    answer: 交易时段内转入通常实时到账,到账后就可以买入。
+    keywords: [转入, 到账]
+    owner: 运营部
+    reviewed: 2026-11-18
+"""
+
+
+@pytest.fixture(scope="module")
+def base() -> Retriever:
+    return load_base(DEFAULT_DIR)
+
+
+def write(directory: Path, name: str, text: str) -> Path:
+    path = directory / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# ------------------------------------------------------------ loading and validation
+
+
+def test_starter_base_is_valid_and_safe():
+    entries = load_entries(DEFAULT_DIR)
+    assert len(entries) >= 50
+    assert len({e.id for e in entries}) == len(entries)
+    for e in entries:
+        assert len(e.questions) >= 2 and e.keywords and e.owner and e.reviewed
+        assert "您" in e.answer or "请" in e.answer, f"{e.id}: the answer addresses the customer politely"
+    assert not stale(entries, today=T0.date()), "every starter entry was reviewed this year"
+
+
+def test_invalid_file_names_file_line_and_field(tmp_path):
+    bad = ONE.replace("    owner: 运营部\n", "    owner: 运营部\n    colour: blue\n").replace(
+        "answer: 开通创业板", "answer: 请访问 www.example.com 开通创业板")
+    with pytest.raises(KnowledgeError) as err:
+        parse_file(bad, "faq.yaml")
+    text = str(err.value)
+    assert "faq.yaml line 6: entries.0.answer" in text and "web address" in text
+    assert "faq.yaml line 9: entries.0.colour: Extra inputs are not permitted" in text
+
+
+@pytest.mark.parametrize("answer, why", [
+    ("请拨打95551234转人工,我们帮您处理。", "phone or account number"),
+    ("这个产品保本保息,您放心购买吧。", "may not promise returns"),
+    ("您好", "at least 8 characters"),
+])
+def test_unsafe_or_empty_answers_are_refused(answer, why):
+    with pytest.raises(KnowledgeError, match=why):
+        parse_file(ONE.replace("开通创业板需要满足资产和交易经验的要求,具体以我司公布的标准为准。", answer), "x.yaml")
+
+
+def test_yaml_syntax_error_and_wrong_shapes_are_located():
+    with pytest.raises(KnowledgeError, match=r"x.yaml line 4, column 1: invalid YAML"):
+        parse_file("entries:\n  - id: a\n    questions: [unclosed\n", "x.yaml")
+    with pytest.raises(KnowledgeError, match="x.yaml line 1: expected a mapping"):
+        parse_file("- just a list\n", "x.yaml")
+    with pytest.raises(KnowledgeError, match="x.yaml line 4: entries.0.questions: List should have at least 2"):
+        parse_file(ONE.replace("      - 开创业板有什么条件?\n", ""), "x.yaml")
+    with pytest.raises(KnowledgeError, match="review date is in the future"):
+        parse_file(ONE.replace("2026-11-10", "2999-01-01"), "x.yaml")
+
+
+def test_duplicate_ids_across_files_name_both_places(tmp_path):
+    write(tmp_path, "a.yaml", ONE)
+    write(tmp_path, "b.yaml", "# other team\n" + ONE)
+    with pytest.raises(KnowledgeError) as err:
+        load_entries(tmp_path)
+    assert f"{tmp_path / 'b.yaml'}:3: id 'perm-chinext' is already used at {tmp_path / 'a.yaml'}:2" in str(err.value)
+
+
+def test_missing_directory_refuses_to_start(tmp_path):
+    with pytest.raises(KnowledgeError, match="no such directory"):
+        KnowledgeWatcher(tmp_path / "nowhere")
+
+
+def test_watcher_reloads_and_keeps_the_previous_base_on_a_bad_file(tmp_path):
+    shutil.copytree(DEFAULT_DIR, tmp_path / "kb")
+    kb = tmp_path / "kb"
+    (kb / "transfers.yaml").unlink()
+    watcher = KnowledgeWatcher(kb)
+    assert watcher.base.match("创业板怎么开通?").id == "perm-chinext"
+    assert "transfer-in-arrival" not in watcher.base.entries
+    assert watcher.maybe_reload() is False  # nothing changed
+
+    write(kb, "transfers.yaml", TWO)
+    assert watcher.maybe_reload() is True
+    assert watcher.base.match("转进来的钱多久能到账?").id == "transfer-in-arrival"
+
+    bad = write(kb, "transfers.yaml", TWO.replace("reviewed: 2026-11-18", "reviewed: soon"))
+    os.utime(bad, ns=(1, 1))  # a different mtime for sure
+    assert watcher.maybe_reload() is False
+    assert "transfers.yaml line 9: entries.0.reviewed" in watcher.last_error
+    assert watcher.base.match("转进来的钱多久能到账?").id == "transfer-in-arrival", "previous base stays"
+
+    (kb / "transfers.yaml").unlink()
+    assert watcher.maybe_reload() is True and watcher.last_error is None
+    assert "transfer-in-arrival" not in watcher.base.entries
+
+
+# ------------------------------------------------------------ retrieval, gate, threshold
+
+
+@pytest.mark.parametrize("text, entry", [
+    ("您好,我想问一下手续费怎么算", "fee-commission"),
+    ("转账多久到账啊", "transfer-in-arrival"),
+    ("风险测评怎么重做", "risk-assessment-redo"),
+    ("创业板怎么开通", "perm-chinext"),
+    ("我的密码锁定了怎么办", "pwd-locked"),
+    ("港股通有什么开通要求", "perm-hk-connect"),
+    ("中签了什么时候缴款", "ipo-win-pay"),
+    ("父亲去世了股票怎么继承", "inheritance"),
+    ("你們的手續費怎麼算", "fee-commission"),  # traditional characters are folded
+])
+def test_common_questions_find_their_entry(base, text, entry):
+    a = analyze_text(text)
+    match = base.match(a.text, a.cues, a.emotion, a.emotion_score)
+    assert match is not None and match.id == entry, (text, base.rank(a.text))
+    assert match.answer == base.entries[entry].answer
+    assert match.question in base.entries[entry].questions
+
+
+@pytest.mark.parametrize("text", [
+    "好的,谢谢你啊",                         # not a question
+    "我的身份证号是110101199003074514",       # a number read out
+    "凭什么收我这么多手续费,你们到底讲不讲理?",  # angry rhetorical question: acknowledge, don't quote the FAQ
+    "没有了,谢谢。",
+])
+def test_no_card_when_not_a_question(base, text):
+    a = analyze_text(text)
+    assert base.match(a.text, a.cues, a.emotion, a.emotion_score) is None
+
+
+@pytest.mark.parametrize("text", [
+    "请问你们那边今天天气怎么样",
+    "我想问一下期货的夜盘怎么交易",
+    "你叫什么名字",
+])
+def test_weak_matches_show_nothing(base, text):
+    a = analyze_text(text)
+    assert is_question(a.text, a.cues, a.emotion, a.emotion_score)
+    assert base.match(a.text, a.cues, a.emotion, a.emotion_score) is None, base.rank(a.text)
+
+
+def test_asking_how_to_complain_gets_the_complaints_answer_even_when_angry(base):
+    a = analyze_text("我要投诉,你告诉我怎么投诉")
+    assert a.emotion == "anger"
+    assert base.match(a.text, a.cues, a.emotion, a.emotion_score).id == "complaint-channel"
+
+
+def test_matching_runs_on_the_redacted_text(base):
+    a = analyze_text("我资金账号是310088273641,交易密码忘了怎么办")
+    assert "310088273641" not in a.text
+    assert base.match(a.text, a.cues).id == "pwd-forgot"
+
+
+def test_empty_base_answers_nothing():
+    r = Retriever([])
+    assert len(r) == 0 and r.match("创业板怎么开通?") is None and r.rank("创业板") == []
+
+
+def test_keywords_join_what_jieba_cuts_apart():
+    # a two-entry base scores lower than the starter base: its own threshold
+    r = Retriever([Entry(id="a", questions=("科创板开通条件", "怎么开科创板"), answer="x" * 10, keywords=("科创板",)),
+                   Entry(id="b", questions=("板块轮动是什么", "行业板块怎么看"), answer="y" * 10, keywords=("板块",))],
+                  min_score=0.5)
+    words, keys = r.tokens("科创板怎么开")
+    assert "科创板" in words and keys == {"科创板"}
+    assert r.match("科创板怎么开?").id == "a"
+
+
+# ------------------------------------------------------------ analyzer record and nudger card
+
+
+def _event(seq: int, text: str, speaker: str = "customer", final: bool = True) -> Utterance:
+    return Utterance(type="utterance", call_id="c-k", seq=seq, speaker=speaker, text=text, is_final=final,
+                     start_ms=seq * 4000, end_ms=seq * 4000 + 2500, ts=T0 + timedelta(seconds=seq * 4 + 2.5))
+
+
+def test_analysis_carries_the_match_for_customer_finals_only(base):
+    assert analyze_utterance(_event(1, "创业板怎么开通?"), knowledge=base).knowledge.id == "perm-chinext"
+    assert analyze_utterance(_event(1, "创业板怎么开通?", final=False), knowledge=base).knowledge is None
+    assert analyze_utterance(_event(1, "创业板怎么开通?", speaker="agent"), knowledge=base).knowledge is None
+    assert analyze_utterance(_event(1, "创业板怎么开通?")).knowledge is None  # no base: no lookup
+    rec = analyze_utterance(_event(1, "创业板怎么开通?"), knowledge=base)
+    assert rec.v == 2 and UtteranceAnalysis.model_validate_json(rec.to_json()).knowledge == rec.knowledge
+
+
+def test_v1_records_still_read():
+    old = {"v": 1, "nudge_id": "c:1:acknowledge_emotion", "call_id": "c", "agent_id": "a", "type": "acknowledge_emotion",
+           "title": "t", "suggestion": "s", "reason": "r", "created_ts": "2026-11-23T08:00:00.000Z"}
+    assert Nudge.model_validate(old).source is None
+
+
+class Call:
+    def __init__(self, rules=RULES, call_id="c-k"):
+        self.rules, self.mem, self.cards = rules, None, []
+        self.mem, _ = step(None, CallStarted(type="call_started", call_id=call_id, ts=T0, agent_id="a-001"), T0, rules)
+
+    def ask(self, seq: int, text: str, knowledge: KnowledgeMatch | None):
+        a = UtteranceAnalysis(call_id="c-k", seq=seq, speaker="customer", text=text, sentiment=0.5,
+                              emotion="neutral", emotion_score=0.5, cues=[], start_ms=seq * 4000,
+                              end_ms=seq * 4000 + 2500, ts=T0 + timedelta(seconds=seq * 4),
+                              ingest_ts=T0 + timedelta(seconds=seq * 4), analyzed_ts=utcnow(), knowledge=knowledge)
+        self.mem, out = step(self.mem, a, T0 + timedelta(seconds=seq * 4), self.rules)
+        cards = [n for n in out if n.type == T.KNOWLEDGE_ANSWER]
+        self.cards += cards
+        return cards
+
+
+def _match(entry_id: str, question: str = "创业板怎么开通?") -> KnowledgeMatch:
+    return KnowledgeMatch(id=entry_id, question=question, answer=f"{entry_id} 的答案,以我司公布的标准为准。", score=7.5)
+
+
+def test_card_is_the_entry_with_its_source_and_the_customers_words():
+    call = Call()
+    (card,) = call.ask(3, "我想问一下[账号]创业板怎么开通", _match("perm-chinext"))
+    assert card.nudge_id == "c-k:3:knowledge_answer" and card.trigger_seq == 3
+    assert card.title == "创业板怎么开通?" and card.suggestion == "perm-chinext 的答案,以我司公布的标准为准。"
+    assert card.source == "perm-chinext" and card.audience == "agent" and card.priority == "normal"
+    assert card.reason == "客户提问 «我想问一下[账号]创业板怎么开通»"
+    assert Nudge.model_validate_json(card.to_json()).source == "perm-chinext"
+
+
+def test_one_card_per_question_and_no_entry_twice_in_a_call():
+    call = Call()
+    assert len(call.ask(1, "创业板怎么开通", _match("perm-chinext"))) == 1
+    assert call.ask(2, "那创业板开通条件是什么", _match("perm-chinext")) == [], "same entry: not again"
+    assert len(call.ask(3, "转账多久到账", _match("transfer-in-arrival", "转账多久到账?"))) == 1
+    assert call.ask(4, "嗯嗯", None) == []
+    # a redelivered analysis of seq 3 changes nothing
+    assert call.ask(3, "转账多久到账", _match("transfer-in-arrival", "转账多久到账?")) == []
+    assert [c.source for c in call.cards] == ["perm-chinext", "transfer-in-arrival"]
+    assert Call().ask(1, "创业板怎么开通", _match("perm-chinext")), "another call gets it again"
+
+
+def test_memory_round_trip_keeps_what_was_shown():
+    call = Call()
+    call.ask(1, "创业板怎么开通", _match("perm-chinext"))
+    call.mem = type(call.mem).model_validate(call.mem.model_dump(mode="json"))  # as the faust table does
+    assert call.ask(2, "创业板到底怎么开通", _match("perm-chinext")) == []
+
+
+def test_disabled_rule_shows_no_card():
+    data = yaml.safe_load((ROOT / "rules" / "default.yaml").read_text(encoding="utf-8"))
+    data["nudges"]["knowledge_answer"]["enabled"] = False
+    rules = parse_rules(yaml.safe_dump(data, allow_unicode=True))
+    assert Call(rules).ask(1, "创业板怎么开通", _match("perm-chinext")) == []
+
+
+# ------------------------------------------------------------ acceptance per entry
+
+
+def test_gateway_rule_stats_count_knowledge_answers_per_entry():
+    book = CallBook()
+    nudges = [("c:1:knowledge_answer", "perm-chinext"), ("c:2:knowledge_answer", "pwd-locked"),
+              ("d:1:knowledge_answer", "perm-chinext")]
+    for nid, source in nudges:
+        book.on_nudge({"call_id": nid.split(":")[0], "nudge_id": nid, "type": "knowledge_answer", "source": source,
+                       "agent_id": "a-001", "audience": "agent"})
+    book.on_nudge({"call_id": "c", "nudge_id": "c:1:acknowledge_emotion", "type": "acknowledge_emotion"})
+    for nid, action in [("c:1:knowledge_answer", "accepted"), ("c:2:knowledge_answer", "dismissed"),
+                        ("d:1:knowledge_answer", "accepted"), ("d:1:knowledge_answer", "dismissed")]:
+        book.on_feedback({"call_id": nid.split(":")[0], "nudge_id": nid, "type": "knowledge_answer", "action": action})
+    stats = book.rule_stats()
+    assert stats["knowledge_answer"]["shown"] == 3 and stats["knowledge_answer"]["accepted"] == 2
+    assert stats["knowledge_answer"]["entries"] == {
+        "perm-chinext": {"shown": 2, "accepted": 2, "dismissed": 0, "acceptance_rate": 1.0},
+        "pwd-locked": {"shown": 1, "accepted": 0, "dismissed": 1, "acceptance_rate": 0.0},
+    }
+    assert "entries" not in stats["acknowledge_emotion"]
+
+
+def test_recorder_acceptance_per_entry(tmp_path):
+    from services.recorder.db import make_engine, upgrade
+    from services.recorder.store import Store, acceptance
+    from shared.schemas import NudgeFeedback
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'h.db'}", writer=True)
+    upgrade(engine)
+    store = Store(engine, salt="s")
+    now = utcnow()
+    recs = []
+    for i, source in enumerate(["perm-chinext", "perm-chinext", "pwd-locked"]):
+        recs.append(Nudge(nudge_id=f"c-{i}:1:knowledge_answer", call_id=f"c-{i}", agent_id="a-001",
+                          type="knowledge_answer", title="q", suggestion="a", reason="r", created_ts=now,
+                          source=source))
+    recs.append(NudgeFeedback(nudge_id="c-0:1:knowledge_answer", call_id="c-0", agent_id="a-001",
+                              type="knowledge_answer", action="accepted", ts=now))
+    recs.append(NudgeFeedback(nudge_id="c-2:1:knowledge_answer", call_id="c-2", agent_id="a-001",
+                              type="knowledge_answer", action="dismissed", ts=now))
+    store.apply(recs, now=now)
+    by_entry = acceptance(store)["by_entry"]
+    assert by_entry["perm-chinext"]["shown"] == 2 and by_entry["perm-chinext"]["accepted"] == 1
+    assert by_entry["perm-chinext"]["ignored"] == 1
+    assert by_entry["pwd-locked"]["dismissed"] == 1 and by_entry["pwd-locked"]["acceptance_rate"] == 0.0
+    engine.dispose()
