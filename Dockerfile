@@ -36,6 +36,7 @@ COPY heartline ./heartline
 COPY shared ./shared
 COPY services ./services
 COPY rules ./rules
+COPY knowledge ./knowledge
 RUN pip install --no-cache-dir --no-deps -e . \
  && heartline --help >/dev/null
 
