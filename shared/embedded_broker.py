@@ -3,7 +3,7 @@
 The embedded broker (Tansu 0.6, memory storage; ``heartline run``'s default)
 differs from Apache Kafka in ways measured here (DESIGN.md, "Embedded
 broker"). Each workaround lives in this module and is switched on only when
-``Settings.broker == "embedded"``; on Apache Kafka faust and aiokafka run stock
+``Settings.broker == "embedded"``; on Apache Kafka faust and aiokafka run unpatched
 (the counting tests run on both brokers: tests/test_failover.py).
 
 1. Fetch wait. Tansu answers a waiting fetch only when the wait expires, and
@@ -13,9 +13,8 @@ broker"). Each workaround lives in this module and is switched on only when
 2. Table recovery high water. Tansu answers ListOffsets with the first offset
    of the last batch + 1, so faust's changelog recovery stopped early.
    ``_fetched_highwaters`` reads the fetch response's high watermark instead.
-3. Input gaps. After a rebalance on Tansu a faust worker sometimes re-read
-   from the committed offset and then skipped ahead. ``GapGuard`` refetches a
-   skipped range with a plain consumer before the current record.
+3. (Not here) input gaps after a rebalance: first seen on Tansu, then on
+   Apache Kafka too, so ``shared/gaps.py`` runs on both brokers.
 4. (In heartline/stack.py) a restarted Tansu is empty: the supervisor
    re-creates topics and restarts workers with fresh group names
    (``Settings.group_generation``). Apache Kafka keeps its data on disk.
@@ -24,15 +23,9 @@ broker"). Each workaround lives in this module and is switched on only when
 
 from __future__ import annotations
 
-import logging
-
-from aiokafka import TopicPartition
 from faust.transport.drivers import aiokafka as faust_aiokafka
 
 from shared.config import Settings
-from shared.kafka import consumer
-
-log = logging.getLogger("heartline.embedded_broker")
 
 _FETCH_WAIT_MS = {"value": None}
 
@@ -106,78 +99,3 @@ def apply_faust_workarounds(settings: Settings) -> bool:
     if not hasattr(thread._highwaters, "__wrapped__"):
         thread._highwaters = _fetched_highwaters(thread._highwaters)
     return True
-
-
-# -- 3. input gaps -------------------------------------------------------------------
-
-MAX_FILL = 50_000
-
-
-class GapGuard:
-    def __init__(self, app, settings: Settings):
-        self.app = app
-        self.settings = settings
-        self.expected: dict = {}
-        self._consumer = None
-        self.filled = 0
-
-    async def missed_before(self, msg) -> list:
-        """Records of ``msg``'s partition that were skipped before it (oldest first)."""
-        tp = msg.tp
-        expected = self.expected.get(tp)
-        try:
-            committed = self.app.consumer._committed_offset.get(tp)
-        except Exception:
-            committed = None
-        if committed is not None and (expected is None or committed > expected):
-            expected = committed  # reassigned: another worker got this far
-        self.expected[tp] = msg.offset + 1
-        if expected is None or msg.offset <= expected:
-            return []
-        start, end = expected, min(msg.offset, expected + MAX_FILL)
-        log.warning("input gap: refetching skipped records",
-                    extra={"topic": tp.topic, "partition": tp.partition, "from": start, "to": end})
-        try:
-            records = await self._fetch(TopicPartition(tp.topic, tp.partition), start, end)
-        except Exception:
-            log.exception("could not refetch skipped records", extra={"topic": tp.topic, "partition": tp.partition})
-            return []
-        self.filled += len(records)
-        return records
-
-    async def _fetch(self, tp: TopicPartition, start: int, end: int) -> list:
-        if self._consumer is None:
-            self._consumer = consumer(self.settings, group=None, enable_auto_commit=False)
-            await self._consumer.start()
-        c = self._consumer
-        c.assign([tp])
-        c.seek(tp, start)
-        out = []
-        for _ in range(200):
-            batch = await c.getmany(tp, timeout_ms=200)
-            for record in batch.get(tp, []):
-                if start <= record.offset < end:
-                    out.append(record)
-            if await c.position(tp) >= end:
-                break
-        return out
-
-    async def stop(self) -> None:
-        if self._consumer is not None:
-            await self._consumer.stop()
-
-
-class NoGapGuard:
-    """On Apache Kafka: faust delivers every record in order; nothing to refetch."""
-
-    filled = 0
-
-    async def missed_before(self, msg) -> list:
-        return []
-
-    async def stop(self) -> None:
-        return None
-
-
-def gap_guard(app, settings: Settings):
-    return GapGuard(app, settings) if settings.on_embedded_broker else NoGapGuard()

@@ -8,12 +8,12 @@ from types import SimpleNamespace
 import pytest
 from aiokafka import TopicPartition
 
-from shared.embedded_broker import GapGuard
+from shared.gaps import GapGuard
 from shared.kafka import producer
 from tests.conftest import make_settings
 
 
-pytestmark = [pytest.mark.brokers("embedded")]
+pytestmark = [pytest.mark.brokers("embedded", "kafka")]
 
 def test_skipped_offsets_are_fetched_back_in_order(broker):
     settings = make_settings(broker)

@@ -24,7 +24,7 @@ from services.analyzer.knowledge_base import KnowledgeWatcher
 from shared import metrics
 from shared.config import get_settings
 from shared.faust_app import make_app, run_worker
-from shared.embedded_broker import gap_guard
+from shared.gaps import GapGuard
 from shared.kafka import dead_letter, faust_send
 from shared.schemas import Utterance, parse_event
 from shared.validation import reason as invalid_reason
@@ -41,7 +41,7 @@ analyses = app.topic(settings.topics.utterance_analysis)
 send = faust_send(app)
 # The knowledge base: customer questions carry its answer (docs/knowledge.md); reloaded when a file changes.
 knowledge = KnowledgeWatcher(settings.knowledge)
-gaps = gap_guard(app, settings)
+gaps = GapGuard(app, settings)
 
 
 class Seen:

@@ -22,7 +22,7 @@ from services.nudger.rules import RulesWatcher
 from shared import metrics
 from shared.config import get_settings
 from shared.faust_app import ChangelogPartitions, make_app, run_worker
-from shared.embedded_broker import gap_guard
+from shared.gaps import GapGuard
 from shared.kafka import dead_letter, faust_send
 from shared.schemas import UtteranceAnalysis, parse_event
 from shared.validation import reason as invalid_reason
@@ -47,7 +47,7 @@ calls = app.Table("calls", default=None, partitions=settings.partitions, use_par
 changelog = ChangelogPartitions(app, calls)
 rules = RulesWatcher(settings.rules)
 send = faust_send(app)
-gaps = gap_guard(app, settings)
+gaps = GapGuard(app, settings)
 
 
 def _now() -> datetime:
