@@ -115,3 +115,17 @@ def test_engine_never_keeps_raw_partial_text():
 
 def test_call_ended_is_admitted_unchanged():
     assert isinstance(admit(_ev("call_ended", 1), SALT), CallEnded)
+
+
+def test_the_nudger_gets_the_customer_salt_in_kubernetes():
+    """The nudger hashes customer ids and refuses production without the salt: k8s gives it from a Secret."""
+    import yaml
+
+    root = Path(__file__).resolve().parent.parent / "deploy" / "k8s"
+    (dep,) = [d for d in yaml.safe_load_all((root / "nudger.yaml").read_text(encoding="utf-8"))
+              if d and d["kind"] == "Deployment"]
+    (container,) = dep["spec"]["template"]["spec"]["containers"]
+    (salt,) = [e for e in container.get("env", []) if e["name"] == "HEARTLINE_CUSTOMER_SALT"]
+    ref = salt["valueFrom"]["secretKeyRef"]
+    (template,) = list(yaml.safe_load_all((root / "secret-customer-salt.template.yaml").read_text(encoding="utf-8")))
+    assert template["metadata"]["name"] == ref["name"] and ref["key"] in template["stringData"]

@@ -37,7 +37,7 @@ from shared.topics import dlq
 from tests.conftest import LOGS, LiveStack, call_started, collect, make_settings, new_call_id, utterance
 from tests.kafkatools import produce_raw, read_topic
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.brokers("embedded", "kafka")]
 
 KEEP_S = 2
 
