@@ -73,7 +73,7 @@ def _analyze(text: str, speaker: str, partial: bool) -> tuple[float, str, float,
     if not normed.strip():
         return 0.5, "neutral", 0.9, tuple(pii_cues), redacted
     cues = find_cues(normed, speaker)
-    scores, polarity, _, situ = _emotion.lexicon_scores(normed, speaker)
+    scores, polarity, _, situ = _emotion.lexicon_scores(normed, speaker, general=not partial)
     polarity = _emotion.rule_adjust(normed, speaker, cues, scores, polarity, situ)
     emotion, score = _emotion.decide(scores)
     if emotion != "neutral" and speaker == "customer":

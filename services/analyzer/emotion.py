@@ -23,7 +23,7 @@ import re
 
 from shared import cues as C
 
-from .lexicon import EMOTIONS, scan
+from .lexicon import EMOTIONS, general_hits, scan
 
 _BOUNDARY = frozenset(",.;!?~ \n\t")
 _RHETORICAL = re.compile(r"难道|凭什么|怎么还|怎么又|还要我|有没有搞错|你们是怎么|到底(?:有没有|能不能|会不会|怎么)|"
@@ -67,7 +67,7 @@ _NEGATIVE = ("anger", "anxiety", "confusion", "sadness")
 THRESHOLD = 0.8  # below this the utterance is neutral
 
 
-def lexicon_scores(text: str, speaker: str) -> tuple[dict[str, float], float, int, dict[str, float]]:
+def lexicon_scores(text: str, speaker: str, general: bool = True) -> tuple[dict[str, float], float, int, dict[str, float]]:
     """``(emotion scores, domain polarity, sentiment terms hit, situation part)``.
 
     The situation part holds what situation words (``s`` entries) contributed to
@@ -84,7 +84,10 @@ def lexicon_scores(text: str, speaker: str) -> tuple[dict[str, float], float, in
     n_terms = 0
     agent = speaker == "agent"
     mult, negated, imperative, chain_end = 1.0, False, False, -10
-    for start, end, entry in scan(text):
+    hits = scan(text)
+    if general:
+        hits = general_hits(text, hits)  # everyday emotion words (DUTIR / HowNet), whole words only
+    for start, end, entry in hits:
         kind = entry.kind
         attached = start - chain_end <= 2 and not any(ch in _BOUNDARY for ch in text[chain_end:start])
         if kind != "term":

