@@ -129,3 +129,26 @@ def test_the_nudger_gets_the_customer_salt_in_kubernetes():
     ref = salt["valueFrom"]["secretKeyRef"]
     (template,) = list(yaml.safe_load_all((root / "secret-customer-salt.template.yaml").read_text(encoding="utf-8")))
     assert template["metadata"]["name"] == ref["name"] and ref["key"] in template["stringData"]
+
+
+def test_the_recorder_stores_the_nudgers_hash_and_erases_by_the_clear_id(tmp_path):
+    """call-state carries id_hash only; history, export and erasure still find the customer by the id."""
+    from services.recorder import db
+    from services.recorder.store import Store, history
+    from shared.schemas import CallState, Customer
+
+    engine = db.make_engine(f"sqlite:///{tmp_path}/history.db", writer=True)
+    db.upgrade(engine)
+    store = Store(engine, SALT)
+    try:
+        hashed = admit(_ev("call_started", 0, customer={"id": PHONE, "name": "王先生"}), SALT).customer
+        store.apply([CallState(call_id="c-h1", customer=hashed, started_ts=T0, last_update_ts=T0),
+                     CallState(call_id="c-h0", customer=Customer(id=PHONE), started_ts=T0 - timedelta(days=1),
+                               ended_ts=T0 - timedelta(days=1), last_update_ts=T0)], now=T0)  # from before hashing
+        assert history(store, "c-h1")["customer"]["known"]
+        assert [c["call_id"] for c in store.export_customer(PHONE)["calls"]] == ["c-h0", "c-h1"]
+        gone = store.delete_customer(PHONE, now=T0 + timedelta(minutes=1))
+        assert gone["calls"] == 2 and sorted(gone["call_ids"]) == ["c-h0", "c-h1"]
+        assert PHONE not in repr(store.export_customer(PHONE))
+    finally:
+        engine.dispose()

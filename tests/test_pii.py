@@ -272,3 +272,13 @@ def test_dead_letter_redacts_unicode_escaped_json():
         assert not re.search(r"[0-9]", digit_view(record["raw"])), (raw, record["raw"])
         assert secret not in json.dumps(record, ensure_ascii=False)
     assert "[银行卡号]" in _dead_letter(card.encode())["raw"]
+
+
+def test_dead_letter_cut_never_leaves_half_a_number():
+    """A long record is cut to DLQ_RAW_LIMIT: the digits of a number that straddles the cut go with it."""
+    from shared.kafka import DLQ_RAW_LIMIT
+
+    for pad in range(DLQ_RAW_LIMIT - 8, DLQ_RAW_LIMIT + 2):
+        raw = ("好" * pad + "13912345678" + "好" * 3000).encode()
+        text = _dead_letter(raw)["raw"]
+        assert len(text) <= DLQ_RAW_LIMIT and not re.search(r"[0-9]", text), (pad, text[-20:])
