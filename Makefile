@@ -44,6 +44,9 @@ test: install install-speech install-kafka ## run the test suite (both brokers, 
 eval: install ## analysis quality on the labelled evaluation set
 	$(BIN)/python -m services.analyzer.eval
 
+eval-knowledge: install ## knowledge answers: top-1 on held-out questions, false cards off-topic, µs per final
+	$(BIN)/python -m services.analyzer.knowledge_eval
+
 bench: install ## end-to-end benchmark: latency and throughput vs concurrent calls
 	$(BIN)/python -m bench.e2e
 
@@ -79,4 +82,4 @@ scale: ## scale the compose workers, e.g. make scale A=4 N=2
 clean: ## remove local data and logs
 	rm -rf .heartline
 
-.PHONY: help install install-kafka run run-kafka test eval bench soak bench-analysis rules-configmap deploy-check up down scale clean install-speech bench-asr speech-fixtures
+.PHONY: help install install-kafka run run-kafka test eval eval-knowledge bench soak bench-analysis rules-configmap deploy-check up down scale clean install-speech bench-asr speech-fixtures
