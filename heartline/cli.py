@@ -41,7 +41,11 @@ def cmd_serve(args) -> int:
         from services.ingest.app import create_app
 
         port = settings.ingest_port
-    uvicorn.run(create_app(settings), host=settings.host, port=port, log_config=None,
+    app = create_app(settings)
+    # Each service says how large one websocket message may be: uvicorn refuses more
+    # (close 1009) before buffering it. Its own default is 16 MiB.
+    uvicorn.run(app, host=settings.host, port=port, log_config=None,
+                ws_max_size=getattr(app.state, "ws_max_size", 16 * 1024 * 1024),
                 access_log=False, ws_ping_interval=20, ws_ping_timeout=20, timeout_graceful_shutdown=3)
     return 0
 
@@ -250,7 +254,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from heartline.lifeline import watch_parent
+
     args = build_parser().parse_args(argv)
+    watch_parent()  # a service started by `heartline run` stops when the runner dies
     try:
         return args.func(args) or 0
     except KeyboardInterrupt:

@@ -24,6 +24,7 @@ import uuid
 from pathlib import Path
 
 from heartline.broker import free_port, wait_port
+from heartline.lifeline import die_with_parent_preexec
 
 ROOT = Path(__file__).resolve().parent.parent
 POM = ROOT / "deploy" / "kafka" / "pom.xml"
@@ -117,6 +118,7 @@ class KafkaBroker:
     the tests and the benchmark take either."""
 
     kind = "kafka"
+    die_with_parent = False  # set by heartline run: the broker stops if the runner dies (lifeline.py)
 
     def __init__(self, port: int | None = None, log_path: Path | None = None,
                  data_dir: Path | None = None, lib: Path = LIB):
@@ -157,7 +159,8 @@ class KafkaBroker:
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
         self.proc = subprocess.Popen(self._java("kafka.Kafka", str(props)), stdout=out,
                                      stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                     start_new_session=True)
+                                     start_new_session=True,
+                                     preexec_fn=die_with_parent_preexec() if self.die_with_parent else None)
         try:
             wait_port("127.0.0.1", self.port, timeout=timeout, alive=self.alive)
         except TimeoutError:

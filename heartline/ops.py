@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from pathlib import Path
 
 import httpx
 from aiokafka import TopicPartition
@@ -71,10 +70,11 @@ async def lag_table(settings: Settings) -> list[dict]:
 
 def local_stack(settings: Settings) -> tuple[Settings, list[dict]]:
     """Fill in the broker address and processes of a local `heartline run`."""
-    state_file = Path(settings.data_dir) / "stack.json"
-    state = json.loads(state_file.read_text()) if state_file.exists() else {}
+    from shared.config import running_stack
+
+    state = running_stack(settings.data_dir) or {}
     if not settings.kafka and state.get("kafka"):
-        settings = settings.model_copy(update={"kafka": state["kafka"]})
+        settings = settings.on_broker(state["kafka"], state.get("broker"))
     return settings, state.get("procs") or []
 
 

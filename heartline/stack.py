@@ -39,6 +39,7 @@ from pathlib import Path
 import httpx
 
 from heartline.broker import EmbeddedBroker, free_port, make_broker
+from heartline.lifeline import Lifeline
 from shared.config import Settings
 from shared.kafka import ensure_topics
 
@@ -67,6 +68,7 @@ class Stack:
     recorder: bool = True
     log_dir: Path = Path(".heartline/logs")
     extra_env: dict = field(default_factory=dict)
+    lifeline: Lifeline | None = None  # heartline run: children stop when the runner dies (lifeline.py)
     broker_port: int | None = None
     broker: EmbeddedBroker | None = None  # or a KafkaBroker: the broker this stack started
     procs: list[Proc] = field(default_factory=list)
@@ -118,7 +120,9 @@ class Stack:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         if not self.settings.kafka:
             self.broker = make_broker(self.settings.broker, self.broker_port, self.log_dir,
-                                      self.settings.data_dir / "kafka" / "data").start()
+                                      self.settings.data_dir / "kafka" / "data")
+            self.broker.die_with_parent = self.lifeline is not None
+            self.broker.start()
         asyncio.run(self._create_topics(mark_epoch=True))
         self.add("ingest", ["serve", "ingest"], port=self.settings.ingest_port)
         for i in range(self.analyzers):
@@ -145,11 +149,13 @@ class Stack:
         return proc
 
     def _spawn(self, proc: Proc) -> None:
+        lifeline = self.lifeline.env() if self.lifeline else {}
         with open(self.log_dir / f"{proc.name}.log", "ab") as log:
             proc.popen = subprocess.Popen(
                 [sys.executable, "-m", "heartline.cli", *proc.args],
-                env=self.env(signs_tokens=proc.args[0] != "worker", **proc.env),
+                env=self.env(signs_tokens=proc.args[0] != "worker", **proc.env, **lifeline),
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+                pass_fds=self.lifeline.pass_fds if self.lifeline else (),
             )
 
     def restart_procs(self, procs: list[Proc], sig: int = signal.SIGTERM, wait: float = 3.0,
@@ -422,22 +428,60 @@ def _port_or_free(port: int) -> int:
             return free_port()
 
 
+class _Interrupted(Exception):
+    """A stop signal while ``heartline run`` was still starting."""
+
+
+def _busy_ports(settings: Settings) -> list[str]:
+    busy = []
+    for name, port in (("gateway", settings.gateway_port), ("ingest", settings.ingest_port)):
+        with socket.socket() as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                s.bind((settings.host, port))
+            except OSError:
+                busy.append(f"{port} ({name})")
+    return busy
+
+
+def _running_stack_note(settings: Settings) -> str:
+    from shared.config import running_stack
+
+    state = running_stack(settings.data_dir)
+    if state:
+        return (f" Another `heartline run` (pid {state['runner_pid']}, {settings.data_dir}/stack.json) "
+                "holds them: stop it first (Ctrl-C in its terminal, or kill it: its services follow).")
+    return " Stop what listens there, or set HEARTLINE_GATEWAY_PORT / HEARTLINE_INGEST_PORT."
+
+
 def run_foreground(settings: Settings, demo: bool, demo_calls: int) -> int:
-    """``heartline run``: start everything, print the URLs, stop on a signal."""
-    stop = {"flag": False}
+    """``heartline run``: start everything, print the URLs, stop on a signal.
+
+    SIGINT, SIGTERM and SIGHUP (the terminal closed) stop everything, during
+    start-up too; a SIGKILLed runner's children stop by themselves (lifeline.py)."""
+    busy = _busy_ports(settings)
+    if busy:
+        print(f"Heartline could not start: port {' and '.join(busy)} already in use."
+              + _running_stack_note(settings), file=sys.stderr)
+        return 1
+    state = {"stop": False, "starting": True}
 
     def _stop(signum, frame):
-        stop["flag"] = True
+        state["stop"] = True
+        if state["starting"]:
+            state["starting"] = False  # raise once; stopping is then stack.stop()'s job
+            raise _Interrupted(signal.Signals(signum).name)
 
-    signal.signal(signal.SIGINT, _stop)
-    signal.signal(signal.SIGTERM, _stop)
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _stop)
     stack = Stack(settings, demo=demo, demo_calls=demo_calls, log_dir=settings.data_dir / "logs",
-                  broker_port=_port_or_free(9092))
+                  broker_port=_port_or_free(9092), lifeline=Lifeline())
     try:
         where = (f"on {settings.kafka}" if settings.kafka else
                  "(Apache Kafka broker)" if settings.broker == "kafka" else "(embedded broker)")
         print(f"Heartline: starting {where} …", flush=True)
         stack.start()
+        state["starting"] = False
         print(f"""
 Heartline is running{' with demo calls' if demo else ''}.
   Agent desktop     {stack.gateway_url}/agent
@@ -447,22 +491,25 @@ Heartline is running{' with demo calls' if demo else ''}.
   Logs              {stack.log_dir}/
 Press Ctrl-C to stop.""", flush=True)
         last_check = time.monotonic()
-        while not stop["flag"]:
+        while not state["stop"]:
             for proc in stack.procs:
                 if proc.popen.poll() is not None and proc.name != "simulator":
                     print(f"{proc.name} exited ({proc.popen.returncode}); stopping. See {stack.log_dir}/{proc.name}.log")
-                    stop["flag"] = True
-            if not stop["flag"] and time.monotonic() - last_check >= 1.0:
+                    state["stop"] = True
+            if not state["stop"] and time.monotonic() - last_check >= 1.0:
                 last_check = time.monotonic()
                 try:
                     stack.supervise_once()  # broker reset: topics again, workers restarted
                 except (TimeoutError, RuntimeError) as exc:
                     print(f"Heartline supervisor: recovery failed: {exc}", flush=True)
             time.sleep(0.5)
+    except _Interrupted as exc:
+        print(f"Heartline: {exc} while starting; stopping.", flush=True)
     except (TimeoutError, RuntimeError) as exc:
         print(f"Heartline could not start: {exc}", file=sys.stderr)
         return 1
     finally:
+        state["starting"] = False
         stack.stop()
         print("Heartline stopped.", flush=True)
     return 0

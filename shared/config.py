@@ -72,6 +72,12 @@ class Settings(BaseSettings):
     # How long ingest waits for the broker's ack before answering 503 + Retry-After
     # (the producer's request timeout, so a send never hangs for aiokafka's default 40 s).
     ingest_send_timeout_s: float = 5.0
+    # Messages per second (and burst) one /v1/stream connection may send; more closes it with
+    # 4429. One bridge connection often carries every call of a site: size for that.
+    ingest_stream_rate: float = 500.0
+    ingest_stream_burst: int = 1000
+    # The gateway's POST bodies (sign-in, whisper, feedback): larger is a 413 before the route runs.
+    gateway_max_body_bytes: int = 64 * 1024
 
     # Extra browser origins allowed on the websockets (same origin always is).
     allowed_origins: list[str] = []
@@ -169,7 +175,8 @@ class Settings(BaseSettings):
     @property
     def bootstrap(self) -> str:
         if not self.kafka:
-            raise RuntimeError("HEARTLINE_KAFKA is not set (heartline run sets it for the services it starts)")
+            raise RuntimeError("HEARTLINE_KAFKA is not set and no `heartline run` is going on in "
+                               f"{self.data_dir}: start one (make run), or set HEARTLINE_KAFKA")
         return self.kafka
 
     @property
@@ -189,6 +196,31 @@ class Settings(BaseSettings):
         return f"{self.topic_prefix}heartline-{name}{suffix}"
 
 
+def running_stack(data_dir: Path) -> dict | None:
+    """The state of a `heartline run` whose runner is alive (``<data_dir>/stack.json``), else None."""
+    import json
+    import os
+
+    try:
+        state = json.loads((Path(data_dir) / "stack.json").read_text())
+        os.kill(int(state["runner_pid"]), 0)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return state if state.get("kafka") else None
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    """The settings from the environment. With HEARTLINE_KAFKA unset, a service started by hand
+    joins the broker of the `heartline run` going on in this data dir (and says so)."""
+    settings = Settings()
+    if not settings.kafka:
+        state = running_stack(settings.data_dir)
+        if state:
+            import sys
+
+            settings = settings.on_broker(state["kafka"], state.get("broker"))
+            kind = "Apache Kafka" if settings.broker == "kafka" else "embedded"
+            print(f"heartline: joined the local stack's {kind} broker at {settings.kafka} "
+                  f"({Path(settings.data_dir) / 'stack.json'})", file=sys.stderr, flush=True)
+    return settings

@@ -32,6 +32,9 @@ def make_app(name: str, settings: Settings, tables: bool = False) -> faust.App:
         broker_heartbeat_interval=settings.heartbeat_interval_s,
         broker_rebalance_timeout=settings.rebalance_timeout_s,
         broker_commit_interval=0.5,
+        # at-least-once + idempotent handlers. faust's "exactly_once" (Kafka transactions) was tried on
+        # Apache Kafka 4.1: faust-streaming 0.15.3 crashes at the first assignment (KeyError in
+        # PartitionAssignor.group_for_topic, upstream issue #440), so it is not an option (reliability.md).
         # Normal batching for every app: table recovery reads the true high watermark
         # (_fetched_highwaters), so the one-record-per-batch workaround of DESIGN.md is not
         # needed — it capped an agent near one record per broker round trip (docs/benchmark.md).
@@ -42,6 +45,13 @@ def make_app(name: str, settings: Settings, tables: bool = False) -> faust.App:
         web_host=settings.host,
         web_port=settings.worker_port,
         web_in_thread=False,
+        # Only our /healthz, /readyz and /metrics (below): faust's /table pages would serve
+        # table data (calls in progress) and /router the cluster's worker URLs to anyone on the port.
+        web_router_enabled=False,
+        web_tables_enabled=False,
+        web_graph_enabled=False,
+        web_stats_enabled=False,
+        web_metrics_enabled=False,
         stream_wait_empty=False,
     )
 

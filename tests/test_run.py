@@ -150,3 +150,92 @@ def test_missing_maven_is_one_sentence(tmp_path, monkeypatch):
     (tmp_path / "java").symlink_to("/bin/true")
     with pytest.raises(KafkaUnavailable, match="`mvn` is not on PATH"):
         ensure_jars(tmp_path / "lib")
+
+
+def _env(tmp_path, gw: int, ing: int) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HEARTLINE_")}
+    env.update(HEARTLINE_GATEWAY_PORT=str(gw), HEARTLINE_INGEST_PORT=str(ing),
+               HEARTLINE_DATA_DIR=str(tmp_path), PYTHONUNBUFFERED="1")
+    return env
+
+
+def _gone(pids: list[int], within: float) -> list[int]:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        alive = [p for p in pids if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
+        if not alive:
+            return []
+        time.sleep(0.5)
+    return alive
+
+
+def test_a_second_run_a_joined_worker_and_a_killed_runner(tmp_path):
+    """Scaling by hand joins the running stack; a second run says plainly that the ports are taken;
+    a SIGKILLed runner takes every child with it (services and broker)."""
+    gw, ing = free_port(), free_port()
+    env = _env(tmp_path, gw, ing)
+    proc = subprocess.Popen([sys.executable, "-m", "heartline.cli", "run", "--no-demo"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    extra = None
+    try:
+        _wait_line(proc, "Press Ctrl-C to stop", 150)
+        children = [c.pid for c in psutil.Process(proc.pid).children(recursive=True)]
+
+        # `heartline worker analyzer` with HEARTLINE_KAFKA unset joins this stack's broker and says so
+        wport = free_port()
+        extra = subprocess.Popen([sys.executable, "-m", "heartline.cli", "worker", "analyzer"],
+                                 env={**env, "HEARTLINE_WORKER_PORT": str(wport)},
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        said = _wait_line(extra, "joined the local stack's embedded broker at 127.0.0.1:", 60)
+        assert "HEARTLINE_KAFKA is not set" not in "".join(said)
+        deadline = time.monotonic() + 90
+        ready = False
+        while time.monotonic() < deadline and not ready:
+            try:
+                ready = httpx.get(f"http://127.0.0.1:{wport}/readyz", timeout=2).status_code == 200
+            except httpx.HTTPError:
+                pass
+            time.sleep(1)
+        assert ready, "the joined analyzer never got partitions"
+
+        # a second `heartline run` on the same ports: one sentence, nothing started
+        second = subprocess.run([sys.executable, "-m", "heartline.cli", "run", "--no-demo"], env=env,
+                                capture_output=True, text=True, timeout=60)
+        assert second.returncode == 1
+        assert f"port {gw} (gateway)" in second.stderr and f"pid {proc.pid}" in second.stderr, second.stderr
+        assert "Heartline is running" not in second.stdout and "Traceback" not in second.stderr
+
+        proc.kill()  # SIGKILL: the runner cannot stop anything itself
+        proc.wait(10)
+        left = _gone(children, 30)
+        assert not left, f"orphans after the runner was SIGKILLed: {left}"
+    finally:
+        for p in (proc, extra):
+            if p is not None and p.poll() is None:
+                p.kill()
+
+
+@pytest.mark.parametrize("sig,when", [(signal.SIGTERM, "starting"), (signal.SIGHUP, "running")])
+def test_run_stops_on_a_signal_while_starting_and_when_the_terminal_closes(tmp_path, sig, when):
+    proc = subprocess.Popen([sys.executable, "-m", "heartline.cli", "run", "--no-demo"],
+                            env=_env(tmp_path, free_port(), free_port()),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        _wait_line(proc, "starting" if when == "starting" else "Press Ctrl-C to stop", 150)
+        if when == "starting":  # services exist but are not ready yet
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and len(psutil.Process(proc.pid).children()) < 3:
+                time.sleep(0.1)
+        children = [c.pid for c in psutil.Process(proc.pid).children(recursive=True)]
+        assert children
+        t0 = time.monotonic()
+        proc.send_signal(sig)
+        rest, _ = proc.communicate(timeout=60)
+        took = time.monotonic() - t0
+        print(f"\n{signal.Signals(sig).name} while {when}: stopped in {took:.1f}s")
+        assert took < 30, f"took {took:.0f}s to stop"
+        assert "Heartline stopped." in rest and "Traceback" not in rest, rest
+        assert not _gone(children, 15)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
