@@ -26,7 +26,7 @@ from shared import cues as C
 from .lexicon import EMOTIONS, general_hits, scan
 
 _BOUNDARY = frozenset(",.;!?~ \n\t")
-_RHETORICAL = re.compile(r"难道|凭什么|怎么还|怎么又|还要我|有没有搞错|你们是怎么|到底(?:有没有|能不能|会不会|怎么)|"
+_RHETORICAL = re.compile(r"难道|难不成|凭什么|有(?:你们)?这么[^,.;!?]{1,10}的吗|是来[^,.;!?]{1,10}的吗|还得[^,.;!?]{0,8}呗|怎么还|怎么又|还要我|有没有搞错|你们是怎么|到底(?:有没有|能不能|会不会|怎么)|"
                          r"(?:能不能|可不可以).{0,10}(?:好不好|行不行)|是不是.{0,8}(?:故意|有病|骗)|"
                          r"能不能(?:有点|靠谱|专业|认真|上点心|负点责|算点数|给句)|不是.{1,8}吗|"
                          r"就不能[^,.;!?]{0,8}吗|什么叫[^,.;!?]{1,8}\?|你跟我说[^,.;!?]{0,6}\?|"
@@ -46,6 +46,9 @@ _POLITE_INQUIRY = re.compile(r"^(?:你好|您好)?[,. ]*(?:我)?(?:想)?(?:问�
 _CALM_QUESTION = re.compile(r"^(?:你好|您好|喂)?[,. ]*(?:我)?(?:就是)?(?:想)?(?:问一下|问下|请问|咨询一下|想问|想咨询|"
                             r"想查一下|想查下|查一下|想了解|了解一下|想确认)|为什么")
 CALM_SITUATION = 0.35   # situation-word emotion kept in a calm question
+SUGGESTION_ANGER = 0.5  # anger kept in a calm suggestion (no !, no rhetoric, no threat)
+# A hypothetical question (如果到时候还不到账的话，我找谁？) asks about a worry, it does not voice one.
+_HYPOTHETICAL = re.compile(r"(?:如果|万一|要是|假如|假设)[^,.;!?]{0,16}")
 _QUOTED = re.compile(r"“[^”]{0,40}”|\"[^\"]{0,40}\"|「[^」]{0,40}」")
 _CHOICE_QUESTION = re.compile(r"是.{1,12}还是.{1,12}")
 _EXCLAIM = re.compile(r"!+")
@@ -65,6 +68,17 @@ _CUE_POLARITY = {C.IMPOLITE: -1.2}  # others: -0.5 for a negative cue
 _COURTESY = (C.EMPATHY, C.THANKS_FOR_WAITING, C.GREETING, C.CLOSING, C.CLOSING_QUESTION)
 _NEGATIVE = ("anger", "anxiety", "confusion", "sadness")
 THRESHOLD = 0.8  # below this the utterance is neutral
+NEGATED_FEELING = 0.2   # 我不是生气 / 不担心: the feeling is cancelled, the words lean barely positive
+BEFORE_CONTRAST = 0.35  # what comes before 但 / 可是 / 就是 … counts this much
+IRONY_ANGER = 0.6
+RHETORICAL_ANGER = 0.95  # a customer's rhetorical challenge (难道 / 凭什么 / 有这么…的吗)
+# A clause-initial contrast: the part after it is the point (可以 / 可能 / 可不可以 are no contrast).
+_CONTRAST = re.compile(r"(?:^|[,;])\s*(?:但是|但|可是|不过|只是|然而|就是|就怕|可(?![以能是不]))")
+# Irony: praise or thanks that can only mean blame.
+_IRONY = re.compile(r"呵呵|厉害厉害|可真(?:行|会|是|够|有)|真(?:行|有你们的)啊|(?:还|真)好意思|(?:还得|真得|得好好)谢谢|"
+                    r"谢谢你们(?:啊|了)?[,]?(?:让|害)我|见过最[^,.!?]{1,6}的|真会[^,.!?]{0,4}(?:折腾|挑时候)")
+_EMPHATIC_PRAISE = re.compile(r"(?:真是|实在是|太)(?:太)?(?:感谢|谢谢)你们了?|(?:真是|真)(?:好啊|好|周到|专业|高效|厉害)")
+_FAILURE = re.compile(r"(?:全|都)没了|白白|(?:连|一)[^,.!?]{0,8}都[^,.!?]{0,6}(?:不了|不到|没有|没)|又让我")
 
 
 def lexicon_scores(text: str, speaker: str, general: bool = True) -> tuple[dict[str, float], float, int, dict[str, float]]:
@@ -74,19 +88,23 @@ def lexicon_scores(text: str, speaker: str, general: bool = True) -> tuple[dict[
     each emotion score, and to polarity under the key ``"polarity"``.
 
     Quoted speech (“请您耐心等待”) is what someone else said: not scanned.
+    Then, for a customer: after a clause-initial contrast (但 / 可是 / 不过 / 就是 /
+    就怕) the later part is the point and what came before counts ``BEFORE_CONTRAST``
+    (你人挺好的，就是规定太死板了 is a complaint; 虽然亏了，但你讲得很清楚 is thanks);
+    irony (可真行啊 / 呵呵 / 还得谢谢你们呗 / 太感谢你们了，…全没了) turns the praise
+    into blame.
     """
     if "“" in text or '"' in text or "「" in text:
         text = _QUOTED.sub(lambda m: " " * len(m.group()), text)
     scores = dict.fromkeys(EMOTIONS, 0.0)
     situ = dict.fromkeys(EMOTIONS, 0.0)
-    situ_pol = 0.0
-    polarity = 0.0
-    n_terms = 0
     agent = speaker == "agent"
-    mult, negated, imperative, chain_end = 1.0, False, False, -10
     hits = scan(text)
     if general:
         hits = general_hits(text, hits)  # everyday emotion words (DUTIR / HowNet), whole words only
+    # One contribution per term: (start, polarity, ((emotion, weight), …), situation word)
+    contrib: list[tuple[int, float, list[tuple[str, float]], bool]] = []
+    mult, negated, imperative, chain_end = 1.0, False, False, -10
     for start, end, entry in hits:
         kind = entry.kind
         attached = start - chain_end <= 2 and not any(ch in _BOUNDARY for ch in text[chain_end:start])
@@ -104,33 +122,71 @@ def lexicon_scores(text: str, speaker: str, general: bool = True) -> tuple[dict[
             mult, negated, imperative = 1.0, False, False
         elif negated and _ends_rhetorical(text, end):
             negated = False  # 这不是骗人吗: a rhetorical question, not a negation
-        n_terms += 1
         pol = entry.polarity * mult
         angry = any(name == "anger" for name, _ in entry.emotions)
         if negated and not (imperative and angry):
-            pol = -0.5 * pol if pol < 0 else -0.8 * pol
+            pol = -NEGATED_FEELING * pol if pol < 0 else -0.8 * pol
         elif agent and pol < 0 and not angry:
             pol *= 0.3  # an agent naming the customer's worry is not negative
         elif agent and pol > 0 and entry.customer_only:
             pol *= 0.5  # an agent reporting 成功了 / 可以了 states a fact, not a feeling
-        polarity += pol
-        if entry.situation:
-            situ_pol += pol
+        emotions: list[tuple[str, float]] = []
         if entry.emotions and not (agent and entry.customer_only):
             for name, weight in entry.emotions:
                 w = weight * mult
                 if negated:
                     if name == "satisfaction":
-                        scores["anger"] += 0.5 * w
+                        emotions.append(("anger", 0.5 * w))
                     elif imperative and name == "anger":
-                        scores[name] += w  # 你们别老是推脱: still a complaint
+                        emotions.append((name, w))  # 你们别老是推脱: still a complaint
                     continue
-                scores[name] += w
-                if entry.situation:
-                    situ[name] += w
+                emotions.append((name, w))
+        contrib.append((start, pol, emotions, entry.situation))
         mult, negated, imperative, chain_end = 1.0, False, False, -10
+    irony = False
+    if not agent and contrib:
+        cut = _contrast_at(text)
+        if cut > 0 and any(c[0] >= cut for c in contrib):
+            contrib = [(st, pol * BEFORE_CONTRAST, [(n, w * BEFORE_CONTRAST) for n, w in emo], sit) if st < cut
+                       else (st, pol, emo, sit) for st, pol, emo, sit in contrib]
+        irony = _is_ironic(text, contrib)
+        if irony:
+            contrib = [(st, -0.8 * pol if pol > 0 else pol,
+                        [("anger" if n == "satisfaction" else n, w) for n, w in emo], sit)
+                       for st, pol, emo, sit in contrib]
+    polarity = situ_pol = 0.0
+    for _, pol, emotions, situation in contrib:
+        polarity += pol
+        if situation:
+            situ_pol += pol
+        for name, w in emotions:
+            scores[name] += w
+            if situation:
+                situ[name] += w
+    if irony:
+        scores["anger"] += IRONY_ANGER
+        polarity -= IRONY_ANGER
     situ["polarity"] = situ_pol
-    return scores, polarity, n_terms, situ
+    return scores, polarity, len(contrib), situ
+
+
+def _contrast_at(text: str) -> int:
+    """Where the clause after the last clause-initial contrast (但 / 可是 / 不过 / 就是 …) starts, or -1."""
+    at = -1
+    for m in _CONTRAST.finditer(text):
+        at = m.end()
+    return at
+
+
+def _is_ironic(text: str, contrib) -> bool:
+    """Praise that means blame: an ironic frame, or emphatic praise/thanks followed by a loss."""
+    if _IRONY.search(text):
+        return True
+    m = _EMPHATIC_PRAISE.search(text)
+    if m is None:
+        return False
+    later = sum(pol for st, pol, _, _ in contrib if st >= m.end() and pol < 0)
+    return later <= -1.0 or _FAILURE.search(text, m.end()) is not None
 
 
 def _ends_rhetorical(text: str, end: int) -> bool:
@@ -150,7 +206,7 @@ def rule_adjust(text: str, speaker: str, cues: list[str], scores: dict[str, floa
     customer = speaker == "customer"
     rhetorical = _RHETORICAL.search(text) is not None
     if rhetorical:
-        scores["anger"] += 0.7
+        scores["anger"] += RHETORICAL_ANGER if customer else 0.7
         polarity -= 1.2
         if "什么叫" in text and _WHAT_IS_INDIGNANT.search(text):
             scores["confusion"] = max(0.0, scores["confusion"] - 1.0)
@@ -176,6 +232,14 @@ def rule_adjust(text: str, speaker: str, cues: list[str], scores: dict[str, floa
         # not the caller being lost.
         scores["confusion"] *= 0.3
         polarity *= 0.5  # a suggestion is constructive, not a complaint
+        if not rhetorical and "!" not in text and not (set(cues) & {C.COMPLAINT_THREAT, C.ASKS_FOR_MANAGER}):
+            # 入口太难找了，我找了半天: a mild complaint inside a calm suggestion is not anger,
+            # and the worrying facts it mentions are about the product.
+            scores["anger"] *= SUGGESTION_ANGER
+            if situ:
+                for name, w in situ.items():
+                    if name != "polarity" and w:
+                        scores[name] -= (1.0 - CALM_SITUATION) * w
     if _CHOICE_QUESTION.search(text) and ("?" in text or "吗" in text or "呢" in text or customer):
         scores["confusion"] += 0.5
     if _QUESTION_BURST.search(text):
@@ -184,7 +248,7 @@ def rule_adjust(text: str, speaker: str, cues: list[str], scores: dict[str, floa
         polarity -= 0.4
     exclaims = len(_EXCLAIM.findall(text))
     if (customer and situ and not exclaims and not rhetorical and C.URGENCY not in cues
-            and _CALM_QUESTION.search(text)):
+            and (_CALM_QUESTION.search(text) or ("?" in text and _HYPOTHETICAL.search(text)))):
         # 我想问一下，我的交易软件登录不上去了 / 我想查一下账户为什么被冻结了: a calm
         # question about a worrying fact. Feeling words (着急, 担心) keep their weight.
         for name, w in situ.items():

@@ -705,6 +705,36 @@ bug -1 anger=0.5
 不着急 0.3 -
 不急 0.3 -
 不要着急 0.5 -
+# ---- third pass: dialect, resignation, loss, relief (written for dev errors) --
+咋整的 -1.5 anger=1.0
+咋回事 -1.2 anger=0.7,confusion=0.4
+啥子情况 -1.2 anger=0.9
+搞啥子 -1.5 anger=1.0
+搞么子 -1.5 anger=1.0
+说什么就是什么 -1.5 anger=1.0
+当猴耍 -2.5 anger=1.6
+没抱什么希望 -2 sadness=1.2
+没抱希望 -2 sadness=1.2
+不抱希望 -2 sadness=1.2
+没指望 -1.5 sadness=1.0
+不指望 -1.2 sadness=0.9
+全没了 -2 sadness=0.9,anger=0.5
+都没了 -1.8 sadness=0.9
+觉得亏 -1.2 sadness=0.9
+有点亏 -1 sadness=0.9
+吃亏 -1.5 sadness=0.8,anger=0.4
+晓得了 0.8 satisfaction=0.9 c
+搞不来 -0.8 confusion=1.3
+弄不来 -0.8 confusion=1.3
+整不明白 -0.8 confusion=1.3
+晓得咋个弄了 1 satisfaction=0.9 c
+知道怎么弄了 1 satisfaction=0.9 c
+会弄了 0.8 satisfaction=0.8 c
+放心了 1.5 satisfaction=1.0 c
+太给力 2 satisfaction=1.2 c
+给力 1.5 satisfaction=1.0 c
+点个赞 1.8 satisfaction=1.1 c
+好用多了 1.8 satisfaction=1.1 c
 # ---- emoji -----------------------------------------------------------------
 😡 -2.5 anger=1.8
 😠 -2.5 anger=1.8
