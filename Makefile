@@ -47,8 +47,8 @@ eval: install ## analysis quality on the labelled evaluation set
 eval-knowledge: install ## knowledge answers: top-1 on held-out questions, false cards off-topic, µs per final
 	$(BIN)/python -m services.analyzer.knowledge_eval
 
-bench: install ## end-to-end benchmark: latency and throughput vs concurrent calls
-	$(BIN)/python -m bench.e2e
+bench: install install-kafka ## end-to-end benchmark on both brokers (BROKER=kafka or embedded for one): latency vs concurrent calls
+	$(BIN)/python -m bench.e2e $(if $(BROKER),--broker $(BROKER))
 
 soak: install ## soak: moderate load for MINUTES (default 20), RSS per process at start and end
 	$(BIN)/python -m bench.soak --minutes $(or $(MINUTES),20)

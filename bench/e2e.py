@@ -1,10 +1,12 @@
 """End-to-end benchmark: latency and throughput of the live path vs concurrent calls.
 
-    make bench                       # = .venv/bin/python -m bench.e2e
+    make bench                       # = .venv/bin/python -m bench.e2e (both brokers)
+    make bench BROKER=kafka          # one broker: --broker kafka (or embedded)
     .venv/bin/python -m bench.e2e --calls 100,250,500,1000 --duration 30
 
-Starts the embedded stack (broker, ingest, analyzer(s), nudger(s), gateway; no
-recorder: the live path only), then for each N of the sweep drives N
+For each broker (Apache Kafka, then the embedded one) starts the whole stack
+on it (broker, ingest, analyzer(s), nudger(s), recorder, gateway — what
+production runs), then for each N of the sweep drives N
 concurrent calls with the Simulator (target ingest) and holds one real
 websocket per agent (N agents) plus one supervisor wall, and measures (warm-up
 excluded) what docs/benchmark.md describes. The sweep stops after the first N
@@ -151,7 +153,7 @@ def _lag_totals(stack) -> dict[str, int]:
     from heartline.ops import lag_table
 
     try:
-        rows = asyncio.run(lag_table(stack.settings.model_copy(update={"kafka": stack.kafka})))
+        rows = asyncio.run(lag_table(stack.settings.on_broker(stack.kafka)))
     except Exception as exc:  # the broker under load may time an admin call out
         return {"error": str(exc)[:80]}
     out: dict[str, int] = defaultdict(int)
@@ -291,20 +293,40 @@ def verdict(r: dict) -> dict:
 
 
 def table(steps: list[dict]) -> str:
-    head = (f"{'calls':>6} {'ev/s':>6} {'an/s':>6} {'nu/s':>5} | {'transcript p50/p95/p99/max ms':>30} | "
+    head = (f"{'broker':<8} {'calls':>6} {'ev/s':>6} {'an/s':>6} {'nu/s':>5} | {'transcript p50/p95/p99/max ms':>30} | "
             f"{'pipeline nudge p50/p95/p99/max ms':>34} | {'imm exp/got':>11} {'lost':>4} {'dup':>3} | "
-            f"{'lag':>6} | {'cpu%':>5} | verdict")
+            f"{'lag':>6} | {'cpu%':>5} | {'broker cpu%/MB':>14} | verdict")
     lines = [head, "-" * len(head)]
     for s in steps:
         t, p, n = s["transcript_latency_ms"], s["pipeline_latency_ms"], s["nudges"]
         lag = sum(v for v in s["lag"]["end_of_window"].values() if isinstance(v, int))
         cpu = s["processes"]["_machine"]["cpu_pct"]
+        b = s["processes"].get("broker") or {"cpu_pct": 0, "rss_mb": 0}
         lines.append(
-            f"{s['calls']:>6} {s['throughput']['ingest_events_per_s']:>6.0f} {s['throughput']['analyses_per_s']:>6.0f} "
+            f"{s.get('broker', 'embedded'):<8} {s['calls']:>6} {s['throughput']['ingest_events_per_s']:>6.0f} "
+            f"{s['throughput']['analyses_per_s']:>6.0f} "
             f"{s['throughput']['nudges_per_s']:>5.1f} | {_q(t):>30} | {_q(p):>34} | "
             f"{n['immediate_expected']:>5}/{n['immediate_received']:<5} {len(n['lost']):>4} {len(n['duplicates']):>3} | "
-            f"{lag:>6} | {cpu:>5.0f} | {'BROKEN: ' + ', '.join(s['verdict']['reasons']) if s['verdict']['broken'] else 'ok'}")
+            f"{lag:>6} | {cpu:>5.0f} | {b['cpu_pct']:>6.0f}/{b['rss_mb']:<7.0f} | "
+            f"{'BROKEN: ' + ', '.join(s['verdict']['reasons']) if s['verdict']['broken'] else 'ok'}")
     return "\n".join(lines)
+
+
+def markdown(steps: list[dict]) -> str:
+    """The README's performance table."""
+    out = ["| broker | calls | events/s | transcript p50/p95/p99 ms | immediate nudge p50/p95/p99 ms "
+           "| nudges expected/received | broker CPU % / RSS MB | verdict |",
+           "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for s in steps:
+        t, p, n = s["transcript_latency_ms"], s["pipeline_latency_ms"], s["nudges"]
+        b = s["processes"].get("broker") or {"cpu_pct": 0, "rss_mb": 0}
+        q = lambda d: " / ".join("-" if d[k] is None else f"{d[k]:.0f}" for k in ("p50", "p95", "p99"))
+        verdict = ", ".join(s["verdict"]["reasons"]) if s["verdict"]["broken"] else "ok"
+        name = "Apache Kafka" if s.get("broker") == "kafka" else "embedded"
+        out.append(f"| {name} | {s['calls']} | {s['throughput']['ingest_events_per_s']:.0f} | {q(t)} | {q(p)} "
+                   f"| {n['immediate_expected']} / {n['immediate_received']} | {b['cpu_pct']:.0f} / {b['rss_mb']:.0f} "
+                   f"| {verdict} |")
+    return "\n".join(out)
 
 
 def _q(d: dict) -> str:
@@ -338,23 +360,26 @@ def plot(steps: list[dict], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    xs = [s["calls"] for s in steps]
     fig, ax = plt.subplots(figsize=(8, 5))
-    for key, label, style in (("transcript_latency_ms", "transcript (every final)", "-"),
-                              ("pipeline_latency_ms", "immediate nudges", "--")):
-        for q, color in (("p50", "tab:green"), ("p95", "tab:orange"), ("p99", "tab:red")):
-            ys = [s[key][q] for s in steps]
-            ax.plot(xs, [y if y is not None else float("nan") for y in ys], style, marker="o", color=color,
-                    label=f"{label} {q}")
+    brokers = sorted({s.get("broker", "embedded") for s in steps})
+    xs_all = sorted({s["calls"] for s in steps})
+    for broker, style in zip(brokers, ("-", "--")):
+        mine = [s for s in steps if s.get("broker", "embedded") == broker]
+        xs = [s["calls"] for s in mine]
+        for key, label, marker in (("transcript_latency_ms", "transcript", "o"),
+                                   ("pipeline_latency_ms", "immediate nudge", "s")):
+            ys = [s[key]["p99"] for s in mine]
+            ax.plot(xs, [y if y is not None else float("nan") for y in ys], style, marker=marker,
+                    label=f"{broker}: {label} p99")
     ax.axhline(100, color="grey", lw=0.8, ls=":")
     ax.axhline(1000, color="black", lw=0.8, ls=":")
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xticks(xs)
-    ax.set_xticklabels([str(x) for x in xs])
+    ax.set_xticks(xs_all)
+    ax.set_xticklabels([str(x) for x in xs_all])
     ax.set_xlabel("concurrent calls")
-    ax.set_ylabel("ingest -> agent socket, ms")
-    ax.set_title("Heartline end-to-end latency vs concurrent calls")
+    ax.set_ylabel("ingest -> agent socket, p99 ms")
+    ax.set_title("Heartline end-to-end latency vs concurrent calls, by broker")
     ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -383,53 +408,76 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-wall", action="store_true", help="no supervisor wall socket")
     ap.add_argument("--keep-going", action="store_true", help="run every N even after one broke")
     ap.add_argument("--out", type=Path, default=RESULTS)
+    ap.add_argument("--broker", default="kafka,embedded",
+                    help="comma-separated brokers to sweep, each with a stack of its own (default kafka,embedded)")
+    ap.add_argument("--no-recorder", action="store_true", help="leave the recorder out of the stack")
     args = ap.parse_args(argv)
     ns = [int(x) for x in args.calls.split(",")] if args.calls else sweep_default()
+    brokers = [b.strip() for b in args.broker.split(",") if b.strip()]
 
-    from heartline.broker import free_port
-    from heartline.stack import Stack
-    from shared.config import Settings
-
-    settings = Settings(topic_prefix=f"b{uuid.uuid4().hex[:6]}-", gateway_port=free_port(), ingest_port=free_port(),
-                        log_level="WARNING")
-    stack = Stack(settings, analyzers=args.analyzers, nudgers=args.nudgers, recorder=False,
-                  log_dir=ROOT / ".heartline" / "bench-logs")
     started = datetime.now()
-    print(f"Heartline e2e benchmark: {args.analyzers} analyzer(s), {args.nudgers} nudger(s), "
+    print(f"Heartline e2e benchmark on {', '.join(brokers)}: {args.analyzers} analyzer(s), {args.nudgers} nudger(s), "
           f"{args.duration:.0f} s per step after {args.warmup:.0f} s warm-up; load average {os.getloadavg()}", flush=True)
     steps: list[dict] = []
-    try:
-        stack.start(timeout=180)
-        for n in ns:
-            print(f"N={n}: connecting {n} agent sockets …", flush=True)
-            step = run_step(stack, n, args.duration, args.warmup, args.speed, wall=not args.no_wall,
-                            log=lambda m: print(m, flush=True))
-            step["load_average"] = os.getloadavg()
-            steps.append(step)
-            print(table([step]).splitlines()[-1], flush=True)
-            print(details(step), flush=True)
-            if step["verdict"]["broken"] and not args.keep_going:
-                print(f"N={n} broke ({', '.join(step['verdict']['reasons'])}): sweep stops here", flush=True)
-                break
-            time.sleep(3)
-    finally:
-        stack.stop()
+    for broker in brokers:
+        steps += sweep(broker, ns, args)
     if not steps:
         return 1
     args.out.mkdir(parents=True, exist_ok=True)
     stem = args.out / date.today().isoformat()
     doc = {"started": started.isoformat(timespec="seconds"), "python": platform.python_version(),
-           "machine": platform.machine(), "cores": os.cpu_count(),
+           "machine": platform.machine(), "cores": os.cpu_count(), "brokers": brokers,
            "options": {"duration_s": args.duration, "warmup_s": args.warmup, "speed": args.speed,
-                       "analyzers": args.analyzers, "nudgers": args.nudgers, "wall": not args.no_wall},
+                       "analyzers": args.analyzers, "nudgers": args.nudgers, "wall": not args.no_wall,
+                       "recorder": not args.no_recorder},
            "immediate_types": list(IMMEDIATE), "steps": steps}
     stem.with_suffix(".json").write_text(json.dumps(doc, ensure_ascii=False, indent=1))
     plot(steps, stem.with_suffix(".png"))
-    ok = [s["calls"] for s in steps if not s["verdict"]["broken"]]
     print()
     print(table(steps))
-    print(f"\nhighest N that held: {max(ok) if ok else 'none'}; wrote {stem}.json and {stem}.png")
+    print()
+    print(markdown(steps))
+    for broker in brokers:
+        ok = [s["calls"] for s in steps if s["broker"] == broker and not s["verdict"]["broken"]]
+        print(f"{broker}: highest N that held: {max(ok) if ok else 'none'}")
+    print(f"wrote {stem}.json and {stem}.png")
     return 0
+
+
+def sweep(broker: str, ns: list[int], args) -> list[dict]:
+    """One broker: a fresh stack on it, N after N until one breaks."""
+    import shutil
+
+    from heartline.broker import free_port
+    from heartline.stack import Stack
+    from shared.config import Settings
+
+    data_dir = ROOT / ".heartline" / "bench-data" / broker
+    shutil.rmtree(data_dir, ignore_errors=True)
+    settings = Settings(broker=broker, topic_prefix=f"b{uuid.uuid4().hex[:6]}-", gateway_port=free_port(),
+                        ingest_port=free_port(), log_level="WARNING", data_dir=data_dir)
+    stack = Stack(settings, analyzers=args.analyzers, nudgers=args.nudgers, recorder=not args.no_recorder,
+                  log_dir=ROOT / ".heartline" / "bench-logs" / broker)
+    steps: list[dict] = []
+    try:
+        print(f"[{broker}] starting the stack …", flush=True)
+        stack.start(timeout=180)
+        for n in ns:
+            print(f"[{broker}] N={n}: connecting {n} agent sockets …", flush=True)
+            step = run_step(stack, n, args.duration, args.warmup, args.speed, wall=not args.no_wall,
+                            log=lambda m: print(m, flush=True))
+            step["broker"] = broker
+            step["load_average"] = os.getloadavg()
+            steps.append(step)
+            print(table([step]).splitlines()[-1], flush=True)
+            print(details(step), flush=True)
+            if step["verdict"]["broken"] and not args.keep_going:
+                print(f"[{broker}] N={n} broke ({', '.join(step['verdict']['reasons'])}): sweep stops here", flush=True)
+                break
+            time.sleep(3)
+    finally:
+        stack.stop()
+    return steps
 
 
 if __name__ == "__main__":

@@ -38,7 +38,7 @@ def test_few_hundred_calls_lose_and_double_no_nudge(broker):
     from bench.e2e import IMMEDIATE, details, run_step, table
 
     settings = make_settings(broker, log_level="WARNING")
-    stack = Stack(settings, recorder=False, log_dir=LOGS / "load")
+    stack = Stack(settings, recorder=False, log_dir=LOGS / f"load-{broker.kind}")
     stack.start(timeout=120)
     try:
         # drain_max_s: however slow the box, every queued record gets through before counting
@@ -46,6 +46,7 @@ def test_few_hundred_calls_lose_and_double_no_nudge(broker):
                         end_delay_s=2.0, drain_max_s=240.0)
     finally:
         stack.stop()
+    step["broker"] = broker.kind
     print()
     print(table([step]))
     print(details(step))
