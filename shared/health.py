@@ -30,7 +30,8 @@ def health_router(service: str, ready: Callable[[], Awaitable[tuple[bool, dict]]
 
 def service_app(service: str, title: str, settings, component) -> "FastAPI":
     """A FastAPI app whose lifespan sets up JSON logging and starts/stops ``component``
-    (anything with ``start``, ``stop`` and ``ready``), with /healthz, /readyz, /metrics."""
+    (anything with ``start``, ``stop`` and ``ready``), with /healthz, /readyz, /metrics;
+    API docs only in local mode."""
     from contextlib import asynccontextmanager
 
     from fastapi import FastAPI
@@ -44,6 +45,14 @@ def service_app(service: str, title: str, settings, component) -> "FastAPI":
         yield
         await component.stop()
 
-    app = FastAPI(title=title, lifespan=lifespan)
+    app = FastAPI(title=title, lifespan=lifespan, **api_docs(settings))
     app.include_router(health_router(service, component.ready))
     return app
+
+
+def api_docs(settings) -> dict:
+    """FastAPI's /docs, /redoc and /openapi.json in local mode only: outside it they would
+    describe every route to anyone who can reach the port."""
+    if settings.mode == "local":
+        return {}
+    return {"docs_url": None, "redoc_url": None, "openapi_url": None}

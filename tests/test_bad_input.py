@@ -184,8 +184,7 @@ def test_gateway_socket_bad_messages_get_errors_and_flooding_closes_4429(stack):
             await collect(ws, 0.5)
             for bad in ["{oops", "[1]", '{"kind": 5}', '{"kind": "teleport"}', b"\x00binary",
                         '{"kind": "resume", "call_id": "nope", "after_seq": "x"}',
-                        '{"kind": "feedback", "nudge_id": "someone-elses", "action": "accepted"}',
-                        json.dumps({"kind": "ping", "pad": "x" * 20_000})]:
+                        '{"kind": "feedback", "nudge_id": "someone-elses", "action": "accepted"}']:
                 await ws.send(bad)
                 reply = (await collect(ws, 3, until=lambda m: any(x["kind"] == "error" for x in m)))
                 assert any(x["kind"] == "error" and x["error"] for x in reply), (bad, reply)
@@ -199,4 +198,12 @@ def test_gateway_socket_bad_messages_get_errors_and_flooding_closes_4429(stack):
                 await collect(ws, 5)
                 await ws.recv()
             assert closed.value.rcvd.code == 4429
+        # over 16 KiB: uvicorn refuses the message before buffering it (1009, message too big)
+        async with websockets.connect(f"{stack.gateway_ws}/ws/agent?token={stack.token('a-056')}") as ws:
+            await collect(ws, 0.5)
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await ws.send(json.dumps({"kind": "ping", "pad": "x" * 20_000}))
+                await collect(ws, 5)
+                await ws.recv()
+            assert closed.value.rcvd.code == 1009
     asyncio.run(go())

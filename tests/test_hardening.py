@@ -29,6 +29,7 @@ from heartline.broker import free_port
 from heartline.stack import Proc, Stack
 from services.recorder import db
 from services.recorder.models import Base
+from shared.schemas import iso, utcnow
 from shared.topics import dlq
 from tests.conftest import LOGS, LiveStack, call_started, make_settings, new_call_id, utterance
 from tests.kafkatools import produce_raw, read_topic
@@ -288,3 +289,196 @@ def test_a_recorder_that_cannot_store_reports_not_ready_and_loses_nothing(stack,
     s = stack.settings
     assert not [d for k, d in _dlq_records(s, s.topics.utterance_analysis) if k == call_id.encode()], \
         "a record held back by an unreachable database must not be dead-lettered"
+
+
+# ---------------------------------------------------------------- D. limits
+
+
+def _ws_close_code(url: str, messages: list, subprotocols=None) -> int | None:
+    """Send `messages` as fast as possible; the close code the server sent (None: still open)."""
+    import websockets
+
+    async def go():
+        async with websockets.connect(url, max_size=None, subprotocols=subprotocols) as ws:
+            try:
+                for m in messages:
+                    await ws.send(m)
+                while True:
+                    await asyncio.wait_for(ws.recv(), 5)
+            except websockets.ConnectionClosed as exc:
+                return exc.rcvd.code if exc.rcvd else None
+            except asyncio.TimeoutError:
+                return None
+
+    return asyncio.run(go())
+
+
+def test_deeply_nested_json_is_a_400_not_a_500(stack):
+    """Guards: JSON nested deeper than the parser's recursion limit is a 400 at ingest (HTTP) and
+    an error message on /v1/stream (the socket stays), never a 500 from a RecursionError; the
+    gateway's POST routes answer 4xx too."""
+    import websockets
+
+    deep = "[" * 50_000 + "]" * 50_000
+    deep_object = '{"type": "call_started", "call_id": "c-deep", "x": ' + deep + "}"
+    token = stack.token("tests", "service")
+    for body in (deep, deep_object):
+        resp = httpx.post(f"{stack.ingest_url}/v1/events", content=body, timeout=10,
+                          headers={"Authorization": f"Bearer {token}", "content-type": "application/json"})
+        assert resp.status_code == 400 and "nested too deeply" in resp.json()["error"], resp.text
+    resp = httpx.post(f"{stack.gateway_url}/api/token", content=deep, headers={"content-type": "application/json"})
+    assert 400 <= resp.status_code < 500, resp.status_code
+
+    async def stream():
+        url = stack.ingest_url.replace("http://", "ws://") + f"/v1/stream?token={stack.token('asr', 'ingest')}"
+        async with websockets.connect(url, max_size=None) as ws:
+            await ws.send(deep)
+            reply = json.loads(await asyncio.wait_for(ws.recv(), 5))
+            await ws.send(json.dumps(call_started(new_call_id("dp"), "a-096")))
+            await ws.send("{oops")  # still served: the next error arrives
+            after = json.loads(await asyncio.wait_for(ws.recv(), 5))
+            return reply, after
+
+    reply, after = asyncio.run(stream())
+    assert reply["kind"] == "error" and "nested too deeply" in reply["error"], reply
+    assert after["kind"] == "error" and "not valid JSON" in after["error"], after
+
+
+def test_websocket_messages_over_the_endpoint_limit_are_refused_by_the_server(stack):
+    """Guards: uvicorn's ws_max_size is each endpoint's own limit (gateway 16 KiB, ingest
+    max_body_bytes), so an oversize message is refused with 1009 while it is read, instead of
+    uvicorn's 16 MiB default buffering it before the handler looks at its length."""
+    gw = f"{stack.gateway_ws}/ws/agent?token={stack.token('a-097')}"
+    assert _ws_close_code(gw, [json.dumps({"kind": "ping", "pad": "x" * 17_000})]) == 1009
+    assert _ws_close_code(gw, [json.dumps({"kind": "ping", "pad": "x" * 15_000})]) is None  # under it: served
+    ingest = stack.ingest_url.replace("http://", "ws://") + f"/v1/stream?token={stack.token('asr', 'ingest')}"
+    big = json.dumps({"type": "hold_started", "call_id": "c-big", "pad": "x" * (stack.settings.max_body_bytes + 10)})
+    assert _ws_close_code(ingest, [big]) == 1009
+
+
+def test_ingest_stream_flooding_closes_4429(stack):
+    """Guards: one /v1/stream connection may send ingest_stream_rate messages a second (burst
+    ingest_stream_burst); a client past it is closed with 4429 instead of taking the service's
+    whole loop. A connection within the budget is served."""
+    url = stack.ingest_url.replace("http://", "ws://") + f"/v1/stream?token={stack.token('asr', 'ingest')}"
+    flood = ["{}"] * (stack.settings.ingest_stream_burst * 3)
+    assert _ws_close_code(url, flood) == 4429
+    assert _ws_close_code(url, ["{}"] * 20) is None
+
+
+def test_gateway_post_bodies_over_the_limit_are_413(stack):
+    """Guards: a POST to the gateway with a body over gateway_max_body_bytes is a 413 before the
+    route reads it, whether Content-Length announces it or the body is streamed in chunks."""
+    url = f"{stack.gateway_url}/api/token"
+    size = stack.settings.gateway_max_body_bytes + 1
+    resp = httpx.post(url, content=b'{"sub": "' + b"x" * size + b'"}', headers={"content-type": "application/json"})
+    assert resp.status_code == 413, resp.status_code
+
+    def chunks():
+        yield b'{"sub": "'
+        for _ in range(size // 4096 + 2):
+            yield b"x" * 4096
+        yield b'", "role": "agent"}'
+
+    resp = httpx.post(url, content=chunks(), headers={"content-type": "application/json"})
+    assert resp.status_code == 413, resp.status_code
+    assert httpx.post(url, json={"sub": "a-001", "role": "agent"}).status_code == 200  # a normal sign-in
+
+
+def test_api_docs_only_in_local_mode():
+    """Guards: FastAPI's /docs, /redoc and /openapi.json are served in local mode only; in
+    production mode they are 404 on gateway, ingest and the ASR bridge."""
+    from fastapi.testclient import TestClient
+
+    from services.asr_bridge.app import create_app as asr
+    from services.gateway.app import create_app as gateway
+    from shared.config import Settings
+    from tests.test_secrets import STRONG
+
+    for mode, want in (("local", 200), ("production", 404)):
+        s = Settings(mode=mode, kafka="127.0.0.1:1", jwt_secret=STRONG)
+        from services.ingest.app import create_app as ingest
+
+        for create in (gateway, ingest, asr):
+            client = TestClient(create(s, transcriber=object(), sink=object()) if create is asr else create(s))
+            for path in ("/docs", "/redoc", "/openapi.json"):
+                assert client.get(path).status_code == want, (mode, create.__module__, path)
+
+
+def test_worker_web_serves_only_health_and_metrics(stack):
+    """Guards: the analyzer's and nudger's web port serves /healthz, /readyz and /metrics and not
+    faust's /table (table data: calls in progress) or /router (the cluster's worker URLs)."""
+    workers = [p for p in stack.stack.procs if p.name.split("-")[0] in ("analyzer", "nudger")]
+    assert len(workers) >= 2
+    for proc in workers:
+        for path in ("/healthz", "/readyz", "/metrics"):
+            assert httpx.get(f"{proc.url}{path}", timeout=10).status_code == 200, (proc.name, path)
+        for path in ("/table/", "/table/calls/", "/router/", "/graph/", "/stats/"):
+            assert httpx.get(f"{proc.url}{path}", timeout=10).status_code == 404, (proc.name, path)
+
+
+CSP_WATCH = """
+window.__cspViolations = [];
+document.addEventListener('securitypolicyviolation',
+    e => window.__cspViolations.push(e.violatedDirective + ' ' + (e.blockedURI || '')));
+"""
+
+
+def test_pages_work_under_the_csp_and_never_take_a_token_from_the_url(stack):
+    """Guards: every page and asset carries the security headers (CSP default-src 'self',
+    frame-ancestors 'none', nosniff, no-referrer); the desk, the wall and the review page sign in
+    through the form and run in Chromium with no CSP violation; their websockets carry the token
+    as a subprotocol, never in the URL; a link with ?token= does not sign the page in."""
+    pw = pytest.importorskip("playwright.sync_api")
+    for path in ("/agent", "/wall", "/review", "/static/common.js", "/api/demo/agents"):
+        headers = httpx.get(f"{stack.gateway_url}{path}").headers
+        csp = headers.get("content-security-policy", "")
+        assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp, (path, csp)
+        assert headers.get("x-content-type-options") == "nosniff" and headers.get("referrer-policy") == "no-referrer"
+
+    from tests.pagekit import sign_in
+
+    agent, call_id = "a-098", new_call_id("csp")
+    p = pw.sync_playwright().start()
+    browser = p.chromium.launch(executable_path="/usr/bin/chromium",
+                                args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+    try:
+        ctx = browser.new_context(locale="zh-CN")
+        ctx.add_init_script(CSP_WATCH)
+        sockets: list[str] = []
+        ctx.on("page", lambda pg: pg.on("websocket", lambda ws: sockets.append(ws.url)))
+        page = ctx.new_page()
+        page.set_default_timeout(20_000)
+
+        crafted = stack.token("a-099")  # someone else's token in a link
+        page.goto(f"{stack.gateway_url}/agent?token={crafted}")
+        pw.expect(page.locator("[data-testid=token-input]")).to_be_visible()
+        assert "token=" not in page.url
+        assert page.evaluate("localStorage.getItem('heartline.token.agent')") is None
+
+        desk_token = stack.token(agent)
+        sign_in(page, f"{stack.gateway_url}/agent", desk_token)
+        pw.expect(page.locator("[data-testid=conn-status]")).to_have_attribute("data-state", "open")
+        assert stack.post_events([call_started(call_id, agent), utterance(call_id, 1, GOOD)]).status_code == 202
+        pw.expect(page.locator("[data-testid=transcript-line]").first).to_be_visible()
+
+        wall = ctx.new_page()
+        wall.set_default_timeout(20_000)
+        sign_in(wall, f"{stack.gateway_url}/wall", stack.token("s-001", "supervisor"))
+        pw.expect(wall.locator("[data-testid=conn-status]")).to_have_attribute("data-state", "open")
+
+        review = ctx.new_page()
+        review.set_default_timeout(20_000)
+        review.goto(f"{stack.gateway_url}/review")  # same browser: signed in by the wall's form
+        pw.expect(review.locator("#signin")).to_be_hidden()
+        review.wait_for_timeout(1000)
+
+        for pg in (page, wall, review):
+            assert pg.evaluate("window.__cspViolations") == [], (pg.url, pg.evaluate("window.__cspViolations"))
+        assert sockets and not [u for u in sockets if "token" in u], sockets
+    finally:
+        browser.close()
+        p.stop()
+        stack.post_events([{"type": "call_ended", "call_id": call_id, "ts": iso(utcnow())}])
+    log = (stack.stack.log_dir / "gateway.log").read_text(encoding="utf-8", errors="replace")
+    assert desk_token.split(".")[2] not in log, "the desk's token reached the gateway log"

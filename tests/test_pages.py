@@ -21,6 +21,7 @@ import pytest
 from shared.kafka import consumer
 from shared.schemas import iso, utcnow
 from tests.conftest import call_started, new_call_id, utterance
+from tests.pagekit import sign_in
 
 pw = pytest.importorskip("playwright.sync_api")
 expect = pw.expect
@@ -201,7 +202,7 @@ def test_agent_reload_resumes_without_duplicates(stack, page):
     agent = "a-401"
     call_id = new_call_id("pg2")
     try:
-        page.goto(f"{stack.gateway_url}/agent?token={stack.token(agent)}")
+        sign_in(page, f"{stack.gateway_url}/agent", stack.token(agent))
         expect(page.locator("[data-testid=conn-status]")).to_have_attribute("data-state", "open")
         post(stack, call_started(call_id, agent),
              utterance(call_id, 1, "喂,你好", final=False, start_ms=300, end_ms=900),

@@ -27,6 +27,7 @@ from services.recorder.worker import Recorder
 from shared.kafka import consumer, producer, topic_partitions
 from shared.schemas import iso, utcnow
 from tests.conftest import LOGS, LiveStack, call_started, collect, make_settings, new_call_id, utterance
+from tests.pagekit import sign_in
 from tests.test_recorder_store import snapshot
 
 pytestmark = pytest.mark.e2e
@@ -190,7 +191,7 @@ def test_history_panel_and_review_page_in_chromium(hstack, store, first_call):
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1360, "height": 820}, locale="zh-CN")
-            page.goto(f"{hstack.gateway_url}/agent?token={hstack.token('a-053')}")
+            sign_in(page, f"{hstack.gateway_url}/agent", hstack.token('a-053'))
             page.wait_for_selector("[data-testid=conn-status][data-state=open]", timeout=15000)
             hstack.post_events([call_started(call_id, "a-053", customer=CUSTOMER),
                                 utterance(call_id, 1, "您好,我的登录还是有问题", start_ms=300)])
@@ -206,7 +207,7 @@ def test_history_panel_and_review_page_in_chromium(hstack, store, first_call):
             hstack.post_events([{"type": "call_ended", "call_id": call_id, "ts": iso(utcnow()), "reason": "hangup"}])
             wait_for(lambda: (review_call(store, call_id) or {}).get("outcome"), 10, "third call recorded")
             page = browser.new_page(viewport={"width": 1360, "height": 900}, locale="zh-CN")
-            page.goto(f"{hstack.gateway_url}/review?token={hstack.token('s-001', 'supervisor')}")
+            sign_in(page, f"{hstack.gateway_url}/review", hstack.token('s-001', 'supervisor'))
             page.wait_for_selector("[data-testid=review-calls] tbody tr", timeout=15000)
             page.locator(f"tr[data-call-id='{first_call[0]}']").click()
             page.wait_for_selector("[data-testid=review-curve] svg polyline", timeout=10000)

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import call_started, new_call_id, utterance
+from tests.pagekit import sign_in
 from tests.reviewkit import CUSTOMER, EXPECTED, ID_NUMBER, SCRIPT, api, ended, history_stack, reviewed, \
     scripted_call, wait_for
 
@@ -75,7 +76,7 @@ def scored_call(stack):
 def test_review_page_shows_the_scorecard_with_evidence_summary_and_trend(stack, context, scored_call):
     call_id, detail = scored_call
     page = context.new_page()
-    page.goto(f"{stack.gateway_url}/review?token={stack.token('s-001', 'supervisor')}")
+    sign_in(page, f"{stack.gateway_url}/review", stack.token('s-001', 'supervisor'))
     row = page.locator(f"[data-testid=review-calls] tr[data-call-id='{call_id}']")
     expect(row.get_by_test_id("call-score")).to_have_text(str(detail["score"]))
     row.click()
@@ -106,13 +107,13 @@ def test_whisper_from_the_wall_to_the_agent_desktop(stack, context, browser):
     call_id = new_call_id("pgwh")
     text = "先向客户道歉,再说明到账时间"
     desk = context.new_page()
-    desk.goto(f"{stack.gateway_url}/agent?token={stack.token(agent)}")
+    sign_in(desk, f"{stack.gateway_url}/agent", stack.token(agent))
     expect(desk.locator("[data-testid=conn-status]")).to_have_attribute("data-state", "open")
     wall_ctx = browser.new_context(viewport={"width": 1360, "height": 900}, locale="zh-CN")
     try:
         wall = wall_ctx.new_page()
         wall.set_default_timeout(WAIT_MS)
-        wall.goto(f"{stack.gateway_url}/wall?token={stack.token('s-001', 'supervisor')}")
+        sign_in(wall, f"{stack.gateway_url}/wall", stack.token('s-001', 'supervisor'))
         stack.post_events([call_started(call_id, agent, customer={"name": "钱先生", "segment": "senior"}),
                            utterance(call_id, 1, "我转的钱三天了还没到,你们到底怎么回事", start_ms=300, end_ms=3000),
                            utterance(call_id, 2, "您好,我帮您查一下", speaker="agent", start_ms=3500, end_ms=5000)])
@@ -160,7 +161,7 @@ def test_the_desktop_shows_the_last_calls_summary_for_the_same_customer(stack, c
     agent = "a-073"
     call_id = new_call_id("pgnx")
     page = context.new_page()
-    page.goto(f"{stack.gateway_url}/agent?token={stack.token(agent)}")
+    sign_in(page, f"{stack.gateway_url}/agent", stack.token(agent))
     expect(page.locator("[data-testid=conn-status]")).to_have_attribute("data-state", "open")
     try:
         stack.post_events([call_started(call_id, agent, customer=CUSTOMER),

@@ -35,7 +35,7 @@ from services.asr_bridge.stream import CallSeq, ChannelStream
 from services.asr_bridge.vad import FrameVad
 from shared.auth import TokenError, verify
 from shared.config import Settings, get_settings
-from shared.health import health_router
+from shared.health import api_docs, health_router
 from shared.logs import setup_logging
 from shared.schemas import CALL_ID_PATTERN, CallEnded, CallStarted, utcnow
 
@@ -43,6 +43,7 @@ SERVICE = "asr"
 ROLES = {"ingest", "service"}
 SPEAKERS = {"agent", "customer"}
 QUEUE_CHUNKS = 2000  # ~40 s of 20 ms messages buffered per channel before the socket is slowed
+MAX_AUDIO_MESSAGE = 64 * 1024  # one binary message: 2 s of 16 kHz 16-bit mono (clients send 20-100 ms)
 log = logging.getLogger(SERVICE)
 
 
@@ -90,7 +91,8 @@ def create_app(settings: Settings | None = None, transcriber=None, sink=None) ->
         except Exception as exc:
             return False, {"target": f"unreachable: {type(exc).__name__}"}
 
-    app = FastAPI(title="Heartline ASR bridge", lifespan=lifespan)
+    app = FastAPI(title="Heartline ASR bridge", lifespan=lifespan, **api_docs(settings))
+    app.state.ws_max_size = MAX_AUDIO_MESSAGE  # uvicorn refuses a bigger message before buffering it
     app.include_router(health_router(SERVICE, ready))
 
     async def emit(ws: WebSocket, event) -> None:

@@ -1,4 +1,10 @@
-"""Gateway: assembles settings, the Kafka feed, the sockets and the pages."""
+"""Gateway: assembles settings, the Kafka feed, the sockets and the pages.
+
+Every response carries the security headers of ``shared.http_guard`` (a CSP of
+``default-src 'self'``: the pages load nothing from elsewhere and run no inline
+code); POST bodies over ``gateway_max_body_bytes`` are a 413; a websocket
+message over ``MAX_CLIENT_MESSAGE`` bytes is refused by uvicorn (close 1009).
+"""
 
 from __future__ import annotations
 
@@ -14,12 +20,13 @@ from services.gateway.feed import Feed
 from services.gateway.history import history_router
 from services.gateway.hub import Hub
 from services.gateway.review import review_router
-from services.gateway.sockets import socket_router
+from services.gateway.sockets import MAX_CLIENT_MESSAGE, socket_router
 from services.gateway.whisper import Whisperer, whisper_router
 from shared.auth import mint
 from shared.config import Settings, get_settings
 from shared.demo import DEMO_AGENTS, DEMO_SUPERVISORS
 from shared.health import service_app
+from shared.http_guard import BodyLimit, SecurityHeaders
 
 SERVICE = "gateway"
 STATIC = Path(__file__).resolve().parent / "static"
@@ -37,6 +44,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     feed = Feed(settings, book, hub)
 
     app = service_app(SERVICE, "Heartline gateway", settings, feed)
+    app.add_middleware(BodyLimit, max_bytes=settings.gateway_max_body_bytes)
+    app.add_middleware(SecurityHeaders)  # added last: outermost, so a 413 carries the headers too
+    app.state.ws_max_size = MAX_CLIENT_MESSAGE
     whisperer = Whisperer(settings, book, feed.send_nudge)
     app.include_router(socket_router(settings, book, hub, feed, whisperer))
     app.include_router(whisper_router(settings, whisperer))

@@ -20,6 +20,7 @@ import orjson
 from fastapi import WebSocket
 
 from shared import metrics
+from shared.ratelimit import TokenBucket
 
 QUEUE_LIMIT = 2000
 CLOSE_SLOW = 4408
@@ -40,9 +41,8 @@ class Client:
     watching: str | None = None
     closed: bool = False
     expires_at: float | None = None  # the token's exp (epoch s): closed with 4401 then
-    # simple token bucket for client messages
-    tokens: float = 20.0
-    last_refill: float = field(default_factory=time.monotonic)
+    # client messages: 20 a second, 40 at once (more closes the socket with 4429)
+    limiter: TokenBucket = field(default_factory=lambda: TokenBucket(rate=20.0, burst=40.0))
 
     def offer(self, text: str, droppable: bool = False, nudge: dict | None = None) -> None:
         if self.closed:
@@ -61,14 +61,8 @@ class Client:
             self.queue = asyncio.Queue(1)
             self.queue.put_nowait((None, None))  # tell the sender to close
 
-    def allow_message(self, rate: float = 20.0, burst: float = 40.0) -> bool:
-        now = time.monotonic()
-        self.tokens = min(burst, self.tokens + (now - self.last_refill) * rate)
-        self.last_refill = now
-        if self.tokens < 1:
-            return False
-        self.tokens -= 1
-        return True
+    def allow_message(self) -> bool:
+        return self.limiter.allow()
 
     async def run_sender(self) -> None:
         while True:

@@ -5,7 +5,9 @@ docs/websocket.md). A bad or missing token closes with 4401, a role mismatch
 with 4403, a disallowed Origin with 1008, a client flooding messages with
 4429, a token that expires while connected with 4401 (at its ``exp``). A
 malformed message (not JSON, binary frame, unknown kind) gets an ``error``
-and the socket stays open. Clients are unregistered in ``finally``.
+and the socket stays open; a message over ``MAX_CLIENT_MESSAGE`` bytes closes
+it with 1009 (uvicorn, before buffering it). The pages send their token as a
+subprotocol (below), never in the URL. Clients are unregistered in ``finally``.
 """
 
 from __future__ import annotations
@@ -27,7 +29,12 @@ from shared.auth import TokenError, verify
 from shared.config import Settings
 from shared.schemas import NudgeFeedback
 
-MAX_CLIENT_MESSAGE = 16_384
+MAX_CLIENT_MESSAGE = 16_384  # bytes; uvicorn's ws_max_size (app.py) refuses more before buffering it
+# Browsers cannot set headers on a websocket, so the pages send the token as a subprotocol,
+# ``new WebSocket(url, ["heartline", "heartline.bearer.<JWT>"])``, and it never appears in a
+# URL (access logs, proxies, history). ``?token=`` still works for other clients.
+WS_PROTOCOL = "heartline"
+BEARER_PROTOCOL = "heartline.bearer."
 log = logging.getLogger("gateway.sockets")
 
 
@@ -36,13 +43,14 @@ def socket_router(settings: Settings, book: CallBook, hub: Hub, feed: Feed,
     router = APIRouter()
 
     async def admit(ws: WebSocket, role: str) -> Client | None:
-        await ws.accept()
+        offered = ws.scope.get("subprotocols") or []
+        await ws.accept(subprotocol=WS_PROTOCOL if WS_PROTOCOL in offered else None)
         origin = ws.headers.get("origin")
         if origin and not _origin_ok(origin, ws.headers.get("host", ""), settings.allowed_origins):
             await ws.close(code=1008, reason="origin not allowed")
             return None
         try:
-            claims = verify(settings, ws.query_params.get("token"))
+            claims = verify(settings, ws.query_params.get("token") or _bearer(offered))
         except TokenError as exc:
             await ws.close(code=4401, reason=f"unauthorized: {exc}"[:120])
             return None
@@ -195,8 +203,12 @@ async def _receive(ws: WebSocket) -> str | None:
     return message.get("text")
 
 
+def _bearer(subprotocols: list[str]) -> str | None:
+    return next((p[len(BEARER_PROTOCOL):] for p in subprotocols if p.startswith(BEARER_PROTOCOL)), None)
+
+
 def _parse(text: str) -> dict | str:
-    if len(text) > MAX_CLIENT_MESSAGE:
+    if len(text.encode()) > MAX_CLIENT_MESSAGE:  # behind a server without ws_max_size
         return "message too large"
     try:
         msg = orjson.loads(text)

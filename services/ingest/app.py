@@ -1,7 +1,10 @@
 """Ingest: the front door for ASR / CTI systems.
 
 ``POST /v1/events`` takes one CallEvent or a JSON array of them; ``WS
-/v1/stream`` takes one CallEvent per text message. Each valid event is
+/v1/stream`` takes one CallEvent per text message (at most ``max_body_bytes``
+each, enforced by uvicorn before buffering; at most ``ingest_stream_rate`` a
+second, else closed with 4429). JSON nested too deeply for the parser is a
+400, never a 500. Each valid event is
 stamped with ``ingest_ts`` and produced to ``stt-events`` keyed by call_id;
 the request is answered only after the broker acknowledged it, so an
 accepted event is in Kafka. Bad items get a per-item reason and never block
@@ -25,10 +28,13 @@ from shared.config import Settings, get_settings
 from shared.health import service_app
 from shared.kafka import broker_reachable, producer
 from shared.schemas import parse_event, utcnow
+from shared.ratelimit import TokenBucket
 from shared.validation import reasons
 
 SERVICE = "ingest"
 INGEST_ROLES = {"ingest", "service"}
+CLOSE_TOO_MANY = 4429
+TOO_DEEP = "JSON nested too deeply"
 log = logging.getLogger(SERVICE)
 
 
@@ -115,6 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     pub = Publisher(settings)
 
     app = service_app(SERVICE, "Heartline ingest", settings, pub)
+    app.state.ws_max_size = settings.max_body_bytes  # uvicorn closes a bigger /v1/stream message (1009)
 
     @app.post("/v1/events", status_code=202)
     async def post_events(request: Request) -> JSONResponse:
@@ -140,6 +147,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         except json.JSONDecodeError as exc:
             metrics.INGEST_REJECTED.labels("not_json").inc()
             return JSONResponse({"error": f"body is not valid JSON: {exc}"}, status_code=400)
+        except RecursionError:
+            metrics.INGEST_REJECTED.labels("not_json").inc()
+            return JSONResponse({"error": f"body is not valid JSON: {TOO_DEEP}"}, status_code=400)
         items = payload if isinstance(payload, list) else [payload]
         if len(items) > settings.max_batch_events:
             metrics.INGEST_REJECTED.labels("too_large").inc()
@@ -171,10 +181,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if denied:
             await ws.close(code=4401, reason=denied[:120])
             return
+        bucket = TokenBucket(settings.ingest_stream_rate, settings.ingest_stream_burst)
         try:
             while True:
                 message = await ws.receive()
                 if message["type"] == "websocket.disconnect":
+                    break
+                if not bucket.allow():
+                    metrics.INGEST_REJECTED.labels("rate_limited").inc()
+                    await ws.close(code=CLOSE_TOO_MANY, reason=f"over {settings.ingest_stream_rate:g} messages/s")
                     break
                 text = message.get("text")
                 if text is None:  # a binary frame: receive_text() would raise
@@ -187,6 +202,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     item = json.loads(text)
                 except json.JSONDecodeError as exc:
                     await ws.send_json({"kind": "error", "error": f"not valid JSON: {exc}"})
+                    continue
+                except RecursionError:
+                    await ws.send_json({"kind": "error", "error": f"not valid JSON: {TOO_DEEP}"})
                     continue
                 result = pub.validate(item)
                 if isinstance(result, str):

@@ -1,7 +1,7 @@
 /* Heartline pages: what the agent desktop and the supervisor wall share.
  *
  *   HL.h(...)              build DOM; every string becomes a text node (no innerHTML with data)
- *   HL.auth                token from ?token= or localStorage; the demo picker; sign-out
+ *   HL.auth                the token the sign-in form saved (localStorage); the demo picker; sign-out
  *   HL.Socket              the websocket with reconnect (exponential backoff, cap 10 s, jitter)
  *   HL.ConnBadge           the calm connection indicator
  *   HL.TranscriptView      live transcript: partials replaced in place by finals, sticky scroll
@@ -285,18 +285,16 @@
 
   /**
    * role: "agent" | "supervisor". Keeps the token in localStorage under
-   * heartline.token.<role>; a ?token= in the address wins and is then removed
-   * from the address bar (so it does not linger in history or screenshots).
+   * heartline.token.<role>, saved only by the sign-in form (or the demo picker).
+   * A ?token= in the address is never used: a crafted link would sign this desk
+   * in as someone else. It is dropped from the address bar unread.
    */
   function Auth(role) {
     this.role = role;
     this.key = "heartline.token." + role;
     this.nameKey = "heartline.name." + role;
     var url = new URL(window.location.href);
-    var fromQuery = url.searchParams.get("token");
-    if (fromQuery) {
-      storageSet("localStorage", this.key, fromQuery.trim());
-      storageSet("localStorage", this.nameKey, null);
+    if (url.searchParams.has("token")) {
       url.searchParams.delete("token");
       try {
         window.history.replaceState(null, "", url.pathname + url.search + url.hash);
@@ -508,17 +506,19 @@
     clearTimeout(this.timer);
     if (this.stopped) return;
     var token = this.getToken();
-    if (!token) {
+    if (!token || !/^[A-Za-z0-9._~-]+$/.test(token)) {
+      // none, or not a JWT (a subprotocol cannot carry it): back to sign-in
       if (this.handlers.onAuthFailed) this.handlers.onAuthFailed(4401);
       return;
     }
     var scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
-    var url = scheme + "//" + window.location.host + this.path + "?token=" + encodeURIComponent(token);
+    // The token travels as a subprotocol, not in the URL: URLs end up in access logs.
+    var url = scheme + "//" + window.location.host + this.path;
     var self = this;
     var ws;
     this.status("connecting");
     try {
-      ws = new WebSocket(url);
+      ws = new WebSocket(url, ["heartline", "heartline.bearer." + token]);
     } catch (e) {
       this.schedule();
       return;
