@@ -282,3 +282,11 @@ def test_dead_letter_cut_never_leaves_half_a_number():
         raw = ("好" * pad + "13912345678" + "好" * 3000).encode()
         text = _dead_letter(raw)["raw"]
         assert len(text) <= DLQ_RAW_LIMIT and not re.search(r"[0-9]", text), (pad, text[-20:])
+
+
+def test_a_supervisor_whisper_is_redacted_too():
+    """Every writer of text uses the same redaction: a number typed into a whisper is masked."""
+    from services.gateway.whisper import clean_text
+
+    assert clean_text(f"请跟客户核对卡号 {CARD}") == "请跟客户核对卡号 [银行卡号]"
+    assert clean_text("先安抚客户，再确认诉求") == "先安抚客户，再确认诉求"

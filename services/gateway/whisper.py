@@ -14,7 +14,9 @@ the call (live, with an agent, known to this gateway — every gateway reads
 every partition), and a per-supervisor rate limit (a burst of 3, then one
 every 3 s; per gateway process, so N replicas allow up to N times that).
 The text is the supervisor's own words, not customer speech: it does not go
-through the analyzer.
+through the analyzer, but a number typed into it (a card, a phone) is masked
+with the analyzer's redaction (``shared.pii.redact``) before it reaches the
+topic, the desktop and the history.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from services.gateway.history import bearer_claims
 from shared.config import Settings
 from shared.demo import DEMO_SUPERVISORS
 from shared.nudge_types import SUPERVISOR_WHISPER
+from shared.pii import redact
 from shared.schemas import CALL_ID_PATTERN, Nudge, utcnow
 
 TYPE = SUPERVISOR_WHISPER
@@ -60,7 +63,7 @@ def clean_text(text: object) -> str:
         raise WhisperError(422, f"text is {len(text)} characters; at most {MAX_CHARS}")
     if any(unicodedata.category(ch) in ("Cc", "Cf", "Co", "Cs") for ch in text):
         raise WhisperError(422, "text contains control or invisible characters")
-    return text
+    return redact(text)[0]
 
 
 def make_whisper(call_id: str, agent_id: str, supervisor: str, name: str | None, text: str,
