@@ -26,7 +26,7 @@ from tests.pagekit import sign_in
 pw = pytest.importorskip("playwright.sync_api")
 expect = pw.expect
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.brokers("embedded", "kafka")]
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "docs" / "screenshots"
