@@ -1,5 +1,6 @@
 """Hardening on the real stack: secrets stay where they are used, bad input is refused or
-isolated without quoting it, and one record the database refuses never stops call history.
+isolated without quoting it, one record the database refuses never stops call history, and
+every endpoint has limits (message and body sizes, rates, nesting, a CSP on the pages).
 
 One stack for the module with its own SQLite history file (the recorder's
 DDL below must not reach other modules' databases). The recorder tests run
