@@ -78,12 +78,6 @@ class Settings(BaseSettings):
     ingest_stream_burst: int = 1000
     # The gateway's POST bodies (sign-in, whisper, feedback): larger is a 413 before the route runs.
     gateway_max_body_bytes: int = 64 * 1024
-    # Messages per second (and burst) one /v1/stream connection may send; more closes it with
-    # 4429. One bridge connection often carries every call of a site: size for that.
-    ingest_stream_rate: float = 500.0
-    ingest_stream_burst: int = 1000
-    # The gateway's POST bodies (sign-in, whisper, feedback): larger is a 413 before the route runs.
-    gateway_max_body_bytes: int = 64 * 1024
 
     # Extra browser origins allowed on the websockets (same origin always is).
     allowed_origins: list[str] = []

@@ -52,13 +52,6 @@ def make_app(name: str, settings: Settings, tables: bool = False) -> faust.App:
         web_graph_enabled=False,
         web_stats_enabled=False,
         web_metrics_enabled=False,
-        # Only our /healthz, /readyz and /metrics (below): faust's /table pages would serve
-        # table data (calls in progress) and /router the cluster's worker URLs to anyone on the port.
-        web_router_enabled=False,
-        web_tables_enabled=False,
-        web_graph_enabled=False,
-        web_stats_enabled=False,
-        web_metrics_enabled=False,
         stream_wait_empty=False,
     )
 
