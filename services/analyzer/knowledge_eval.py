@@ -7,8 +7,8 @@ then ``Retriever.match`` on the redacted text with those cues.
 
 - **Paraphrases** (``tests/data/knowledge_questions.jsonl``): customer
   questions written for Heartline, each with the entry that answers it. The
-  ``test`` split (74) was written first and never tuned on; ``dev`` (102)
-  was used to tune the thresholds, stop words and keywords. Top-1 accuracy
+  ``test`` split (74) was written first and is never tuned on (its errors
+  are never printed); ``dev`` (102) guided wordings and keywords. Top-1
   counts a card with the right entry; no card or another entry is a miss.
 - **Off-topic**: every distinct customer final of the scenario library and
   of ``tests/data/eval_utterances.jsonl`` that ``tests/data/knowledge_wild.jsonl``
@@ -16,9 +16,9 @@ then ``Retriever.match`` on the redacted text with those cues.
   statement) — complaints, thanks, feelings, PII read out, follow-ups that
   only make sense in context. Any card there is a false card. Split like
   the paraphrases: every 5th utterance (position % 5 == 4) is held out.
-- **Wild questions**: the brokerage questions among those utterances, with
-  the entry that answers them or none (the base has no answer): right card,
-  no card, wrong card.
+- **Wild questions** (the validation set the thresholds were chosen on): the
+  brokerage questions among those utterances, with the entry that answers
+  them or none (the base has no answer): right card, no card, wrong card.
 - **Cost**: µs per customer final for ``match`` (gate, tokens, BM25,
   threshold), best of 3 over all utterances above: with jieba's cut
   included, and as in the analyzer, where the sentiment step has already
