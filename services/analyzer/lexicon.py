@@ -901,24 +901,29 @@ def general_hits(text: str, hits: list[tuple[int, int, Entry]]) -> list[tuple[in
     first, and never where a call-center term already matched: domain terms win.
     A degree adverb or negator inside a general word is part of the word (不安).
     """
-    taken = set()
+    n = len(text)
+    taken = bytearray(n + 1)
     for start, end, entry in hits:
         if entry.kind == "term":  # a degree adverb or negator inside a longer word is part of it (不安, 太平)
-            taken.update(range(start, end))
-    bounds = {0}
+            taken[start:end] = b"\x01" * (end - start)
+    bounds = bytearray(n + 1)
+    starts = [0]
     pos = 0
     for word in cut(text):
         pos += len(word)
-        bounds.add(pos)
+        if pos <= n:
+            bounds[pos] = 1
+            starts.append(pos)
+    bounds[0] = 1
     found = []
     general, lengths = GENERAL, _GENERAL_LENGTHS
     cursor = 0
-    for i in sorted(bounds):
-        if i < cursor or i in taken:
+    for i in starts:
+        if i < cursor or i >= n or taken[i]:
             continue
-        for length in lengths.get(text[i:i + 1], ()):
+        for length in lengths.get(text[i], ()):
             end = i + length
-            if end in bounds and not any(k in taken for k in range(i, end)):
+            if end <= n and bounds[end] and taken.find(1, i, end) < 0:
                 entry = general.get(text[i:end])
                 if entry is not None:
                     found.append((i, end, entry))
@@ -926,8 +931,8 @@ def general_hits(text: str, hits: list[tuple[int, int, Entry]]) -> list[tuple[in
                     break
     if not found:
         return hits
-    inside = set()
+    inside = bytearray(n + 1)
     for start, end, _ in found:
-        inside.update(range(start, end))
-    kept = [h for h in hits if h[0] not in inside]
+        inside[start:end] = b"\x01" * (end - start)
+    kept = [h for h in hits if not inside[h[0]]]
     return sorted(kept + found, key=lambda h: h[0])
