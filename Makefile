@@ -41,6 +41,9 @@ run-kafka: install install-kafka ## the whole system on Apache Kafka (no Docker:
 test: install install-speech install-kafka ## run the test suite (both brokers, real processes, headless Chromium)
 	$(BIN)/pytest -q
 
+test-fast: install ## the tests that need no broker, browser or speech model (the edit loop, < 1 min)
+	$(BIN)/pytest -q -m "not e2e and not browser and not speech"
+
 eval: install ## analysis quality on the labelled evaluation set
 	$(BIN)/python -m services.analyzer.eval
 
@@ -49,6 +52,9 @@ eval-knowledge: install ## knowledge answers: top-1 on held-out questions, false
 
 bench: install install-kafka ## end-to-end benchmark on both brokers (BROKER=kafka or embedded for one): latency vs concurrent calls
 	$(BIN)/python -m bench.e2e $(if $(BROKER),--broker $(BROKER))
+
+bench-cost: install install-kafka ## CPU µs per event of each process at one load (BROKER=embedded, CALLS=100, PROFILE=1 for py-spy)
+	$(BIN)/python -m bench.cost --broker $(or $(BROKER),kafka) --calls $(or $(CALLS),100) $(if $(PROFILE),--profile)
 
 soak: install ## soak: moderate load for MINUTES (default 20), RSS per process at start and end
 	$(BIN)/python -m bench.soak --minutes $(or $(MINUTES),20)
@@ -82,4 +88,4 @@ scale: ## scale the compose workers, e.g. make scale A=4 N=2
 clean: ## remove local data and logs
 	rm -rf .heartline
 
-.PHONY: help install install-kafka run run-kafka test eval eval-knowledge bench soak bench-analysis rules-configmap deploy-check up down scale clean install-speech bench-asr speech-fixtures
+.PHONY: help install install-kafka run run-kafka test test-fast eval eval-knowledge bench soak bench-analysis rules-configmap deploy-check up down scale clean install-speech bench-asr speech-fixtures
