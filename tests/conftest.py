@@ -46,6 +46,20 @@ def pytest_addoption(parser):
 def pytest_configure(config):
     config.addinivalue_line("markers", "brokers(*kinds): the brokers a broker-crossing test runs on "
                                        "(default: kafka)")
+    config.addinivalue_line("markers", "speech: needs the speech extra (whisper model)")
+    config.addinivalue_line("markers", "kafka: runs on Apache Kafka (set for every [kafka] test)")
+    config.addinivalue_line("markers", "embedded: runs on the embedded broker (set for every [embedded] test)")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tiers: a test that uses a broker is ``e2e`` and carries its broker's marker, so
+    ``make test-fast`` (-m "not e2e and not browser and not speech") needs no broker."""
+    for item in items:
+        kind = getattr(item, "callspec", None) and item.callspec.params.get("broker_kind")
+        if kind or "broker" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.e2e)
+        if kind:
+            item.add_marker(getattr(pytest.mark, kind))
 
 
 def pytest_generate_tests(metafunc):

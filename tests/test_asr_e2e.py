@@ -13,7 +13,7 @@ from heartline.broker import free_port
 from tests.conftest import collect, new_call_id
 from tests.speech.common import channel_pcm, needs_speech
 
-pytestmark = [pytest.mark.e2e, needs_speech]
+pytestmark = [pytest.mark.e2e, pytest.mark.speech, needs_speech]
 
 
 def test_angry_customer_audio_nudges_the_agent(stack):

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from services.asr_bridge.cer import cer
 from tests.speech.common import CALLS, DATA, channel_pcm, needs_speech
 
-pytestmark = needs_speech
+pytestmark = [pytest.mark.speech, needs_speech]
 MAX_CER = 0.10
 
 

@@ -40,7 +40,9 @@ expect.set_options(timeout=WAIT_MS)
 
 
 @pytest.fixture(scope="module")
-def browser():
+def browser(stack):
+    # after the stack (and again for each broker's stack): Playwright's sync API keeps an event
+    # loop running in this thread, and the stack's set-up calls asyncio.run()
     p = pw.sync_playwright().start()
     b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
     try:
