@@ -33,6 +33,10 @@ JVM_OPTS = ["-Xms256m", "-Xmx1g", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20",
             "-Djava.awt.headless=true"]
 
 
+NO_JAVA = ("Apache Kafka needs Java 17 or newer and `java` is not on PATH; "
+           "install a JDK, or use the embedded broker (make run).")
+
+
 class KafkaUnavailable(RuntimeError):
     """Java or Maven is missing, or the broker's jars could not be resolved: one sentence why."""
 
@@ -45,23 +49,38 @@ def kafka_version() -> str:
 
 
 def ensure_jars(lib: Path = LIB, quiet: bool = True) -> Path:
-    """The broker's jars in ``lib``, resolved by Maven on first use (about 15 s, then cached)."""
+    """The broker's jars in ``lib``, resolved by Maven on first use (about 15 s, then cached).
+
+    Several processes may ask at once (parallel test runs): one resolves under a
+    file lock into a fresh folder and renames it into place, so no broker ever
+    starts on a half-copied class path."""
+    import fcntl
+
     version = kafka_version()
-    if (lib / f"kafka_2.13-{version}.jar").exists():
+    jar = f"kafka_2.13-{version}.jar"
+    if (lib / jar).exists():
         return lib
     if not shutil.which("java"):
-        raise KafkaUnavailable("Apache Kafka needs Java 17 or newer and `java` is not on PATH; "
-                               "install a JDK, or use the embedded broker (make run).")
+        raise KafkaUnavailable(NO_JAVA)
     if not shutil.which("mvn"):
         raise KafkaUnavailable("Apache Kafka's jars are resolved with Maven and `mvn` is not on PATH; "
                                "install Maven, or use the embedded broker (make run).")
-    if lib.exists():
-        shutil.rmtree(lib)  # another version's jars must not share the class path
-    cmd = ["mvn", "-B", *(["-q"] if quiet else []), "-f", str(POM), "package", f"-Dkafka.lib={lib}"]
-    done = subprocess.run(cmd, capture_output=True, text=True)
-    if done.returncode != 0 or not (lib / f"kafka_2.13-{version}.jar").exists():
-        tail = (done.stdout + done.stderr).strip().splitlines()[-3:]
-        raise KafkaUnavailable(f"Maven could not resolve Apache Kafka {version} ({' / '.join(tail)})")
+    lib.parent.mkdir(parents=True, exist_ok=True)
+    with open(lib.parent / ".resolve.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (lib / jar).exists():  # another process resolved it meanwhile
+            return lib
+        fresh = lib.parent / f".lib-{os.getpid()}"
+        shutil.rmtree(fresh, ignore_errors=True)
+        cmd = ["mvn", "-B", *(["-q"] if quiet else []), "-f", str(POM), "package", f"-Dkafka.lib={fresh}"]
+        done = subprocess.run(cmd, capture_output=True, text=True)
+        if done.returncode != 0 or not (fresh / jar).exists():
+            shutil.rmtree(fresh, ignore_errors=True)
+            tail = (done.stdout + done.stderr).strip().splitlines()[-3:]
+            raise KafkaUnavailable(f"Maven could not resolve Apache Kafka {version} ({' / '.join(tail)})")
+        if lib.exists():  # another version's jars must not share the class path
+            shutil.rmtree(lib)
+        fresh.rename(lib)
     return lib
 
 
@@ -139,8 +158,7 @@ class KafkaBroker:
 
     def _prepare(self) -> Path:
         if not shutil.which("java"):
-            raise KafkaUnavailable("Apache Kafka needs Java 17 or newer and `java` is not on PATH; "
-                                   "install a JDK, or use the embedded broker (make run).")
+            raise KafkaUnavailable(NO_JAVA)
         ensure_jars(self.lib)
         self.data.mkdir(parents=True, exist_ok=True)
         (self.data / "log4j2.yaml").write_text(LOG4J2)
