@@ -5,7 +5,11 @@ wall clock: lifecycle events and partials come from ``stt-events`` (finals are
 taken from ``utterance-analysis``, where they arrive analysed), and a 1 s
 timer ticks every live call for the timing rules. Each call's engine memory
 lives in a changelog-backed faust table, so another worker resumes a call
-where a killed one left it. The nudger is the one writer of ``call-state``.
+where a killed one left it; while this worker owns the call it works on the
+memory object itself (``Memories``: no JSON round trip per record or per
+tick; dropped at every rebalance). The nudger is the one writer of
+``call-state``: a call's record goes out at once when the call starts, ends
+or goes on or off hold, other changes at most every ``STATE_EVERY_S``.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from shared.validation import reason as invalid_reason
 
 SERVICE = "nudger"
 SILENT_EXPIRY_S = 30 * 60   # forget a call whose end was never seen
+STATE_EVERY_S = 0.2         # call-state: a call's other changes at most this often
 log = logging.getLogger(SERVICE)
 
 settings = get_settings()
@@ -54,25 +59,106 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _load(key: bytes) -> tuple[engine.CallMemory | None, int | None]:
-    stored = calls.get(key)
-    if not stored:
-        return None, None
-    return engine.CallMemory.model_validate(stored["memory"]), stored.get("partition")
+class Memories:
+    """The engine memory of the calls this worker owns, as live objects.
+
+    The table (and its changelog) is written after every change, as before;
+    reading it back cost a ``CallMemory.model_validate`` per record and per
+    call per tick. A memory is read from the table only the first time this
+    worker sees the call after a (re)assignment: ``clear()`` runs on every
+    partition revocation, so a call that moved away and back is read again."""
+
+    def __init__(self) -> None:
+        self.live: dict[bytes, tuple[engine.CallMemory, int]] = {}
+
+    def get(self, key: bytes) -> tuple[engine.CallMemory | None, int | None]:
+        hit = self.live.get(key)
+        if hit is not None:
+            return hit
+        stored = calls.get(key)
+        if not stored:
+            return None, None
+        found = (engine.CallMemory.model_validate(stored["memory"]), stored.get("partition"))
+        self.live[key] = found
+        return found
+
+    def put(self, key: bytes, mem: engine.CallMemory, partition: int) -> None:
+        self.live[key] = (mem, partition)
+        calls[key] = {"memory": mem.model_dump(mode="json"), "partition": partition}
+
+    def drop(self, key: bytes) -> None:
+        self.live.pop(key, None)
+        del calls[key]
+
+    def clear(self) -> None:
+        self.live.clear()
+
+
+class StatePublisher:
+    """call-state, coalesced per call: the wall and the desks need a call's start, end and
+    holds at once, its sentiment, risk and talk time a few times a second at most."""
+
+    def __init__(self) -> None:
+        self.sent: dict[bytes, tuple[bytes, bool]] = {}  # key -> (public part, on_hold) last published
+        self.pending: dict[bytes, engine.CallMemory] = {}
+
+    async def changed(self, key: bytes, mem: engine.CallMemory) -> None:
+        public = _public(mem)
+        last = self.sent.get(key)
+        if last is not None and public == last[0]:
+            self.pending.pop(key, None)
+            return
+        st = mem.state
+        if last is None or st.ended_ts is not None or st.on_hold != last[1]:
+            await self._send(key, mem, public)
+        else:
+            self.pending[key] = mem
+
+    async def _send(self, key: bytes, mem: engine.CallMemory, public: bytes) -> None:
+        self.pending.pop(key, None)
+        self.sent[key] = (public, mem.state.on_hold)
+        await state_out.send(key=key, value=mem.state.to_json())
+        metrics.EVENTS_OUT.labels(SERVICE, T.call_state).inc()
+
+    async def flush(self) -> None:
+        pending, self.pending = self.pending, {}
+        for key, mem in pending.items():
+            public = _public(mem)
+            last = self.sent.get(key)
+            if last is None or public != last[0]:
+                await self._send(key, mem, public)
+
+    def clear(self) -> None:
+        self.sent.clear()
+        self.pending.clear()
+
+    async def tombstone(self, key: bytes) -> None:
+        self.pending.pop(key, None)
+        self.sent.pop(key, None)
+        await state_out.send(key=key, value=None)  # call-state forgets the call
+        metrics.EVENTS_OUT.labels(SERVICE, T.call_state).inc()
+
+
+memories = Memories()
+states = StatePublisher()
+
+
+@app.on_partitions_revoked.connect
+async def _revoked(app, revoked, **kwargs) -> None:  # noqa: ARG001 (faust signal signature)
+    memories.clear()  # the table is the truth again until we see each call anew
+    states.clear()    # nothing pending goes out for a call another worker may now own
 
 
 def _public(mem: engine.CallMemory) -> bytes:
     return mem.state.model_dump_json(exclude={"last_update_ts"}).encode()
 
 
-async def _emit(key: bytes, before: bytes | None, mem: engine.CallMemory, nudges: list) -> None:
+async def _emit(key: bytes, mem: engine.CallMemory, nudges: list) -> None:
     for nudge in nudges:
         await nudges_out.send(key=key, value=nudge.to_json())
         metrics.NUDGES.labels(nudge.type, nudge.audience).inc()
         metrics.EVENTS_OUT.labels(SERVICE, T.nudges).inc()
-    if before != _public(mem):
-        await state_out.send(key=key, value=mem.state.to_json())
-        metrics.EVENTS_OUT.labels(SERVICE, T.call_state).inc()
+    await states.changed(key, mem)
 
 
 def _decode(topic: str, raw: bytes):
@@ -95,12 +181,11 @@ async def handle(topic: str, key: bytes | None, raw: bytes, partition: int, offs
     await changelog.ready()
     started = time.perf_counter()
     call_key = item.call_id.encode()
-    mem, _ = _load(call_key)
-    before = _public(mem) if mem else None
+    mem, _ = memories.get(call_key)
     mem, nudges = engine.step(mem, item, _now(), rules.rules)
-    calls[call_key] = {"memory": mem.model_dump(mode="json"), "partition": partition}
+    memories.put(call_key, mem, partition)
     metrics.STAGE_SECONDS.labels(SERVICE, "step").observe(time.perf_counter() - started)
-    await _emit(call_key, before, mem, nudges)
+    await _emit(call_key, mem, nudges)
 
 
 @app.agent(inputs)
@@ -142,27 +227,31 @@ async def tick_calls() -> None:
     now = _now()
     live = 0
     await changelog.ready()
-    for key, stored in list(calls.items()):
-        if not stored or stored.get("partition") not in assigned:
-            continue
+    for key in list(calls.keys()):
         try:
-            mem = engine.CallMemory.model_validate(stored["memory"])
+            mem, partition = memories.get(key)
+            if mem is None or partition not in assigned:
+                continue
             st = mem.state
             if expired(st, now):
-                del calls[key]
-                await state_out.send(key=key, value=None)  # tombstone: call-state forgets the call
-                metrics.EVENTS_OUT.labels(SERVICE, T.call_state).inc()
+                memories.drop(key)
+                await states.tombstone(key)
                 continue
             live += st.ended_ts is None
-            before = _public(mem)
+            open_needs = len(mem.needs)
             mem, nudges = engine.tick(mem, now, rules.rules)
-            if nudges or before != _public(mem):
-                calls[key] = {"memory": mem.model_dump(mode="json"), "partition": stored["partition"]}
-                await _emit(key, before, mem, nudges)
+            if nudges or len(mem.needs) != open_needs:  # a need fired or was dropped
+                memories.put(key, mem, partition)
+                await _emit(key, mem, nudges)
         except Exception:
             log.exception("tick failed")
     metrics.ACTIVE_CALLS.labels(SERVICE).set(live)
     log.debug("tick", extra={"live": live, "stored": len(calls), "assigned": sorted(assigned)})
+
+
+@app.timer(STATE_EVERY_S)
+async def publish_states() -> None:
+    await states.flush()
 
 
 @app.timer(2.0)
