@@ -13,6 +13,7 @@ by the benchmark. Both bind 127.0.0.1 only.
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import time
@@ -41,6 +42,21 @@ def wait_port(host: str, port: int, timeout: float = 15.0, alive=None) -> None:
         except OSError:
             time.sleep(0.05)
     raise TimeoutError(f"nothing listening on {host}:{port} after {timeout:.0f}s")
+
+
+def stop_group(popen: subprocess.Popen | None, sig: int = signal.SIGTERM, wait: float = 10.0) -> None:
+    """Signal a child's process group (it runs in a session of its own), SIGKILL it after ``wait``."""
+    if popen is None or popen.poll() is not None:
+        return
+    try:
+        os.killpg(popen.pid, sig)
+    except ProcessLookupError:
+        return
+    try:
+        popen.wait(wait)
+    except subprocess.TimeoutExpired:
+        os.killpg(popen.pid, signal.SIGKILL)
+        popen.wait()
 
 
 class EmbeddedBroker:

@@ -11,7 +11,7 @@ COMMANDS = ("run", "serve", "worker", "topics", "analyze", "replay", "simulate",
 
 
 def _settings(**overrides):
-    from shared.config import Settings, get_settings
+    from shared.config import get_settings
 
     base = get_settings()
     return base.model_copy(update=overrides) if overrides else base

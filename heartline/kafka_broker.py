@@ -23,7 +23,7 @@ import subprocess
 import uuid
 from pathlib import Path
 
-from heartline.broker import free_port, wait_port
+from heartline.broker import free_port, stop_group, wait_port
 from heartline.lifeline import die_with_parent_preexec
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -191,16 +191,7 @@ class KafkaBroker:
 
     def stop(self, sig: int = signal.SIGTERM, wait: float = 30.0) -> None:
         """SIGTERM: a controlled shutdown (logs flushed, clean); SIGKILL for a crash."""
-        if self.proc and self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, sig)
-            except ProcessLookupError:
-                return
-            try:
-                self.proc.wait(wait)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+        stop_group(self.proc, sig, wait)
 
     def __enter__(self) -> "KafkaBroker":
         return self.start()

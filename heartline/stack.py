@@ -38,7 +38,7 @@ from pathlib import Path
 
 import httpx
 
-from heartline.broker import EmbeddedBroker, free_port, make_broker
+from heartline.broker import EmbeddedBroker, free_port, make_broker, stop_group
 from heartline.lifeline import Lifeline
 from shared.config import Settings
 from shared.kafka import ensure_topics
@@ -384,16 +384,7 @@ class Stack:
             time.sleep(0.2)
 
     def stop_proc(self, proc: Proc, sig: int = signal.SIGTERM, wait: float = 10.0) -> None:
-        if proc.popen and proc.popen.poll() is None:
-            try:
-                os.killpg(proc.popen.pid, sig)
-            except ProcessLookupError:
-                return
-            try:
-                proc.popen.wait(wait)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.popen.pid, signal.SIGKILL)
-                proc.popen.wait()
+        stop_group(proc.popen, sig, wait)
 
     def stop(self) -> None:
         self._supervisor_stop.set()

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import time
 import uuid
 from pathlib import Path
@@ -157,6 +156,25 @@ async def collect(ws, seconds: float, until=None) -> list[dict]:
             return out
         if until and until(out):
             return out
+
+
+@pytest.fixture(scope="module")
+def browser(stack):
+    """Headless Debian Chromium for the page tests, one per module and broker.
+
+    Started after the module's stack (which may be the module's own ``stack``):
+    Playwright's sync API keeps an event loop running in this thread, and a
+    stack's set-up calls asyncio.run()."""
+    from playwright import sync_api as pw
+
+    p = pw.sync_playwright().start()
+    b = p.chromium.launch(executable_path="/usr/bin/chromium",
+                          args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+    try:
+        yield b
+    finally:
+        b.close()
+        p.stop()
 
 
 @pytest.fixture(scope="module")

@@ -58,6 +58,30 @@ def _nudged(stack: LiveStack, agent: str, timeout: float) -> float | None:
     return asyncio.run(go())
 
 
+def _outage(stack: Stack, live: LiveStack, agent: str) -> float:
+    """Stop the stack's broker for DOWN_S and check, while it is down: ingest answers 503 +
+    Retry-After promptly, nobody claims to be ready. Returns when the broker is back
+    (started again); the monotonic time the checks began."""
+    outage = threading.Thread(target=stack.restart_broker, args=(DOWN_S,))
+    outage.start()
+    while stack.broker.alive():
+        time.sleep(0.1)
+    down_at = time.monotonic()
+    time.sleep(1)
+    t0 = time.monotonic()
+    resp = live.post_events([call_started(new_call_id("bo"), agent)])
+    answered_s = time.monotonic() - t0
+    assert time.monotonic() - down_at < DOWN_S - 1, "the checks must run while the broker is down"
+    print(f"\nwhile down: ingest answered {resp.status_code} in {answered_s:.1f}s")
+    assert resp.status_code == 503 and resp.headers.get("retry-after"), resp.text
+    assert answered_s < live.settings.ingest_send_timeout_s + 2
+    not_ready = {p.name: httpx.get(f"{p.url}/readyz", timeout=5).status_code for p in stack.procs if p.url}
+    print("readyz while down:", not_ready)
+    assert set(not_ready.values()) == {503}, not_ready
+    outage.join()
+    return t0
+
+
 def test_broker_restart_under_load_recovers_without_manual_restart():
     settings = Settings(kafka=None, broker="embedded", gateway_port=free_port(), ingest_port=free_port(), partitions=8,
                         data_dir=LOGS / "broker-outage-data")
@@ -71,26 +95,7 @@ def test_broker_restart_under_load_recovers_without_manual_restart():
         sim_thread.start()
         assert _nudged(live, "a-901", 15) is not None, "no nudge before the outage"
 
-        outage = threading.Thread(target=stack.restart_broker, args=(DOWN_S,))
-        outage.start()
-        while stack.broker.alive():
-            time.sleep(0.1)
-        down_at = time.monotonic()
-        time.sleep(1)
-        # While the broker is down: 503 + Retry-After, promptly; nobody claims to be ready.
-        t0 = time.monotonic()
-        call_id = new_call_id("bo")
-        resp = live.post_events([call_started(call_id, "a-902")])
-        answered_s = time.monotonic() - t0
-        assert time.monotonic() - down_at < DOWN_S - 1, "the checks must run while the broker is down"
-        print(f"\nwhile down: ingest answered {resp.status_code} in {answered_s:.1f}s")
-        assert resp.status_code == 503, resp.text
-        assert resp.headers.get("retry-after")
-        assert answered_s < settings.ingest_send_timeout_s + 2
-        not_ready = {p.name: httpx.get(f"{p.url}/readyz", timeout=5).status_code for p in stack.procs if p.url}
-        print("readyz while down:", not_ready)
-        assert set(not_ready.values()) == {503}, not_ready
-        outage.join()
+        t0 = _outage(stack, live, "a-902")
 
         deadline = time.monotonic() + 90
         while stack.recoveries == 0 and time.monotonic() < deadline:
@@ -132,23 +137,7 @@ def test_kafka_restart_under_load_keeps_every_accepted_event(tmp_path):
         sim_thread.start()
         assert _nudged(live, "a-911", 20) is not None, "no nudge before the outage"
 
-        outage = threading.Thread(target=stack.restart_broker, args=(DOWN_S,))
-        outage.start()
-        while stack.broker.alive():
-            time.sleep(0.1)
-        down_at = time.monotonic()
-        time.sleep(1)
-        t0 = time.monotonic()
-        resp = live.post_events([call_started(new_call_id("bk"), "a-912")])
-        answered_s = time.monotonic() - t0
-        assert time.monotonic() - down_at < DOWN_S - 1, "the checks must run while the broker is down"
-        print(f"\nwhile down: ingest answered {resp.status_code} in {answered_s:.1f}s")
-        assert resp.status_code == 503 and resp.headers.get("retry-after"), resp.text
-        assert answered_s < settings.ingest_send_timeout_s + 2
-        not_ready = {p.name: httpx.get(f"{p.url}/readyz", timeout=5).status_code for p in stack.procs if p.url}
-        print("readyz while down:", not_ready)
-        assert set(not_ready.values()) == {503}, not_ready
-        outage.join()
+        t0 = _outage(stack, live, "a-912")
 
         stack.wait_ready(90)
         recovered_s = time.monotonic() - t0

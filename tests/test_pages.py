@@ -30,26 +30,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.brokers("embedded", "kafka")]
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "docs" / "screenshots"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 VIEWPORT = {"width": 1360, "height": 820}
 
 ANGRY = "你们这服务太差了,我都等了半个小时了"
 ID_NUMBER = "110101199003074514"  # valid checksum: the analyzer redacts it
 WAIT_MS = 20_000  # pipeline + 3 s grace on a shared 2-core machine
 expect.set_options(timeout=WAIT_MS)
-
-
-@pytest.fixture(scope="module")
-def browser(stack):
-    # after the stack (and again for each broker's stack): Playwright's sync API keeps an event
-    # loop running in this thread, and the stack's set-up calls asyncio.run()
-    p = pw.sync_playwright().start()
-    b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-    try:
-        yield b
-    finally:
-        b.close()
-        p.stop()
 
 
 @pytest.fixture

@@ -25,7 +25,6 @@ expect = pw.expect
 pytestmark = pytest.mark.browser
 
 SHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 WAIT_MS = 20_000
 expect.set_options(timeout=WAIT_MS)
 
@@ -40,19 +39,6 @@ def shoot(page, name: str, **kw) -> None:
 def stack(broker, tmp_path_factory):
     with history_stack(broker, tmp_path_factory, "test_review_pages") as live:
         yield live
-
-
-@pytest.fixture(scope="module")
-def browser(stack):
-    # after the stack (and again for each broker's stack): Playwright's sync API keeps an event
-    # loop running in this thread, and the stack's set-up calls asyncio.run()
-    p = pw.sync_playwright().start()
-    b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-    try:
-        yield b
-    finally:
-        b.close()
-        p.stop()
 
 
 @pytest.fixture
