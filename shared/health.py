@@ -1,4 +1,5 @@
-"""/healthz, /readyz and /metrics for the FastAPI services."""
+"""/healthz, /readyz and /metrics for the FastAPI services, documented in their OpenAPI
+(``/metrics`` as Prometheus text), and the apps' error answers (``shared.errors``)."""
 
 from __future__ import annotations
 
@@ -8,20 +9,27 @@ from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from shared import errors
+from shared.api_models import Health, Ready
+
+METRICS_DOC = {200: {"description": "Prometheus text exposition format",
+                     "content": {"text/plain": {"schema": {"type": "string"}}}}}
+
 
 def health_router(service: str, ready: Callable[[], Awaitable[tuple[bool, dict]]]) -> APIRouter:
-    router = APIRouter()
+    router = APIRouter(tags=["operations"])
 
-    @router.get("/healthz")
+    @router.get("/healthz", response_model=Health, summary="The process is alive")
     async def healthz() -> dict:
         return {"status": "ok", "service": service}
 
-    @router.get("/readyz")
+    @router.get("/readyz", response_model=Ready, summary="Ready to serve (broker reachable, consumers assigned)",
+                responses={503: {"model": Ready, "description": "Not ready: the fields say what is missing"}})
     async def readyz() -> JSONResponse:
         ok, detail = await ready()
         return JSONResponse({"ready": ok, "service": service, **detail}, status_code=200 if ok else 503)
 
-    @router.get("/metrics")
+    @router.get("/metrics", response_class=Response, responses=METRICS_DOC, summary="Prometheus metrics")
     async def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
@@ -46,6 +54,7 @@ def service_app(service: str, title: str, settings, component) -> "FastAPI":
         await component.stop()
 
     app = FastAPI(title=title, lifespan=lifespan, **api_docs(settings))
+    errors.install(app)
     app.include_router(health_router(service, component.ready))
     return app
 

@@ -51,7 +51,7 @@ class BodyLimit:
         self.max_bytes = max_bytes
 
     async def _too_large(self, send) -> None:
-        body = json.dumps({"detail": f"request body over {self.max_bytes} bytes"}).encode()
+        body = json.dumps({"error": f"request body over {self.max_bytes} bytes"}).encode()  # shared.errors' shape
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})

@@ -14,9 +14,11 @@ from typing import Annotated, Literal, Union
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PlainSerializer,
+    Strict,
     TypeAdapter,
     field_validator,
 )
@@ -42,9 +44,28 @@ CALL_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,127}$"
 MAX_CALL_MS = 24 * 3600 * 1000
 MAX_SEQ = 10_000_000
 MAX_COUNT = 1_000_000
-Millis = Annotated[int, Field(ge=0, le=MAX_CALL_MS)]
-Seq = Annotated[int, Field(ge=0, le=MAX_SEQ)]
-Unit = Annotated[float, Field(ge=0.0, le=1.0)]  # NaN and infinities fail these bounds too
+
+
+def _json_number(value):
+    """A number arrives as a JSON number: ``"17"`` or ``true`` is refused, not read as 17 or 1
+    (JSON Schema's ``integer`` admits 17.0, and so do these types)."""
+    if isinstance(value, (str, bytes, bool)):
+        raise ValueError("must be a JSON number")
+    return value
+
+
+def _json_time(value):
+    """A timestamp arrives as an RFC 3339 string, never as a number of seconds."""
+    if isinstance(value, (int, float)):
+        raise ValueError("must be an RFC 3339 date-time string")
+    return value
+
+
+JsonInt = Annotated[int, BeforeValidator(_json_number)]
+JsonBool = Annotated[bool, Strict()]  # true or false, not 1 or "yes"
+Millis = Annotated[int, Field(ge=0, le=MAX_CALL_MS), BeforeValidator(_json_number)]
+Seq = Annotated[int, Field(ge=0, le=MAX_SEQ), BeforeValidator(_json_number)]
+Unit = Annotated[float, Field(ge=0.0, le=1.0), BeforeValidator(_json_number)]  # NaN and infinities fail too
 CallId = Annotated[str, Field(min_length=1, max_length=128)]
 ShortId = Annotated[str, Field(max_length=64)]  # agent ids, nudge types (String(64) columns)
 
@@ -61,10 +82,13 @@ def iso(ts: datetime) -> str:
 
 
 def _aware(ts: datetime) -> datetime:
-    return ts.replace(tzinfo=timezone.utc) if ts.tzinfo is None else ts.astimezone(timezone.utc)
+    try:
+        return ts.replace(tzinfo=timezone.utc) if ts.tzinfo is None else ts.astimezone(timezone.utc)
+    except OverflowError:  # 0001-01-01T00:00+01:00 has no UTC time: a validation error, not a crash
+        raise ValueError("timestamp out of range") from None
 
 
-Timestamp = Annotated[datetime, PlainSerializer(iso, return_type=str)]
+Timestamp = Annotated[datetime, BeforeValidator(_json_time), PlainSerializer(iso, return_type=str)]
 
 
 class Record(BaseModel):
@@ -72,7 +96,7 @@ class Record(BaseModel):
 
     model_config = ConfigDict(extra="ignore", frozen=False)
 
-    v: int = SCHEMA_VERSION
+    v: JsonInt = SCHEMA_VERSION
 
     def to_json(self) -> bytes:
         return self.model_dump_json(exclude_none=False).encode()
@@ -111,7 +135,16 @@ class Customer(BaseModel):
     segment: str | None = Field(default=None, max_length=32)
 
 
+def _examples(*examples: dict) -> ConfigDict:
+    return ConfigDict(json_schema_extra={"examples": list(examples)})
+
+
 class CallStarted(_EventBase):
+    model_config = _examples({
+        "type": "call_started", "call_id": "c-20261123-0001", "ts": "2026-11-23T08:00:00.000Z",
+        "agent_id": "a-007", "customer": {"id": "cust-88412", "name": "王先生", "segment": "senior"},
+        "queue": "brokerage"})
+
     type: Literal["call_started"]
     agent_id: str | None = Field(default=None, max_length=64)
     customer: Customer = Field(default_factory=Customer)
@@ -119,25 +152,37 @@ class CallStarted(_EventBase):
 
 
 class Utterance(_EventBase):
+    model_config = _examples({
+        "type": "utterance", "call_id": "c-20261123-0001", "seq": 17, "speaker": "customer",
+        "text": "你们这服务太差了,我都等了半个小时了", "is_final": True, "start_ms": 12340, "end_ms": 14100,
+        "confidence": 0.93, "ts": "2026-11-23T08:00:14.100Z"})
+
     type: Literal["utterance"]
     seq: Seq
     speaker: Speaker
     text: str = Field(max_length=MAX_TEXT_CHARS)
-    is_final: bool = True
+    is_final: JsonBool = True
     start_ms: Millis = 0
     end_ms: Millis = 0
-    confidence: float | None = Field(default=None, ge=0.0, le=1.0)
+    confidence: Unit | None = None
 
 
 class HoldStarted(_EventBase):
+    model_config = _examples({"type": "hold_started", "call_id": "c-20261123-0001", "ts": "2026-11-23T08:01:30.000Z"})
+
     type: Literal["hold_started"]
 
 
 class HoldEnded(_EventBase):
+    model_config = _examples({"type": "hold_ended", "call_id": "c-20261123-0001", "ts": "2026-11-23T08:02:05.000Z"})
+
     type: Literal["hold_ended"]
 
 
 class CallEnded(_EventBase):
+    model_config = _examples({"type": "call_ended", "call_id": "c-20261123-0001", "ts": "2026-11-23T08:06:40.000Z",
+                              "reason": "hangup"})
+
     type: Literal["call_ended"]
     reason: str | None = Field(default=None, max_length=64)
 
@@ -150,7 +195,10 @@ CallEventAdapter: TypeAdapter[CallEvent] = TypeAdapter(CallEvent)
 
 
 def parse_event(raw: bytes | str | dict) -> CallEvent:
-    """Validate one CallEvent; raises ``pydantic.ValidationError`` with the reason."""
+    """Validate one CallEvent; raises ``pydantic.ValidationError`` with the reason.
+
+    Values must have the JSON types of the schema: ``"seq": "17"``, ``"is_final": 1`` or
+    ``"ts": 1700000000`` are refused, not coerced (``"start_ms": 1200.0`` is an integer)."""
     if isinstance(raw, dict):
         return CallEventAdapter.validate_python(raw)
     return CallEventAdapter.validate_json(raw)

@@ -42,9 +42,28 @@ def _what(err: dict) -> str:
     return msg
 
 
+def _errors(exc) -> list[dict]:
+    """pydantic's error dicts of a ``ValidationError`` or FastAPI's ``RequestValidationError``."""
+    try:
+        return list(exc.errors(include_url=False))
+    except TypeError:  # RequestValidationError.errors() takes no arguments
+        return list(exc.errors())
+
+
+def describe(exc, limit: int = 5) -> list[tuple[str, str]]:
+    """``(field path, what is wrong)`` for the first ``limit`` errors of a ``ValidationError`` or a
+    FastAPI ``RequestValidationError``, without input values."""
+    return [(_where(tuple(err.get("loc", ()))), _what(err)) for err in _errors(exc)[:limit]]
+
+
+def kinds(exc) -> set[str]:
+    """The pydantic error types in ``exc`` (``json_invalid``, ``missing``, …)."""
+    return {str(err.get("type", "")) for err in _errors(exc)}
+
+
 def reasons(exc: ValidationError, limit: int = 5) -> list[str]:
     """``"<field path>: <what is wrong>"`` for the first ``limit`` errors, without input values."""
-    return [f"{_where(tuple(err.get('loc', ())))}: {_what(err)}" for err in exc.errors(include_url=False)[:limit]]
+    return [f"{where}: {what}" for where, what in describe(exc, limit)]
 
 
 def reason(exc: ValidationError, model: str, limit: int = 5) -> str:

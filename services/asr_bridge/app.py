@@ -33,6 +33,7 @@ from fastapi import FastAPI, WebSocket, WebSocketDisconnect
 
 from services.asr_bridge.stream import CallSeq, ChannelStream
 from services.asr_bridge.vad import FrameVad
+from shared import errors
 from shared.auth import TokenError, verify
 from shared.config import Settings, get_settings
 from shared.health import api_docs, health_router
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None, transcriber=None, sink=None) ->
 
     app = FastAPI(title="Heartline ASR bridge", lifespan=lifespan, **api_docs(settings))
     app.state.ws_max_size = MAX_AUDIO_MESSAGE  # uvicorn refuses a bigger message before buffering it
+    errors.install(app)
     app.include_router(health_router(SERVICE, ready))
 
     async def emit(ws: WebSocket, event) -> None:

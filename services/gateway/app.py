@@ -13,7 +13,6 @@ from pathlib import Path
 from fastapi import FastAPI, HTTPException
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel
 
 from services.gateway.calls import CallBook
 from services.gateway.feed import Feed
@@ -22,6 +21,8 @@ from services.gateway.hub import Hub
 from services.gateway.review import review_router
 from services.gateway.sockets import MAX_CLIENT_MESSAGE, socket_router
 from services.gateway.whisper import Whisperer, whisper_router
+from shared import errors
+from shared.api_models import DemoPerson, RuleStats, TokenAnswer, TokenRequest
 from shared.auth import mint
 from shared.config import Settings, get_settings
 from shared.demo import DEMO_AGENTS, DEMO_SUPERVISORS
@@ -32,18 +33,13 @@ SERVICE = "gateway"
 STATIC = Path(__file__).resolve().parent / "static"
 
 
-class TokenRequest(BaseModel):
-    sub: str
-    role: str
-
-
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     settings.require_secrets("jwt_secret")
     book, hub = CallBook(), Hub()
     feed = Feed(settings, book, hub)
 
-    app = service_app(SERVICE, "Heartline gateway", settings, feed)
+    app = service_app(SERVICE, "Heartline gateway", settings, feed)  # with shared.errors' handlers
     app.add_middleware(BodyLimit, max_bytes=settings.gateway_max_body_bytes)
     app.add_middleware(SecurityHeaders)  # added last: outermost, so a 413 carries the headers too
     app.state.ws_max_size = MAX_CLIENT_MESSAGE
@@ -66,22 +62,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def wall_page() -> FileResponse:
         return FileResponse(STATIC / "wall.html")
 
-    @app.get("/api/demo/agents")
+    @app.get("/api/demo/agents", response_model=list[DemoPerson], tags=["sign-in"],
+             summary="The demo agents and supervisors (local mode)",
+             responses=errors.responses(403, s403="Not in local mode: there are no demo people."))
     async def demo_agents() -> list[dict]:
         if settings.mode != "local":
             raise HTTPException(403, "demo sign-in is only available in local mode")
         return DEMO_AGENTS + DEMO_SUPERVISORS
 
-    @app.post("/api/token")
+    @app.post("/api/token", response_model=TokenAnswer, tags=["sign-in"],
+              summary="A token for a demo agent or supervisor (local mode)",
+              responses=errors.responses(400, 403, 413, 422, s403="Not in local mode: tokens come from the "
+                                                                  "identity provider."))
     async def demo_token(req: TokenRequest) -> dict:
         if settings.mode != "local":
             raise HTTPException(403, "tokens are minted by your identity provider outside local mode")
-        known = {p["id"]: p["role"] for p in DEMO_AGENTS + DEMO_SUPERVISORS}
-        if known.get(req.sub) != req.role:
-            raise HTTPException(422, f"{req.sub!r} is not a demo {req.role}")
         return {"token": mint(settings, req.sub, req.role), "sub": req.sub, "role": req.role}
 
-    @app.get("/api/rules/stats")
+    @app.get("/api/rules/stats", response_model=RuleStats, tags=["rules"],
+             summary="Per nudge type: shown, accepted, dismissed, acceptance rate (this gateway's view)")
     async def rule_stats() -> dict:
         return {"types": book.rule_stats(), **{k: v for k, v in book.stats().items() if k != "kind"}}
 

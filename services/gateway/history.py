@@ -11,13 +11,21 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Path, Request
 from sqlalchemy.exc import SQLAlchemyError
 
 from services.recorder.store import Store, history
+from shared import errors
+from shared.api_models import HistoryAnswer
 from shared.auth import TokenError, verify
 from shared.config import Settings
+from shared.openapi import BEARER
+from shared.schemas import CALL_ID_PATTERN
+
+# A call id in a path: what CallEvents allow (a request for any other id is a 422, not a lookup).
+CallIdPath = Annotated[str, Path(pattern=CALL_ID_PATTERN, max_length=128, description="the call's id")]
 
 log = logging.getLogger("gateway.history")
 
@@ -61,11 +69,15 @@ class LazyStore:
 
 
 def history_router(settings: Settings, store: LazyStore | None = None) -> APIRouter:
-    router = APIRouter(prefix="/api/history", tags=["history"])
+    router = APIRouter(prefix="/api/history", tags=["history"], dependencies=[BEARER])
     store = store or LazyStore(settings)
 
-    @router.get("/{call_id}")
-    def call_history(call_id: str, request: Request) -> dict:
+    @router.get("/{call_id}", response_model=HistoryAnswer,
+                summary="The customer's recent calls, for the desktop when a call starts",
+                responses=errors.responses(401, 403, 404, 422, 503,
+                                           s404="The call is not recorded (yet: the page retries), or it is "
+                                                "another agent's call."))
+    def call_history(call_id: CallIdPath, request: Request) -> dict:
         claims = bearer_claims(settings, request, ("agent", "supervisor"))
         found = store.call(history, call_id, settings.history_calls)
         if found is None or (claims["role"] == "agent" and found["agent_id"] != claims["sub"]):

@@ -8,7 +8,10 @@ second, else closed with 4429). JSON nested too deeply for the parser is a
 stamped with ``ingest_ts`` and produced to ``stt-events`` keyed by call_id;
 the request is answered only after the broker acknowledged it, so an
 accepted event is in Kafka. Bad items get a per-item reason and never block
-the good ones in the same batch.
+the good ones in the same batch. Values must have their JSON types
+(``shared.schemas``: ``"seq": "17"`` is refused, not read as 17). Error
+answers have the one shape of ``shared.errors``; the OpenAPI documents the
+body (the CallEvent union, with examples) and every answer.
 """
 
 from __future__ import annotations
@@ -22,13 +25,15 @@ from fastapi import FastAPI, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
-from shared import metrics
+from shared import errors, metrics
+from shared.api_models import IngestRejected, IngestResult
 from shared.auth import TokenError, verify
 from shared.config import Settings, get_settings
 from shared.health import service_app
 from shared.kafka import broker_reachable, producer
-from shared.schemas import parse_event, utcnow
+from shared.openapi import BEARER, schemas, with_components
 from shared.ratelimit import TokenBucket
+from shared.schemas import CallEventAdapter, parse_event, utcnow
 from shared.validation import reasons
 
 SERVICE = "ingest"
@@ -123,56 +128,68 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = service_app(SERVICE, "Heartline ingest", settings, pub)
     app.state.ws_max_size = settings.max_body_bytes  # uvicorn closes a bigger /v1/stream message (1009)
 
-    @app.post("/v1/events", status_code=202)
+    @app.post("/v1/events", status_code=202, response_model=IngestResult, tags=["events"],
+              summary="Post one CallEvent or a batch of them", dependencies=[BEARER],
+              response_description="Every event accepted: each is in Kafka (the broker acknowledged it)",
+              openapi_extra=_events_doc(settings),
+              responses={**errors.responses(400, 401, 413),
+                         422: {"model": IngestRejected,
+                               "description": "Some events are invalid (each with its `index` and reason; an "
+                                              "event whose `ts` is more than a day ahead is refused too); the "
+                                              "valid events of the batch were accepted all the same."},
+                         **errors.responses(503, s503="The broker did not acknowledge in time: take nothing in "
+                                                      "the batch as accepted; retry after `Retry-After`.")})
     async def post_events(request: Request) -> JSONResponse:
         denied = _authorized(settings, request.headers.get("authorization"))
         if denied:
             metrics.INGEST_REJECTED.labels("unauthorized").inc()
-            return JSONResponse({"error": denied}, status_code=401)
+            return errors.error_response(401, denied, headers={"WWW-Authenticate": "Bearer"})
+        too_large = f"body over {settings.max_body_bytes} bytes"
         length = request.headers.get("content-length")
         if length and length.isdigit() and int(length) > settings.max_body_bytes:
             metrics.INGEST_REJECTED.labels("too_large").inc()
-            return JSONResponse({"error": f"body over {settings.max_body_bytes} bytes"}, status_code=413)
+            return errors.error_response(413, too_large)
         body = bytearray()
         async for chunk in request.stream():
             body += chunk
             if len(body) > settings.max_body_bytes:
                 metrics.INGEST_REJECTED.labels("too_large").inc()
-                return JSONResponse({"error": f"body over {settings.max_body_bytes} bytes"}, status_code=413)
+                return errors.error_response(413, too_large)
         try:
             payload = json.loads(bytes(body).decode("utf-8"))
         except UnicodeDecodeError:
             metrics.INGEST_REJECTED.labels("not_utf8").inc()
-            return JSONResponse({"error": "body is not valid UTF-8"}, status_code=400)
+            return errors.error_response(400, "body is not valid UTF-8")
         except json.JSONDecodeError as exc:
             metrics.INGEST_REJECTED.labels("not_json").inc()
-            return JSONResponse({"error": f"body is not valid JSON: {exc}"}, status_code=400)
+            return errors.error_response(400, f"body is not valid JSON: {exc}")
         except RecursionError:
             metrics.INGEST_REJECTED.labels("not_json").inc()
-            return JSONResponse({"error": f"body is not valid JSON: {TOO_DEEP}"}, status_code=400)
+            return errors.error_response(400, f"body is not valid JSON: {TOO_DEEP}")
         items = payload if isinstance(payload, list) else [payload]
         if len(items) > settings.max_batch_events:
             metrics.INGEST_REJECTED.labels("too_large").inc()
-            return JSONResponse({"error": f"more than {settings.max_batch_events} events"}, status_code=413)
-        good, errors = [], []
+            return errors.error_response(413, f"more than {settings.max_batch_events} events")
+        good, bad = [], []
         for index, item in enumerate(items):
             result = pub.validate(item)
             if isinstance(result, str):
-                errors.append({"index": index, "error": result})
+                bad.append(errors.ErrorItem(index=index, error=result))
             else:
                 good.append(result)
         metrics.EVENTS_IN.labels(SERVICE, "http").inc(len(items))
-        if errors:
-            metrics.INGEST_REJECTED.labels("invalid").inc(len(errors))
+        if bad:
+            metrics.INGEST_REJECTED.labels("invalid").inc(len(bad))
         try:
             if good:
                 await pub.publish(good)
         except KafkaError as exc:
             log.warning("broker unavailable", extra={"error": type(exc).__name__})
-            return JSONResponse({"error": "broker unavailable, retry", "accepted": 0},
-                                status_code=503, headers={"Retry-After": "1"})
-        body_out = {"accepted": len(good), "rejected": len(errors), "errors": errors}
-        return JSONResponse(body_out, status_code=422 if errors else 202)
+            return errors.error_response(503, "broker unavailable, retry", headers={"Retry-After": "1"})
+        if bad:
+            return errors.error_response(422, f"{len(bad)} of {len(items)} events rejected", bad,
+                                         accepted=len(good), rejected=len(bad))
+        return JSONResponse({"accepted": len(good), "rejected": 0, "errors": []}, status_code=202)
 
     @app.websocket("/v1/stream")
     async def stream(ws: WebSocket) -> None:
@@ -218,4 +235,31 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         except WebSocketDisconnect:
             pass
 
-    return app
+    return with_components(app, schemas({"CallEvent": CallEventAdapter}))
+
+
+def _events_doc(settings: Settings) -> dict:
+    """The request body ``POST /v1/events`` reads itself: one CallEvent, or an array of them."""
+    event = {"$ref": "#/components/schemas/CallEvent"}
+    examples = {
+        "batch": {"summary": "a call starts and the customer speaks", "value": [
+            {"type": "call_started", "call_id": "c-20261123-0001", "ts": "2026-11-23T08:00:00.000Z",
+             "agent_id": "a-007", "customer": {"id": "cust-88412", "name": "王先生", "segment": "senior"}},
+            {"type": "utterance", "call_id": "c-20261123-0001", "seq": 17, "speaker": "customer",
+             "text": "你们这服务太差了,我都等了半个小时了", "is_final": True, "start_ms": 12340,
+             "end_ms": 14100, "confidence": 0.93, "ts": "2026-11-23T08:00:14.100Z"}]},
+        "one": {"summary": "one event", "value": {"type": "call_ended", "call_id": "c-20261123-0001",
+                                                  "ts": "2026-11-23T08:06:40.000Z", "reason": "hangup"}},
+    }
+    return {
+        "requestBody": {
+            "required": True,
+            "description": (f"One CallEvent or a JSON array of at most {settings.max_batch_events}; the whole "
+                            f"body at most {settings.max_body_bytes} bytes. Values must have the schema's JSON "
+                            "types (a number in quotes is refused)."),
+            "content": {"application/json": {
+                "schema": {"oneOf": [event, {"type": "array", "items": event,
+                                             "maxItems": settings.max_batch_events}]},
+                "examples": examples}},
+        },
+    }
