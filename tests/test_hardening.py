@@ -431,7 +431,7 @@ def test_pages_work_under_the_csp_and_never_take_a_token_from_the_url(stack):
     through the form and run in Chromium with no CSP violation; their websockets carry the token
     as a subprotocol, never in the URL; a link with ?token= does not sign the page in."""
     pw = pytest.importorskip("playwright.sync_api")
-    for path in ("/agent", "/wall", "/review", "/static/common.js", "/api/demo/agents"):
+    for path in ("/agent", "/wall", "/review", "/static/js/socket.js", "/static/nudge.css", "/api/demo/agents"):
         headers = httpx.get(f"{stack.gateway_url}{path}").headers
         csp = headers.get("content-security-policy", "")
         assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp, (path, csp)

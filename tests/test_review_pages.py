@@ -162,3 +162,34 @@ def test_the_desktop_shows_the_last_calls_summary_for_the_same_customer(stack, c
         expect(recap.locator("dd[data-field='待跟进']")).to_contain_text("24小时内会有短信通知您")
     finally:
         stack.post_events([ended(call_id)])
+
+
+def test_the_review_page_and_the_desk_speak_english_on_request(stack, context, scored_call):
+    """Every word through i18n: after the language switch the review page's labels, the scorecard
+    items, the topic, the recap's field names and the nudge cards read in English (no Chinese
+    label, no raw i18n key left), the choice survives a reload, and switching back restores Chinese."""
+    call_id, detail = scored_call
+    page = context.new_page()
+    sign_in(page, f"{stack.gateway_url}/review", stack.token('s-001', 'supervisor'))
+    page.locator(f"[data-testid=review-calls] tr[data-call-id='{call_id}']").click()
+    expect(page.get_by_test_id("score-total")).to_have_text(str(detail["score"]))
+    page.get_by_test_id("btn-lang").click()
+    expect(page.locator("#calls-title")).to_contain_text("Finished calls")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.locator("[data-testid=score-item][data-key='privacy'] .score-item-label")).to_have_text("Protects privacy")
+    recap = page.get_by_test_id("review-recap")
+    expect(recap.locator("dt").nth(1)).to_have_text("Customer wanted")
+    expect(recap.locator("dd[data-field='结果']")).to_contain_text("Resolved")
+    expect(page.locator("[data-testid=review-nudges] [data-action]").first).to_be_visible()
+    page.reload()  # remembered
+    expect(page.locator("#calls-title")).to_contain_text("Finished calls")
+    page.locator(f"[data-testid=review-calls] tr[data-call-id='{call_id}']").click()
+    expect(page.get_by_test_id("score-total")).to_have_text(str(detail["score"]))
+    expect(page.locator("[data-testid=score-trend] tr[data-agent='a-071']")).to_contain_text("Protects privacy")
+    labels = page.evaluate("""() => [...document.querySelectorAll(
+        'h1, h2, h3, th, label > span, button, dt, .action, .status, .score-item-label, .outcome')]
+        .map(e => e.textContent.trim()).filter(Boolean)""")
+    assert labels and not [s for s in labels if re.search(r"[\u4e00-\u9fff]", s) and s != "中文"], labels
+    assert not re.search(r"\b(review|history|nudge|filter|status|action)\.[a-z_.]+\b", page.inner_text("body"))
+    page.get_by_test_id("btn-lang").click()
+    expect(page.locator("#calls-title")).to_contain_text("已结束通话")
