@@ -56,11 +56,24 @@ from services.nudger.tracking import risk_score
 __all__ = ["CallMemory", "new_memory", "step", "tick", "risk_score"]
 
 
-def _run(ctx: Ctx) -> list[Nudge]:
-    rules = ctx.rules
-    for nudge_type, fn in handlers(ctx.input):
-        spec = rules.get(nudge_type)
-        if spec is not None:
+def _table(rules: Rules, input_kind: str) -> tuple:
+    """``(fn, spec)`` of the detectors for one input whose type the rules configure (cached on the rules;
+    ``spec.enabled`` is read per call, so a switched-off type stops at once)."""
+    found = rules._dispatch.get(input_kind)
+    if found is None:
+        found = tuple((fn, spec) for nudge_type, fn in handlers(input_kind)
+                      if (spec := rules.nudges.get(nudge_type)) is not None)
+        rules._dispatch[input_kind] = found
+    return found
+
+
+def _run(mem: CallMemory, rules: Rules, clock: datetime, input_kind: str, item, **speech) -> list[Nudge]:
+    table = _table(rules, input_kind)
+    if not table:
+        return []
+    ctx = Ctx(mem, rules, clock, input_kind, item, **speech)
+    for fn, spec in table:
+        if spec.enabled:
             fn(ctx, spec)
     return ctx.out
 
@@ -80,11 +93,11 @@ def step(mem: CallMemory | None, item, clock: datetime, rules: Rules) -> tuple[C
     elif isinstance(item, HoldStarted):
         if not st.on_hold:  # else redelivered
             st.on_hold, mem.hold_started_at = True, clock.timestamp()
-            out += _run(Ctx(mem, rules, clock, HOLD_STARTED, item))
+            out += _run(mem, rules, clock, HOLD_STARTED, item)
     elif isinstance(item, HoldEnded):
         if st.on_hold:
             st.on_hold, mem.hold_ended_at = False, clock.timestamp()
-            out += _run(Ctx(mem, rules, clock, HOLD_ENDED, item))
+            out += _run(mem, rules, clock, HOLD_ENDED, item)
     elif isinstance(item, CallEnded):
         return mem, _call_ended(mem, rules, item, clock)
     elif isinstance(item, Utterance):
@@ -107,7 +120,7 @@ def tick(mem: CallMemory, clock: datetime, rules: Rules) -> tuple[CallMemory, li
 def _speech(mem: CallMemory, rules: Rules, item, text: str, clock: datetime) -> list[Nudge]:
     seg, new, became_final = tracking.segment(mem, item.seq, item.speaker, item.start_ms, item.end_ms, text,
                                               item.is_final)
-    return _run(Ctx(mem, rules, clock, SPEECH, item, seg=seg, new_segment=new, became_final=became_final))
+    return _run(mem, rules, clock, SPEECH, item, seg=seg, new_segment=new, became_final=became_final)
 
 
 def _analysis(mem: CallMemory, rules: Rules, a: UtteranceAnalysis, clock: datetime) -> list[Nudge]:
@@ -122,13 +135,13 @@ def _analysis(mem: CallMemory, rules: Rules, a: UtteranceAnalysis, clock: dateti
         now = clock.timestamp()
         satisfy(mem, rules, a.cues, a.text, now)
         tracking.agent_analysis(mem, a, now)
-        out += _run(Ctx(mem, rules, clock, AGENT_FINAL if a.is_final else AGENT_PARTIAL, a))
+        out += _run(mem, rules, clock, AGENT_FINAL if a.is_final else AGENT_PARTIAL, a)
     elif a.is_final:
         tracking.customer_final(mem, rules, a)
-        out += _run(Ctx(mem, rules, clock, CUSTOMER_FINAL, a))
+        out += _run(mem, rules, clock, CUSTOMER_FINAL, a)
         tracking.update_risk(mem, rules)
     else:
-        out += _run(Ctx(mem, rules, clock, CUSTOMER_PARTIAL, a))
+        out += _run(mem, rules, clock, CUSTOMER_PARTIAL, a)
     return out
 
 
@@ -139,7 +152,7 @@ def _call_ended(mem: CallMemory, rules: Rules, ev: CallEnded, clock: datetime) -
     st.ended_ts, st.on_hold = ev.ts, False
     # Detectors may flush what the end makes final (closing_check: 没有了 and the line
     # dropped); every other open need dies with the call.
-    out = _run(Ctx(mem, rules, clock, CALL_ENDED, ev))
+    out = _run(mem, rules, clock, CALL_ENDED, ev)
     mem.needs = []
     tracking.update_risk(mem, rules)
     return out

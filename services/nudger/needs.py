@@ -90,10 +90,15 @@ def open_need(mem: CallMemory, rules: Rules, nudge_type: str, key: str | int, cl
 
 def satisfy(mem: CallMemory, rules: Rules, cues: list[str], text: str, now: float) -> None:
     """Agent speech with a satisfying cue or phrase meets the open needs of that type."""
-    for nudge_type, spec in rules.nudges.items():
+    table = rules._dispatch.get("satisfy")
+    if table is None:  # (type, spec, cues, phrases) of every type an agent can meet, built once per rules
+        table = tuple((t, spec, frozenset(spec.satisfied_by), tuple(spec.satisfied_phrases))
+                      for t, spec in rules.nudges.items() if spec.satisfied_by or spec.satisfied_phrases)
+        rules._dispatch["satisfy"] = table
+    for nudge_type, spec, by_cue, phrases in table:
         if not spec.enabled:
             continue
-        if set(cues) & set(spec.satisfied_by) or any(p in text for p in spec.satisfied_phrases):
+        if (by_cue and not by_cue.isdisjoint(cues)) or any(p in text for p in phrases):
             mem.met_until[nudge_type] = max(mem.met_until.get(nudge_type, 0.0), now + spec.ack_window_s)
             drop_needs(mem, nudge_type)
 

@@ -69,7 +69,7 @@ COMMON_THRESHOLDS = {
 }
 
 
-@dataclass
+@dataclass(slots=True)
 class Ctx:
     """What a detector sees of one input, and where it puts the nudges it raises."""
 

@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import (BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, ValidationInfo, field_validator,
+                      model_validator)
 
 from shared import cues as C
 from shared import nudge_types as T
@@ -109,6 +110,8 @@ class Rules(BaseModel):
     card_gap_s: float = Field(default=6, ge=0)
     risk: RiskWeights = Field(default_factory=RiskWeights)
     nudges: dict[str, RuleSpec]
+    # The engine's per-input dispatch table for these rules (services/nudger/engine.py), built on first use.
+    _dispatch: dict = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _against_registry(self, info: ValidationInfo) -> "Rules":

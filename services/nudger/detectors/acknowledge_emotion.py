@@ -52,5 +52,6 @@ def upset_customer(ctx: Ctx, spec) -> None:
 @detector(T.ACKNOWLEDGE_EMOTION, on=(AGENT_PARTIAL, AGENT_FINAL))
 def acknowledged(ctx: Ctx, spec) -> None:
     """The agent acknowledged (or the nudge went out): count renewed upset from here."""
-    if set(ctx.item.cues) & set(spec.satisfied_by):
+    by = spec.satisfied_by
+    if any(c in by for c in ctx.item.cues):
         ctx.mem.marks[SINCE] = 0

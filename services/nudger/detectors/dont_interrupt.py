@@ -20,10 +20,17 @@ from services.nudger.speech import is_backchannel, quote
     "min_agent_chars": Threshold(3, "嗯 / 对 / 好的 are active listening, not interrupting"),
 })
 def overlap(ctx: Ctx, spec) -> None:
-    mem = ctx.mem
+    """An overlap only grows when one of its two segments grows: check the pairs of the segment
+    that just changed (the agent's against every customer segment, or the other way round)."""
+    mem, seg = ctx.mem, ctx.seg
     lead, min_overlap, min_chars = spec.t("lead_ms"), spec.t("min_overlap_ms"), spec.t("min_agent_chars")
-    for a in mem.segments:
-        if a.speaker != "agent" or a.chars < min_chars or is_backchannel(a.text):
+    if seg.speaker == "agent":
+        agents = (seg,)
+    else:
+        agents = tuple(s for s in mem.segments if s.speaker == "agent" and s.start_ms >= seg.start_ms + lead
+                       and s.start_ms < seg.end_ms)
+    for a in agents:
+        if a.chars < min_chars or is_backchannel(a.text):
             continue
         for c in mem.segments:
             if c.speaker != "customer" or a.start_ms < c.start_ms + lead:

@@ -27,11 +27,14 @@ def checking(ctx: Ctx, spec) -> None:
 @detector(T.OFFER_HOLD_WORDING, on=SPEECH)
 def talks_on(ctx: Ctx, spec) -> None:
     """我查一下 … and the agent talks on: the customer was never left waiting."""
-    seg = ctx.seg
-    if seg.speaker != "agent" or is_backchannel(seg.text):
+    seg, needs = ctx.seg, ctx.mem.needs
+    if seg.speaker != "agent" or not needs:
         return
-    ctx.mem.needs = [n for n in ctx.mem.needs if not (n.type == T.OFFER_HOLD_WORDING and n.case == "checking"
-                                                     and seg.start_ms > n.after_ms)]
+    for n in [n for n in needs if n.type == T.OFFER_HOLD_WORDING and n.case == "checking"
+              and seg.start_ms > n.after_ms]:
+        if is_backchannel(seg.text):
+            return
+        needs.remove(n)
 
 
 @detector(T.OFFER_HOLD_WORDING, on=HOLD_STARTED, thresholds={
