@@ -160,7 +160,7 @@ async def _clients(conn, settings, agents: int, wall: bool) -> None:
                         elif kind == "call" and msg.get("ended_ts") and msg["call_id"] not in rec.ended:
                             rec.ended[msg["call_id"]] = now
                     rec.close_codes[ws.close_code or 0] += 1
-            except (OSError, websockets.WebSocketException, asyncio.TimeoutError) as exc:
+            except (TimeoutError, OSError, websockets.WebSocketException) as exc:
                 code = getattr(getattr(exc, "rcvd", None), "code", None) or -1
                 rec.close_codes[code] += 1
             if not stopping.is_set():

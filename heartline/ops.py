@@ -86,7 +86,7 @@ def print_lag(settings: Settings) -> int:
         return 0
     print(f"{'group':<28} {'topic':<24} {'part':>4} {'committed':>10} {'high':>10} {'lag':>8}")
     for r in rows:
-        print(f"{r['group']:<28} {r['topic']:<24} {r['partition']:>4} {str(r['committed']):>10} "
+        print(f"{r['group']:<28} {r['topic']:<24} {r['partition']:>4} {r['committed']!s:>10} "
               f"{r['high_watermark']:>10} {r['lag']:>8}")
     totals: dict[str, int] = {}
     for r in rows:

@@ -10,7 +10,7 @@ Error answers are ``shared.errors.ErrorBody``.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -84,7 +84,7 @@ class SupervisorTokenRequest(BaseModel):
     sub: SupervisorId
 
 
-TokenRequest = Annotated[Union[AgentTokenRequest, SupervisorTokenRequest], Field(discriminator="role")]
+TokenRequest = Annotated[AgentTokenRequest | SupervisorTokenRequest, Field(discriminator="role")]
 
 
 class TokenAnswer(BaseModel):

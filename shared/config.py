@@ -117,7 +117,7 @@ class Settings(BaseSettings):
     scorecard_rules: Path = DEFAULT_RULES.parent / "scorecard.yaml"
 
     @model_validator(mode="after")
-    def _broker_defaults(self) -> "Settings":
+    def _broker_defaults(self) -> Settings:
         # Written past __setattr__ so they stay "unset": `on_broker` derives them again.
         if self.broker is None:
             self.__dict__["broker"] = "kafka" if self.kafka else "embedded"
@@ -128,7 +128,7 @@ class Settings(BaseSettings):
             self.__dict__["session_timeout_s"] = 4.0 if embedded else 6.0
         return self
 
-    def on_broker(self, kafka: str, broker: str | None = None) -> "Settings":
+    def on_broker(self, kafka: str, broker: str | None = None) -> Settings:
         """These settings pointed at another broker, with that broker's defaults."""
         data = self.model_dump(exclude_unset=True)
         data.update(kafka=kafka, broker=broker or self.broker)
@@ -139,7 +139,7 @@ class Settings(BaseSettings):
         return self.broker == "embedded"
 
     @model_validator(mode="after")
-    def _refuse_weak_secrets(self) -> "Settings":
+    def _refuse_weak_secrets(self) -> Settings:
         """Outside local mode every secret that is given must be strong; one not given
         is refused where it is needed (``require_secrets``), so a worker that signs
         nothing runs without the signing key."""

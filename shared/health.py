@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
@@ -36,7 +36,7 @@ def health_router(service: str, ready: Callable[[], Awaitable[tuple[bool, dict]]
     return router
 
 
-def service_app(service: str, title: str, settings, component) -> "FastAPI":
+def service_app(service: str, title: str, settings, component) -> FastAPI:
     """A FastAPI app whose lifespan sets up JSON logging and starts/stops ``component``
     (anything with ``start``, ``stop`` and ``ready``), with /healthz, /readyz, /metrics;
     API docs only in local mode."""

@@ -12,7 +12,6 @@ import sys
 
 from pythonjsonlogger.json import JsonFormatter
 
-
 _TOKEN = re.compile(r"(token=)[^&\s\"']+")
 
 

@@ -9,8 +9,8 @@ Timestamps are UTC and serialise as ``2026-11-23T08:00:14.100Z``.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-from typing import Annotated, Literal, Union
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Literal
 
 from pydantic import (
     BaseModel,
@@ -71,19 +71,19 @@ ShortId = Annotated[str, Field(max_length=64)]  # agent ids, nudge types (String
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def iso(ts: datetime) -> str:
     """Render a timestamp as the contract does: UTC, milliseconds, ``Z``."""
     if ts.tzinfo is None:
-        ts = ts.replace(tzinfo=timezone.utc)
-    return ts.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
+        ts = ts.replace(tzinfo=UTC)
+    return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
 
 
 def _aware(ts: datetime) -> datetime:
     try:
-        return ts.replace(tzinfo=timezone.utc) if ts.tzinfo is None else ts.astimezone(timezone.utc)
+        return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
     except OverflowError:  # 0001-01-01T00:00+01:00 has no UTC time: a validation error, not a crash
         raise ValueError("timestamp out of range") from None
 
@@ -188,7 +188,7 @@ class CallEnded(_EventBase):
 
 
 CallEvent = Annotated[
-    Union[CallStarted, Utterance, HoldStarted, HoldEnded, CallEnded],
+    CallStarted | Utterance | HoldStarted | HoldEnded | CallEnded,
     Field(discriminator="type"),
 ]
 CallEventAdapter: TypeAdapter[CallEvent] = TypeAdapter(CallEvent)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from services.analyzer.analysis import Analysis, analyze_text, analyze_utterance
 from shared.cues import AGENT_CUES, ALL_CUES, CUSTOMER_CUES, PII_CUES
 from shared.schemas import Utterance
-from services.analyzer.analysis import Analysis, analyze_text, analyze_utterance
 
 EMOTIONS = {"anger", "anxiety", "confusion", "sadness", "satisfaction", "neutral"}
 
@@ -125,7 +125,7 @@ def test_results_are_independent_copies():
 
 
 def test_analyze_utterance_record():
-    ts = datetime(2026, 11, 23, 8, 0, 14, tzinfo=timezone.utc)
+    ts = datetime(2026, 11, 23, 8, 0, 14, tzinfo=UTC)
     event = Utterance(type="utterance", call_id="c-1", seq=17, speaker="customer",
                       text="你们这服务太差了,我手机13812345678", is_final=True, ts=ts)
     record = analyze_utterance(event)

@@ -17,11 +17,13 @@ import uuid
 import httpx
 import pytest
 import websockets
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from services.ingest.app import Publisher
-from tests.conftest import call_started, collect, new_call_id, utterance
 from shared.topics import dlq
+from tests.conftest import call_started, collect, new_call_id, utterance
 from tests.kafkatools import produce_raw, read_topic
 
 pytestmark = pytest.mark.e2e
@@ -57,7 +59,7 @@ def _post_raw(stack, body: bytes, token: str | None = None) -> httpx.Response:
 def test_validate_never_raises_and_gives_a_reason(item):
     """Ingest's validator on anything JSON can hold: (key, value) or a reason, never an exception."""
     result = Publisher.__new__(Publisher).validate(item)
-    assert isinstance(result, str) and result or (isinstance(result, tuple) and len(result) == 2)
+    assert (isinstance(result, str) and result) or (isinstance(result, tuple) and len(result) == 2)
 
 
 def test_ingest_http_property(stack):

@@ -24,8 +24,8 @@ import websockets
 
 from shared.config import PLACEHOLDER_SECRET, Settings
 from shared.pii import id_checksum_ok, luhn_ok
-from tests.conftest import call_started, collect, new_call_id, utterance
 from shared.topics import dlq
+from tests.conftest import call_started, collect, new_call_id, utterance
 from tests.kafkatools import produce_raw, read_topic
 
 pytestmark = pytest.mark.e2e
@@ -46,7 +46,7 @@ async def _close_code(url: str) -> int | None:
             await asyncio.wait_for(ws.recv(), 5)
     except websockets.ConnectionClosed as exc:
         return exc.rcvd.code if exc.rcvd else None
-    except asyncio.TimeoutError:
+    except TimeoutError:
         return None
     return None
 

@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from shared import cues as C
-from shared.schemas import (
-    CallEnded, CallStarted, Customer, HoldEnded, HoldStarted, Utterance, UtteranceAnalysis, nudge_id,
-)
 from services.nudger.engine import CallMemory, new_memory, risk_score, step, tick
 from services.nudger.rules import load_rules
+from shared import cues as C
+from shared.schemas import (
+    CallEnded,
+    CallStarted,
+    Customer,
+    HoldEnded,
+    HoldStarted,
+    Utterance,
+    UtteranceAnalysis,
+    nudge_id,
+)
 
 RULES = load_rules(Path(__file__).resolve().parent.parent / "rules" / "default.yaml")
-T0 = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 
 
 class Call:

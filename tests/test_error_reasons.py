@@ -87,9 +87,8 @@ def test_database_errors_do_not_carry_the_row(engine):
                emotion="anger", emotion_score=0.9, cues=[], start_ms=0, end_ms=1000, ts=utcnow())
     with engine.begin() as conn:
         conn.execute(insert(UtteranceRow).values(**row))
-    with pytest.raises(Exception) as caught:
-        with engine.begin() as conn:
-            conn.execute(insert(UtteranceRow).values(**row))  # the same key again: refused
+    with pytest.raises(Exception) as caught, engine.begin() as conn:
+        conn.execute(insert(UtteranceRow).values(**row))  # the same key again: refused
     message = str(caught.value)
     assert MARKER not in message and "身份证" not in message, message
     assert db.error_class(caught.value).startswith("IntegrityError(")

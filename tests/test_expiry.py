@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import importlib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -55,7 +55,7 @@ def nudger(monkeypatch):
 def test_nudger_forgets_a_call_after_ended_keep_s_or_silence(nudger):
     from shared.schemas import CallState
 
-    now = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
     ended = CallState(call_id="c", ended_ts=now - timedelta(seconds=nudger.ENDED_KEEP_S + 1), last_update_ts=now)
     recent = CallState(call_id="c", ended_ts=now - timedelta(seconds=nudger.ENDED_KEEP_S - 1), last_update_ts=now)
     live = CallState(call_id="c", last_update_ts=now - timedelta(seconds=60))

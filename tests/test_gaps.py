@@ -12,7 +12,6 @@ from shared.gaps import GapGuard
 from shared.kafka import producer
 from tests.conftest import make_settings
 
-
 pytestmark = [pytest.mark.brokers("embedded", "kafka")]
 
 def test_skipped_offsets_are_fetched_back_in_order(broker):

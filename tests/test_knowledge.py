@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,7 +15,13 @@ import yaml
 from services.analyzer.analysis import analyze_text, analyze_utterance
 from services.analyzer.knowledge import Entry, Retriever, is_question
 from services.analyzer.knowledge_base import (
-    DEFAULT_DIR, KnowledgeError, KnowledgeWatcher, load_base, load_entries, parse_file, stale,
+    DEFAULT_DIR,
+    KnowledgeError,
+    KnowledgeWatcher,
+    load_base,
+    load_entries,
+    parse_file,
+    stale,
 )
 from services.gateway.calls import CallBook
 from services.nudger.engine import step
@@ -25,7 +31,7 @@ from shared.schemas import CallStarted, KnowledgeMatch, Nudge, Utterance, Uttera
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = load_rules(ROOT / "rules" / "default.yaml")
-T0 = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 
 ONE = """\
 entries:

@@ -8,7 +8,7 @@ or call-state; ``heartline replay`` goes through the same intake.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from hypothesis import given, settings
@@ -23,7 +23,7 @@ from shared.pii import digit_view, hash_customer, luhn_ok
 from shared.schemas import CallEnded, CallStarted, Utterance, parse_event
 
 RULES = load_rules(Path(__file__).resolve().parent.parent / "rules" / "default.yaml")
-T0 = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 SALT = "test-salt"
 PHONE = "13800138000"
 CARD = next(f"622202100112345{d}" for d in "0123456789" if luhn_ok(f"622202100112345{d}"))

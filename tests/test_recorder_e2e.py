@@ -18,7 +18,6 @@ from pathlib import Path
 import httpx
 import pytest
 import websockets
-from aiokafka import TopicPartition
 
 from heartline.stack import Stack
 from services.recorder import db

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import inspect, select, text
@@ -21,7 +21,7 @@ from shared.schemas import CallState, Customer, Nudge, NudgeFeedback, TalkMs, Ut
 
 PG_SERVER = os.environ.get("HEARTLINE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
 PHONE = "13800138000"
-NOW = datetime(2026, 11, 26, 6, 0, tzinfo=timezone.utc)  # a Thursday, 14:00 in Beijing
+NOW = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)  # a Thursday, 14:00 in Beijing
 
 
 @pytest.fixture(scope="session")
@@ -171,7 +171,7 @@ def test_older_state_never_overwrites_newer(store):
 
 
 def test_history_summary_and_open_issue(store):
-    monday = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
+    monday = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
     store.apply(angry_login_call("h-1", monday), now=NOW)
     store.apply(angry_login_call("h-2", monday + timedelta(days=1)), now=NOW)
     store.apply([state("h-3", NOW), said("h-3", 1, "我还是登录不上")], now=NOW)

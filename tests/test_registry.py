@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from shared import nudge_types as T
 from services.nudger import registry
 from services.nudger.rules import CATALOG
+from shared import nudge_types as T
 
 
 def test_catalog_is_the_registry_in_nudger_order():
-    assert CATALOG == registry.catalog()
+    assert registry.catalog() == CATALOG
     assert set(CATALOG) == set(registry.REGISTRY)
     assert list(CATALOG) == [t for t in T.NUDGER_ORDER if t in CATALOG]
     assert set(CATALOG) == set(T.NUDGER_ORDER), "every nudger type constant has a detector"

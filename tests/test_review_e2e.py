@@ -16,8 +16,18 @@ import websockets
 
 from heartline.broker import free_port
 from tests.conftest import call_started, collect, new_call_id, utterance
-from tests.reviewkit import (CUSTOMER, EXPECTED, ID_NUMBER, SCRIPT, api, ended, history_stack, reviewed,
-                             scripted_call, wait_for)
+from tests.reviewkit import (
+    CUSTOMER,
+    EXPECTED,
+    ID_NUMBER,
+    SCRIPT,
+    api,
+    ended,
+    history_stack,
+    reviewed,
+    scripted_call,
+    wait_for,
+)
 
 pytestmark = pytest.mark.e2e
 

@@ -16,8 +16,18 @@ import pytest
 
 from tests.conftest import call_started, new_call_id, utterance
 from tests.pagekit import sign_in
-from tests.reviewkit import CUSTOMER, EXPECTED, ID_NUMBER, SCRIPT, api, ended, history_stack, reviewed, \
-    scripted_call, wait_for
+from tests.reviewkit import (
+    CUSTOMER,
+    EXPECTED,
+    ID_NUMBER,
+    SCRIPT,
+    api,
+    ended,
+    history_stack,
+    reviewed,
+    scripted_call,
+    wait_for,
+)
 
 pw = pytest.importorskip("playwright.sync_api")
 expect = pw.expect

@@ -14,17 +14,17 @@ Two analyzers drive the same engine:
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
 import yaml
 
-from shared import cues as C
-from shared.schemas import Utterance, UtteranceAnalysis
 from services.analyzer.analysis import analyze_utterance
 from services.nudger.replay import load_jsonl, replay
 from services.nudger.rules import CATALOG, load_rules
+from shared import cues as C
+from shared.schemas import Utterance, UtteranceAnalysis
 
 ROOT = Path(__file__).resolve().parent.parent
 SCEN = ROOT / "services" / "simulator" / "scenarios"
@@ -121,7 +121,7 @@ def problems(name: str, nudges) -> list[str]:
     return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def events(name: str):
     return tuple(load_jsonl(SCEN / f"{name}.jsonl"))
 

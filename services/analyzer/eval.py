@@ -38,7 +38,6 @@ from collections import Counter
 from pathlib import Path
 
 import yaml
-
 from snownlp import SnowNLP
 
 from .analysis import analyze_text
@@ -143,7 +142,7 @@ def rated_words(cache: Path) -> dict[str, float]:
 
 def word_level(valence: dict[str, float]) -> dict:
     """Polarity accuracy on the clearly rated words, Heartline vs snownlp, dev / test / all."""
-    from .lexicon import GENERAL, LEXICON  # noqa: PLC0415
+    from .lexicon import GENERAL, LEXICON
     rows = []
     for word, v in sorted(valence.items()):
         if NEG_VALENCE <= v <= POS_VALENCE:

@@ -16,9 +16,9 @@ import sys
 import time
 import uuid
 import wave
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Callable, Iterator
 
 import numpy as np
 

@@ -34,7 +34,7 @@ class SegmenterConfig:
     max_len: int = 500       # 15 s
 
     @classmethod
-    def from_ms(cls, frame_ms: int, end_silence_ms: int, max_segment_ms: int) -> "SegmenterConfig":
+    def from_ms(cls, frame_ms: int, end_silence_ms: int, max_segment_ms: int) -> SegmenterConfig:
         return cls(end_silence=max(1, round(end_silence_ms / frame_ms)),
                    max_len=max(10, max_segment_ms // frame_ms))
 

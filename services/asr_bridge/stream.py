@@ -11,8 +11,8 @@ segment that yields no text leaves a gap in the numbers).
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Callable
 
 import numpy as np
 

@@ -20,7 +20,7 @@ token, 403 for another role.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -52,8 +52,8 @@ When = Annotated[str | None, Query(
     max_length=64, description="a day, `2026-11-23` (China time), or an RFC 3339 time, `2026-11-23T08:00:00Z`"
 ), WithJsonSchema({"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}]})]
 Agent = Annotated[str, Query(max_length=64, description="an agent id")]
-EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
-LATEST = datetime(9000, 1, 1, tzinfo=timezone.utc)
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 LEAP = re.compile(r"(?<=\d\d:\d\d):60(?=\D|$)")
 TIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:\d{2})?")
@@ -75,14 +75,14 @@ def _when(value: str | None, end: bool = False) -> datetime | None:
             raise ValueError(value)
         # RFC 3339 allows a leap second (:60), which Python's datetime has no room for.
         parsed = datetime.fromisoformat(LEAP.sub(":59", value.upper().replace("Z", "+00:00")))
-        return _clamp(parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc))
+        return _clamp(parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC))
     except (ValueError, OverflowError) as exc:
         raise HTTPException(422, "not a day (YYYY-MM-DD) or an RFC 3339 time") from exc
 
 
 def _clamp(ts: datetime) -> datetime:
     try:
-        return min(max(ts.astimezone(timezone.utc), EARLIEST), LATEST)
+        return min(max(ts.astimezone(UTC), EARLIEST), LATEST)
     except OverflowError:  # a time within hours of year 1 or 9999: outside any history
         return EARLIEST if ts.year < 5000 else LATEST
 

@@ -86,7 +86,7 @@ class Publisher:
 
         try:
             futures = await asyncio.wait_for(send_all(), deadline)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise KafkaTimeoutError("metadata not available in time") from None
         done, pending = await asyncio.wait(futures, timeout=deadline)
         if pending:

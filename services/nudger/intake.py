@@ -24,9 +24,9 @@ what the live nudger would send.
 
 from __future__ import annotations
 
+from services.nudger.speech import mask
 from shared.pii import hash_customer
 from shared.schemas import CallStarted, Customer, Utterance
-from services.nudger.speech import mask
 
 
 def private_customer(customer: Customer, salt: str) -> Customer:

@@ -8,12 +8,12 @@ these facts; only this module writes them.
 
 from __future__ import annotations
 
-from shared import cues as C
-from shared import nudge_types as T
-from shared.schemas import UtteranceAnalysis
 from services.nudger.memory import MAX_SEGMENTS, CallMemory, Segment
 from services.nudger.rules import RiskWeights, Rules
 from services.nudger.speech import content_chars
+from shared import cues as C
+from shared import nudge_types as T
+from shared.schemas import UtteranceAnalysis
 
 TREND_LEN = 20
 EWMA_ALPHA = 0.4

@@ -16,7 +16,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 from shared import cues as C
 
@@ -108,7 +108,7 @@ def week_start(now: datetime) -> datetime:
     """Monday 00:00 China time of ``now``'s week, as UTC."""
     local = now.astimezone(CN)
     monday = (local - timedelta(days=local.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
-    return monday.astimezone(timezone.utc)
+    return monday.astimezone(UTC)
 
 
 def summary_line(calls_this_week: int, previous: dict | None) -> str:

@@ -19,7 +19,7 @@ Each check is a small function of (turns, item spec); the analyzer's cues
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from services.recorder.judge import NEGATIVE, Turn
 from services.recorder.scorecard_spec import ItemSpec, ScorecardSpec

@@ -24,7 +24,8 @@ from sqlalchemy.orm import Session
 
 from services.recorder import judge, recap, scorecard
 from services.recorder.models import Call, ErasedCall, Erasure, FeedbackRow, NudgeRow, UtteranceRow
-from services.recorder.scorecard_spec import DEFAULT_PATH as SCORECARD_PATH, SpecWatcher
+from services.recorder.scorecard_spec import DEFAULT_PATH as SCORECARD_PATH
+from services.recorder.scorecard_spec import SpecWatcher
 from shared.pii import hash_customer
 from shared.schemas import CallState, Nudge, NudgeFeedback, UtteranceAnalysis, iso, utcnow
 

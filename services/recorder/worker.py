@@ -32,8 +32,8 @@ from shared import metrics
 from shared.config import Settings, get_settings
 from shared.health import service_app
 from shared.kafka import aiokafka_send, broker_reachable, consumer, dead_letter, producer, stop_component
-from shared.validation import reason as invalid_reason
 from shared.schemas import CallState, Nudge, NudgeFeedback, UtteranceAnalysis
+from shared.validation import reason as invalid_reason
 
 SERVICE = "recorder"
 BATCH = 500

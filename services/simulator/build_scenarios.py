@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import yaml
@@ -32,7 +32,7 @@ import yaml
 HERE = Path(__file__).resolve().parent / "scenarios"
 SCRIPTS = HERE / "scripts.yaml"
 PARTIAL_MS = 300
-BASE = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
+BASE = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
 def _iso(t0: datetime, ms: int) -> str:

@@ -18,10 +18,10 @@ import logging
 import random
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Callable
 
 import httpx
 
@@ -125,7 +125,7 @@ class Simulator:
                 wake = max(tick + BATCH_EVERY_S, heap[0][0] if heap else 0.0)
                 try:
                     await asyncio.wait_for(self._stop.wait(), max(0.0, wake - time.monotonic()))
-                except (asyncio.TimeoutError, TimeoutError):
+                except TimeoutError:
                     pass
             if self._stop.is_set() and live:
                 # end every call in flight, so downstream forgets it (not after 30 min of silence);

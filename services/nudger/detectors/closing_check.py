@@ -8,11 +8,11 @@ while it is open, it fires at ``call_ended`` so the miss is on record.
 
 from __future__ import annotations
 
-from shared import cues as C
-from shared import nudge_types as T
 from services.nudger.needs import drop_needs, fire_need, open_turn_need
 from services.nudger.registry import CALL_ENDED, CUSTOMER_FINAL, Ctx, Threshold, detector
 from services.nudger.speech import content_chars, quote
+from shared import cues as C
+from shared import nudge_types as T
 
 
 @detector(T.CLOSING_CHECK, on=CUSTOMER_FINAL, thresholds={

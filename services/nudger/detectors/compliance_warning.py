@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-from shared import cues as C
-from shared import nudge_types as T
 from services.nudger.needs import emit
 from services.nudger.registry import AGENT_FINAL, Ctx, detector
 from services.nudger.speech import quote
+from shared import cues as C
+from shared import nudge_types as T
 
 
 @detector(T.COMPLIANCE_WARNING, on=AGENT_FINAL)

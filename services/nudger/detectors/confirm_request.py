@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from shared import cues as C
-from shared import nudge_types as T
 from services.nudger.needs import open_turn_need
 from services.nudger.registry import CUSTOMER_FINAL, Ctx, detector
 from services.nudger.speech import quote
+from shared import cues as C
+from shared import nudge_types as T
 
 
 @detector(T.CONFIRM_REQUEST, on=CUSTOMER_FINAL)

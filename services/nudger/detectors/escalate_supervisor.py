@@ -3,11 +3,11 @@ or several angry customer turns in a row (the streak is kept by ``tracking``).""
 
 from __future__ import annotations
 
-from shared import cues as C
-from shared import nudge_types as T
 from services.nudger.needs import emit
 from services.nudger.registry import CUSTOMER_FINAL, Ctx, Threshold, detector
 from services.nudger.speech import quote
+from shared import cues as C
+from shared import nudge_types as T
 
 
 @detector(T.ESCALATE_SUPERVISOR, on=CUSTOMER_FINAL, thresholds={

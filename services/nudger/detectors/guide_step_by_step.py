@@ -12,11 +12,11 @@ not a backchannel — without guiding has shown how they answer: the need is due
 
 from __future__ import annotations
 
-from shared import cues as C
-from shared import nudge_types as T
 from services.nudger.needs import open_turn_need
 from services.nudger.registry import AGENT_FINAL, CUSTOMER_FINAL, Ctx, Threshold, detector
 from services.nudger.speech import content_chars, quote
+from shared import cues as C
+from shared import nudge_types as T
 
 SENIOR = {"senior", "elderly", "老年"}
 NOT_AN_ANSWER = {C.REQUEST_RESTATED, C.STEP_GUIDANCE, C.HOLD_INTENT, C.HOLD_ASKED}

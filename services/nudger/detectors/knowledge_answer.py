@@ -15,11 +15,11 @@ cards of the turn.
 
 from __future__ import annotations
 
-from shared import nudge_types as T
 from services.nudger.memory import remember
 from services.nudger.needs import emit
 from services.nudger.registry import CUSTOMER_FINAL, Ctx, detector
 from services.nudger.speech import quote
+from shared import nudge_types as T
 
 
 @detector(T.KNOWLEDGE_ANSWER, on=CUSTOMER_FINAL)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from shared import cues as C
-from shared import nudge_types as T
 from services.nudger.needs import emit
 from services.nudger.registry import AGENT_FINAL, AGENT_PARTIAL, CUSTOMER_FINAL, CUSTOMER_PARTIAL, Ctx, detector
 from services.nudger.speech import quote
+from shared import cues as C
+from shared import nudge_types as T
 
 PII_NAMES = {C.PII_ID_CARD: "身份证号", C.PII_BANK_CARD: "银行卡号", C.PII_PHONE: "手机号",
              C.PII_ACCOUNT: "资金账号", C.PII_PASSWORD: "密码"}

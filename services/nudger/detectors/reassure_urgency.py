@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import re
 
-from shared import cues as C
-from shared import nudge_types as T
 from services.nudger.needs import open_turn_need
 from services.nudger.registry import CUSTOMER_FINAL, Ctx, detector
 from services.nudger.speech import quote
+from shared import cues as C
+from shared import nudge_types as T
 
 _MARKET = re.compile(r"收盘|开盘|闭市|集合竞价|停牌|交易时间|今天(?:之内|截止)")
 

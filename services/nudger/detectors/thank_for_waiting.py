@@ -6,11 +6,11 @@ Three triggers: a hold of ``hold_s`` or more ended; the agent speaks after
 
 from __future__ import annotations
 
-from shared import cues as C
-from shared import nudge_types as T
 from services.nudger.needs import open_need, open_turn_need
 from services.nudger.registry import CUSTOMER_FINAL, HOLD_ENDED, SPEECH, Ctx, Threshold, detector
 from services.nudger.speech import offset_ms, quote, timer_key
+from shared import cues as C
+from shared import nudge_types as T
 
 THRESHOLDS = {
     "hold_s": Threshold(15, "holds at least this long need thanks when they end"),

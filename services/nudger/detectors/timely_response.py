@@ -10,10 +10,10 @@ going on. Another card for the same turn does not replace it: it waits
 
 from __future__ import annotations
 
-from shared import nudge_types as T
 from services.nudger.needs import drop_needs, open_need
 from services.nudger.registry import HOLD_STARTED, SPEECH, Ctx, Threshold, detector
 from services.nudger.speech import is_backchannel, quote
+from shared import nudge_types as T
 
 
 @detector(T.TIMELY_RESPONSE, on=SPEECH, thresholds={
