@@ -45,11 +45,16 @@ WS_BINDING = "0.1.0"
 # ---------------------------------------------------------------- what travels where
 
 # Topic -> (value schema, summary, producers, consumers). Producers and consumers are Heartline's
-# services; an outside ASR/CTI may also produce CallEvents straight to stt-events.
+# services; an outside ASR/CTI may also produce CallEvents straight to stt-events. Every topic of
+# shared.topics.ALL must be here (build() refuses to leave one out).
+_LIFECYCLE_TOPIC = "call-events"
+_NUDGER_READS_STT = _LIFECYCLE_TOPIC not in topics.ALL  # the nudger reads lifecycle events from call-events
 TOPICS: dict[str, tuple[str, str, list[str], list[str]]] = {
     topics.STT_EVENTS: ("CallEvent", "Speech-to-text events of every call: lifecycle, partials and finals "
                         "(the only records an outside ASR/CTI system writes).",
-                        ["ingest", "asr", "simulator"], ["analyzer", "nudger"]),
+                        ["ingest", "asr", "simulator"], ["analyzer"] + (["nudger"] if _NUDGER_READS_STT else [])),
+    _LIFECYCLE_TOPIC: ("CallEvent", "The lifecycle events of `stt-events` (call_started, hold_started, "
+                       "hold_ended, call_ended), forwarded unchanged for the nudger.", ["analyzer"], ["nudger"]),
     topics.UTTERANCE_ANALYSIS: ("UtteranceAnalysis", "Each utterance analysed: sentiment, emotion, cues, "
                                 "PII-redacted text, knowledge match.", ["analyzer"], ["nudger", "gateway", "recorder"]),
     topics.CALL_STATE: ("CallState", "The latest state of each call (the wall's tile). Compacted: latest "
@@ -62,7 +67,8 @@ TOPICS: dict[str, tuple[str, str, list[str], list[str]]] = {
                             ["gateway"], ["nudger", "gateway", "recorder"]),
 }
 # Who dead-letters a record it cannot read from a topic (to `<topic>.dlq`).
-DEAD_LETTERERS = {topics.STT_EVENTS: ["analyzer"], topics.UTTERANCE_ANALYSIS: ["nudger", "recorder"],
+DEAD_LETTERERS = {topics.STT_EVENTS: ["analyzer"], _LIFECYCLE_TOPIC: ["nudger"],
+                  topics.UTTERANCE_ANALYSIS: ["nudger", "recorder"],
                   topics.CALL_STATE: ["recorder"], topics.NUDGES: ["recorder"],
                   topics.NUDGE_FEEDBACK: ["recorder"]}
 
@@ -182,7 +188,7 @@ def _kafka_messages() -> dict[str, dict]:
                                                               "stay ordered on one partition"},
                      "bindingVersion": KAFKA_BINDING}}
     out = {}
-    for topic, (schema, summary, _, _) in TOPICS.items():
+    for topic, (schema, summary, _, _) in _described().items():
         out[f"{_camel(topic)}Record"] = _message(schema, f"{topic} record", summary, schema, bindings=key)
     out["callStateTombstone"] = _message("tombstone", "call-state tombstone",
                                          "Deletes a call from the compacted topic (ended long enough, or its "
@@ -255,7 +261,7 @@ def _channels() -> dict[str, dict]:
              "lifecycle": {"type": "string", "enum": ["0", "1", "false", "true"], "default": "1"}},
             AUDIO_CLOSE),
     }
-    for topic, (_, summary, producers, consumers) in TOPICS.items():
+    for topic, (_, summary, producers, consumers) in _described().items():
         compacted = topic in topics.COMPACTED
         messages = [f"{_camel(topic)}Record"] + (["callStateTombstone"] if compacted else [])
         channels[_camel(topic)] = {
@@ -299,7 +305,7 @@ def _operations(channels: dict[str, dict]) -> dict[str, dict]:
     op("sendStreamErrors", "send", "ingestStream", ["StreamError"], "Ingest says what it could not take.")
     op("receiveAudio", "receive", "asrAudio", ["AudioChunk", "AudioEnd"], "The ASR bridge takes audio.")
     op("sendAsrEvents", "send", "asrAudio", ["AsrEvent", "ChannelEnded"], "The ASR bridge echoes its events.")
-    for topic, (_, _, producers, consumers) in TOPICS.items():
+    for topic, (_, _, producers, consumers) in _described().items():
         channel = _camel(topic)
         messages = list(channels[channel]["messages"])
         name = channel[0].upper() + channel[1:]
@@ -309,6 +315,15 @@ def _operations(channels: dict[str, dict]) -> dict[str, dict]:
         op(f"produce{dlq[0].upper() + dlq[1:]}", "send", dlq, ["deadLetter"],
            f"Dead-lettered by {', '.join(DEAD_LETTERERS[topic])}.")
     return ops
+
+
+def _described() -> dict[str, tuple[str, str, list[str], list[str]]]:
+    """The topics of shared.topics.ALL with their description; a topic without one is an error."""
+    missing = [t for t in topics.ALL if t not in TOPICS or t not in DEAD_LETTERERS]
+    if missing:
+        raise SystemExit(f"shared/asyncapi.py: describe topic(s) {missing} in TOPICS and DEAD_LETTERERS, "
+                         "then run python -m shared.asyncapi")
+    return {t: TOPICS[t] for t in topics.ALL}
 
 
 def build() -> dict:
