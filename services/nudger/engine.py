@@ -32,9 +32,30 @@ The memory passed in is updated in place and returned.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
+from services.nudger import tracking
+from services.nudger.memory import CallMemory, new_memory, remember
+from services.nudger.needs import fire_due, satisfy
+from services.nudger.registry import (
+    AGENT_FINAL,
+    AGENT_PARTIAL,
+    CALL_ENDED,
+    CUSTOMER_FINAL,
+    CUSTOMER_PARTIAL,
+    HOLD_ENDED,
+    HOLD_STARTED,
+    SPEECH,
+    Ctx,
+    Detector,
+    handlers,
+)
+from services.nudger.rules import Rules, RuleSpec
+from services.nudger.speech import mask
+from services.nudger.tracking import risk_score
 from shared.schemas import (
     CallEnded,
+    CallEvent,
     CallStarted,
     HoldEnded,
     HoldStarted,
@@ -42,24 +63,14 @@ from shared.schemas import (
     Utterance,
     UtteranceAnalysis,
 )
-from services.nudger import tracking
-from services.nudger.memory import CallMemory, new_memory, remember
-from services.nudger.needs import fire_due, satisfy
-from services.nudger.registry import (
-    AGENT_FINAL, AGENT_PARTIAL, CALL_ENDED, CUSTOMER_FINAL, CUSTOMER_PARTIAL, HOLD_ENDED, HOLD_STARTED, SPEECH, Ctx,
-    handlers,
-)
-from services.nudger.rules import Rules
-from services.nudger.speech import mask
-from services.nudger.tracking import risk_score
 
-__all__ = ["CallMemory", "new_memory", "step", "tick", "risk_score"]
+__all__ = ["CallMemory", "new_memory", "risk_score", "step", "tick"]
 
 
-def _table(rules: Rules, input_kind: str) -> tuple:
+def _table(rules: Rules, input_kind: str) -> tuple[tuple[Detector, RuleSpec], ...]:
     """``(fn, spec)`` of the detectors for one input whose type the rules configure (cached on the rules;
     ``spec.enabled`` is read per call, so a switched-off type stops at once)."""
-    found = rules._dispatch.get(input_kind)
+    found: tuple[tuple[Detector, RuleSpec], ...] | None = rules._dispatch.get(input_kind)
     if found is None:
         found = tuple((fn, spec) for nudge_type, fn in handlers(input_kind)
                       if (spec := rules.nudges.get(nudge_type)) is not None)
@@ -67,7 +78,7 @@ def _table(rules: Rules, input_kind: str) -> tuple:
     return found
 
 
-def _run(mem: CallMemory, rules: Rules, clock: datetime, input_kind: str, item, **speech) -> list[Nudge]:
+def _run(mem: CallMemory, rules: Rules, clock: datetime, input_kind: str, item: object, **speech: Any) -> list[Nudge]:
     table = _table(rules, input_kind)
     if not table:
         return []
@@ -78,7 +89,8 @@ def _run(mem: CallMemory, rules: Rules, clock: datetime, input_kind: str, item, 
     return ctx.out
 
 
-def step(mem: CallMemory | None, item, clock: datetime, rules: Rules) -> tuple[CallMemory, list[Nudge]]:
+def step(mem: CallMemory | None, item: CallEvent | UtteranceAnalysis, clock: datetime,
+         rules: Rules) -> tuple[CallMemory, list[Nudge]]:
     """Feed one CallEvent or UtteranceAnalysis of one call."""
     mem = mem if mem is not None else new_memory(item.call_id)
     st = mem.state
@@ -117,7 +129,8 @@ def tick(mem: CallMemory, clock: datetime, rules: Rules) -> tuple[CallMemory, li
     return mem, fire_due(mem, rules, clock)
 
 
-def _speech(mem: CallMemory, rules: Rules, item, text: str, clock: datetime) -> list[Nudge]:
+def _speech(mem: CallMemory, rules: Rules, item: Utterance | UtteranceAnalysis, text: str,
+            clock: datetime) -> list[Nudge]:
     seg, new, became_final = tracking.segment(mem, item.seq, item.speaker, item.start_ms, item.end_ms, text,
                                               item.is_final)
     return _run(mem, rules, clock, SPEECH, item, seg=seg, new_segment=new, became_final=became_final)

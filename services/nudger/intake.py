@@ -24,6 +24,10 @@ what the live nudger would send.
 
 from __future__ import annotations
 
+from typing import TypeVar
+
+from pydantic import BaseModel
+
 from services.nudger.speech import mask
 from shared.pii import hash_customer
 from shared.schemas import CallStarted, Customer, Utterance
@@ -36,7 +40,10 @@ def private_customer(customer: Customer, salt: str) -> Customer:
                     id_hash=hash_customer(salt, cid) if cid else None)
 
 
-def admit(item, salt: str):
+R = TypeVar("R", bound=BaseModel)
+
+
+def admit(item: R, salt: str) -> R | None:
     """The record as the nudger may hold it, or None when it has nothing for the nudger."""
     if isinstance(item, Utterance):
         if item.is_final:

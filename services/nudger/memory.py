@@ -9,6 +9,7 @@ pydantic model that round-trips through JSON (``model_dump(mode="json")`` /
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TypeVar
 
 from pydantic import BaseModel, Field
 
@@ -76,7 +77,10 @@ def new_memory(call_id: str) -> CallMemory:
     return CallMemory(state=CallState(call_id=call_id))
 
 
-def remember(items: list, value, limit: int = MAX_KEYS) -> list:
+V = TypeVar("V")
+
+
+def remember(items: list[V], value: V, limit: int = MAX_KEYS) -> list[V]:
     """Append to a bounded list (oldest dropped)."""
     items.append(value)
     if len(items) > limit:

@@ -15,17 +15,17 @@ from __future__ import annotations
 
 import zlib
 from datetime import datetime
-
-from shared.schemas import Nudge, nudge_id
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from services.nudger.memory import CallMemory, Need, remember
+from shared.schemas import Nudge, nudge_id
 
 if TYPE_CHECKING:  # pragma: no cover
-    from services.nudger.rules import Rules
+    from services.nudger.rules import Rules, RuleSpec
+    from shared.schemas import UtteranceAnalysis
 
 
-def _wording(mem: CallMemory, spec, nudge_type: str, case: str) -> str:
+def _wording(mem: CallMemory, spec: RuleSpec, nudge_type: str, case: str) -> str:
     options = spec.cases.get(case) or spec.wordings
     slot = f"{nudge_type}:{case}" if case in spec.cases else nudge_type
     # Start at a call-dependent variant, then rotate: an agent does not see
@@ -156,8 +156,8 @@ def fire_due(mem: CallMemory, rules: Rules, clock: datetime) -> list[Nudge]:
     return out
 
 
-def open_turn_need(mem: CallMemory, rules: Rules, nudge_type: str, a, clock: datetime, reason: str, *,
-                   key: str | int | None = None, **kw) -> list[Nudge]:
+def open_turn_need(mem: CallMemory, rules: Rules, nudge_type: str, a: UtteranceAnalysis, clock: datetime,
+                   reason: str, *, key: str | int | None = None, **kw: Any) -> list[Nudge]:
     """A need opened by a customer's final turn ``a``: keyed by its seq, answered by agent speech
     that starts after the turn began."""
     return open_need(mem, rules, nudge_type, a.seq if key is None else key, clock, reason,

@@ -22,16 +22,17 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any
 
 from shared import nudge_types as T
 
 if TYPE_CHECKING:  # pragma: no cover
-    from shared.schemas import Nudge
     from services.nudger.memory import CallMemory, Segment
-    from services.nudger.rules import RuleSpec, Rules
+    from services.nudger.rules import Rules, RuleSpec
+    from shared.schemas import Nudge
 
 # Inputs a detector can ask for.
 SPEECH = "speech"                      # a speech segment grew or became final (either speaker; timing)
@@ -73,15 +74,15 @@ COMMON_THRESHOLDS = {
 class Ctx:
     """What a detector sees of one input, and where it puts the nudges it raises."""
 
-    mem: "CallMemory"
-    rules: "Rules"
+    mem: CallMemory
+    rules: Rules
     clock: datetime
     input: str
-    item: object = None                  # the event or UtteranceAnalysis
-    seg: "Segment | None" = None         # SPEECH: the segment as known now
+    item: Any = None                     # the event or UtteranceAnalysis (the detector's input says which)
+    seg: Segment | None = None           # SPEECH: the segment as known now
     new_segment: bool = False            # SPEECH: first time this seq is seen
     became_final: bool = False           # SPEECH: this update made it final
-    out: list = field(default_factory=list)
+    out: list[Nudge] = field(default_factory=list)
 
     @property
     def now(self) -> float:
@@ -92,26 +93,30 @@ class Ctx:
         """When the triggering record entered Heartline (carried into the nudge for latency)."""
         return getattr(self.item, "ingest_ts", None) or getattr(self.item, "ts", None)
 
-    def add(self, nudge: "Nudge | None") -> None:
+    def add(self, nudge: Nudge | None) -> None:
         if nudge is not None:
             self.out.append(nudge)
+
+
+# A detector: ``fn(ctx, spec)``, raising nudges into ``ctx.out``.
+Detector = Callable[["Ctx", "RuleSpec"], None]
 
 
 @dataclass
 class Entry:
     type: str
-    handlers: dict[str, list[Callable]] = field(default_factory=dict)
+    handlers: dict[str, list[Detector]] = field(default_factory=dict)
     thresholds: dict[str, Threshold] = field(default_factory=dict)
     cases: set[str] = field(default_factory=set)
 
 
 REGISTRY: dict[str, Entry] = {}
-_BY_INPUT: dict[str, tuple[tuple[str, Callable], ...]] = {}
+_BY_INPUT: dict[str, tuple[tuple[str, Detector], ...]] = {}
 _loaded = False
 
 
 def detector(nudge_type: str, *, on: tuple[str, ...] | str, thresholds: dict[str, Threshold] | None = None,
-             cases: tuple[str, ...] = ()) -> Callable:
+             cases: tuple[str, ...] = ()) -> Callable[[Detector], Detector]:
     """Register ``fn(ctx, spec)`` as a detector of ``nudge_type`` for the inputs ``on``."""
     inputs = (on,) if isinstance(on, str) else tuple(on)
     if nudge_type not in T.NUDGER_ORDER:
@@ -120,7 +125,7 @@ def detector(nudge_type: str, *, on: tuple[str, ...] | str, thresholds: dict[str
     if unknown or not inputs:
         raise ValueError(f"{nudge_type}: unknown inputs {unknown}; known: {INPUTS}")
 
-    def wrap(fn: Callable) -> Callable:
+    def wrap(fn: Detector) -> Detector:
         entry = REGISTRY.setdefault(nudge_type, Entry(nudge_type))
         for name, th in (thresholds or {}).items():
             if name in entry.thresholds and entry.thresholds[name] != th:
@@ -165,7 +170,7 @@ def cases_of(nudge_type: str) -> set[str]:
     return set(entry.cases) if entry else set()
 
 
-def handlers(input_kind: str) -> tuple[tuple[str, Callable], ...]:
+def handlers(input_kind: str) -> tuple[tuple[str, Detector], ...]:
     """``(type, fn)`` for one input, in ``NUDGER_ORDER`` (computed once)."""
     found = _BY_INPUT.get(input_kind)
     if found is None:

@@ -10,24 +10,27 @@ apology deserves a second prompt; ``max_per_call`` bounds them).
 
 from __future__ import annotations
 
-from shared import cues as C
-from shared import nudge_types as T
 from services.nudger.needs import is_met, open_turn_need, reopen
 from services.nudger.registry import AGENT_FINAL, AGENT_PARTIAL, CUSTOMER_FINAL, Ctx, Threshold, detector
+from services.nudger.rules import RuleSpec
 from services.nudger.speech import quote
+from shared import cues as C
+from shared import nudge_types as T
+from shared.schemas import UtteranceAnalysis
 
 NEGATIVE = {"anger": "愤怒", "anxiety": "焦虑", "sadness": "难过"}
 SINCE = "acknowledge_emotion.upset_since_ack"   # upset customer finals since the last acknowledgement
 LAST = "acknowledge_emotion.last_upset_at"      # epoch s of the last one
 
 
-@detector(T.ACKNOWLEDGE_EMOTION, on=CUSTOMER_FINAL, cases=tuple(NEGATIVE) + ("waiting",), thresholds={
+@detector(T.ACKNOWLEDGE_EMOTION, on=CUSTOMER_FINAL, cases=(*NEGATIVE, "waiting"), thresholds={
     "emotion_score": Threshold(0.6, "analyzer confidence for anger / anxiety / sadness", le=1),
     "renew_turns": Threshold(2, "upset customer finals after an acknowledgement or a nudge that reopen the need",
                              ge=1),
 })
-def upset_customer(ctx: Ctx, spec) -> None:
-    a, mem = ctx.item, ctx.mem
+def upset_customer(ctx: Ctx, spec: RuleSpec) -> None:
+    a: UtteranceAnalysis = ctx.item
+    mem = ctx.mem
     emotion = a.emotion if a.emotion in NEGATIVE and a.emotion_score >= spec.t("emotion_score") else None
     if emotion is None:  # urgency without a feeling word is reassure_urgency's
         return
@@ -50,7 +53,7 @@ def upset_customer(ctx: Ctx, spec) -> None:
 
 
 @detector(T.ACKNOWLEDGE_EMOTION, on=(AGENT_PARTIAL, AGENT_FINAL))
-def acknowledged(ctx: Ctx, spec) -> None:
+def acknowledged(ctx: Ctx, spec: RuleSpec) -> None:
     """The agent acknowledged (or the nudge went out): count renewed upset from here."""
     by = spec.satisfied_by
     if any(c in by for c in ctx.item.cues):

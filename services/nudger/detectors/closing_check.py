@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from services.nudger.needs import drop_needs, fire_need, open_turn_need
 from services.nudger.registry import CALL_ENDED, CUSTOMER_FINAL, Ctx, Threshold, detector
+from services.nudger.rules import RuleSpec
 from services.nudger.speech import content_chars, quote
 from shared import cues as C
 from shared import nudge_types as T
+from shared.schemas import UtteranceAnalysis
 
 
 @detector(T.CLOSING_CHECK, on=CUSTOMER_FINAL, thresholds={
@@ -20,8 +22,9 @@ from shared import nudge_types as T
     "thanks_max_chars": Threshold(12, "longer thanks usually carry more business"),
     "min_call_s": Threshold(45, "thanks in the first seconds is politeness, not goodbye"),
 })
-def winding_down(ctx: Ctx, spec) -> None:
-    a, mem = ctx.item, ctx.mem
+def winding_down(ctx: Ctx, spec: RuleSpec) -> None:
+    a: UtteranceAnalysis = ctx.item
+    mem = ctx.mem
     cues = set(a.cues)
     st = mem.state
     if cues & {C.REQUEST, C.CONFUSION}:
@@ -35,7 +38,7 @@ def winding_down(ctx: Ctx, spec) -> None:
 
 
 @detector(T.CLOSING_CHECK, on=CALL_ENDED)
-def call_ended(ctx: Ctx, spec) -> None:
+def call_ended(ctx: Ctx, spec: RuleSpec) -> None:
     """没有了 → 嗯 → hang-up: record the miss now (coaching on the wall)."""
     for need in [n for n in ctx.mem.needs if n.type == T.CLOSING_CHECK]:
         ctx.add(fire_need(ctx.mem, ctx.rules, need, ctx.clock))

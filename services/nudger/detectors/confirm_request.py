@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from services.nudger.needs import open_turn_need
 from services.nudger.registry import CUSTOMER_FINAL, Ctx, detector
+from services.nudger.rules import RuleSpec
 from services.nudger.speech import quote
 from shared import cues as C
 from shared import nudge_types as T
+from shared.schemas import UtteranceAnalysis
 
 
 @detector(T.CONFIRM_REQUEST, on=CUSTOMER_FINAL)
-def request(ctx: Ctx, spec) -> None:
-    a = ctx.item
+def request(ctx: Ctx, spec: RuleSpec) -> None:
+    a: UtteranceAnalysis = ctx.item
     if C.REQUEST in a.cues:
         ctx.out += open_turn_need(ctx.mem, ctx.rules, T.CONFIRM_REQUEST, a, ctx.clock,
                                   f"客户提出诉求,请复述确认 {quote(a.text)}")

@@ -8,10 +8,12 @@ backchannel. The customer cutting into the agent never fires.
 
 from __future__ import annotations
 
-from shared import nudge_types as T
+from services.nudger.memory import Segment
 from services.nudger.needs import emit
 from services.nudger.registry import SPEECH, Ctx, Threshold, detector
+from services.nudger.rules import RuleSpec
 from services.nudger.speech import is_backchannel, quote
+from shared import nudge_types as T
 
 
 @detector(T.DONT_INTERRUPT, on=SPEECH, thresholds={
@@ -19,11 +21,13 @@ from services.nudger.speech import is_backchannel, quote
     "lead_ms": Threshold(300, "the agent must start this long after the customer began"),
     "min_agent_chars": Threshold(3, "嗯 / 对 / 好的 are active listening, not interrupting"),
 })
-def overlap(ctx: Ctx, spec) -> None:
+def overlap(ctx: Ctx, spec: RuleSpec) -> None:
     """An overlap only grows when one of its two segments grows: check the pairs of the segment
     that just changed (the agent's against every customer segment, or the other way round)."""
     mem, seg = ctx.mem, ctx.seg
+    assert seg is not None  # SPEECH always brings its segment
     lead, min_overlap, min_chars = spec.t("lead_ms"), spec.t("min_overlap_ms"), spec.t("min_agent_chars")
+    agents: tuple[Segment, ...]
     if seg.speaker == "agent":
         agents = (seg,)
     else:

@@ -5,17 +5,20 @@ from __future__ import annotations
 
 from services.nudger.needs import emit
 from services.nudger.registry import CUSTOMER_FINAL, Ctx, Threshold, detector
+from services.nudger.rules import RuleSpec
 from services.nudger.speech import quote
 from shared import cues as C
 from shared import nudge_types as T
+from shared.schemas import UtteranceAnalysis
 
 
 @detector(T.ESCALATE_SUPERVISOR, on=CUSTOMER_FINAL, thresholds={
     "angry_streak": Threshold(3, "consecutive angry customer finals", ge=1),
     "anger_score": Threshold(0.6, "analyzer anger score that counts for the streak", le=1),
 })
-def escalate(ctx: Ctx, spec) -> None:
-    a, mem = ctx.item, ctx.mem
+def escalate(ctx: Ctx, spec: RuleSpec) -> None:
+    a: UtteranceAnalysis = ctx.item
+    mem = ctx.mem
     if C.COMPLAINT_THREAT in a.cues:
         why = "客户威胁投诉"
     elif C.ASKS_FOR_MANAGER in a.cues:

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 from services.nudger.needs import open_turn_need
 from services.nudger.registry import AGENT_FINAL, CUSTOMER_FINAL, Ctx, Threshold, detector
+from services.nudger.rules import RuleSpec
 from services.nudger.speech import content_chars, quote
 from shared import cues as C
 from shared import nudge_types as T
+from shared.schemas import UtteranceAnalysis
 
 SENIOR = {"senior", "elderly", "老年"}
 NOT_AN_ANSWER = {C.REQUEST_RESTATED, C.STEP_GUIDANCE, C.HOLD_INTENT, C.HOLD_ASKED}
@@ -31,8 +33,8 @@ def is_senior(ctx: Ctx) -> bool:
     "senior_grace_s": Threshold(20, "seniors: confirm the request first, then guide"),
     "answered_s": Threshold(1.5, "due this long after an agent answer that does not guide"),
 })
-def confused_or_senior(ctx: Ctx, spec) -> None:
-    a = ctx.item
+def confused_or_senior(ctx: Ctx, spec: RuleSpec) -> None:
+    a: UtteranceAnalysis = ctx.item
     confused = C.CONFUSION in a.cues or (a.emotion == "confusion" and a.emotion_score >= spec.t("confusion_score"))
     senior = is_senior(ctx)
     grace = spec.t("senior_grace_s") if senior else None
@@ -46,8 +48,8 @@ def confused_or_senior(ctx: Ctx, spec) -> None:
 
 
 @detector(T.GUIDE_STEP_BY_STEP, on=AGENT_FINAL)
-def answered_without_guiding(ctx: Ctx, spec) -> None:
-    a = ctx.item
+def answered_without_guiding(ctx: Ctx, spec: RuleSpec) -> None:
+    a: UtteranceAnalysis = ctx.item
     if NOT_AN_ANSWER & set(a.cues) or content_chars(a.text) < 6:
         return
     due = ctx.now + spec.t("answered_s")

@@ -18,13 +18,15 @@ from __future__ import annotations
 from services.nudger.memory import remember
 from services.nudger.needs import emit
 from services.nudger.registry import CUSTOMER_FINAL, Ctx, detector
+from services.nudger.rules import RuleSpec
 from services.nudger.speech import quote
 from shared import nudge_types as T
+from shared.schemas import UtteranceAnalysis
 
 
 @detector(T.KNOWLEDGE_ANSWER, on=CUSTOMER_FINAL)
-def answer(ctx: Ctx, spec) -> None:
-    a = ctx.item
+def answer(ctx: Ctx, spec: RuleSpec) -> None:
+    a: UtteranceAnalysis = ctx.item
     match = getattr(a, "knowledge", None)
     if match is None:
         return

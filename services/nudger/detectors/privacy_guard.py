@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from services.nudger.needs import emit
 from services.nudger.registry import AGENT_FINAL, AGENT_PARTIAL, CUSTOMER_FINAL, CUSTOMER_PARTIAL, Ctx, detector
+from services.nudger.rules import RuleSpec
 from services.nudger.speech import quote
 from shared import cues as C
 from shared import nudge_types as T
+from shared.schemas import UtteranceAnalysis
 
 PII_NAMES = {C.PII_ID_CARD: "身份证号", C.PII_BANK_CARD: "银行卡号", C.PII_PHONE: "手机号",
              C.PII_ACCOUNT: "资金账号", C.PII_PASSWORD: "密码"}
@@ -14,8 +16,8 @@ PII_NAMES = {C.PII_ID_CARD: "身份证号", C.PII_BANK_CARD: "银行卡号", C.P
 
 @detector(T.PRIVACY_GUARD, on=(CUSTOMER_FINAL, CUSTOMER_PARTIAL, AGENT_FINAL, AGENT_PARTIAL),
           cases=("customer_read", "agent_repeat", "password"))
-def privacy(ctx: Ctx, spec) -> None:
-    a = ctx.item
+def privacy(ctx: Ctx, spec: RuleSpec) -> None:
+    a: UtteranceAnalysis = ctx.item
     found = [c for c in a.cues if c.startswith("pii:")]
     if not found:
         return

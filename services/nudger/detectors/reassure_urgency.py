@@ -15,16 +15,18 @@ import re
 
 from services.nudger.needs import open_turn_need
 from services.nudger.registry import CUSTOMER_FINAL, Ctx, detector
+from services.nudger.rules import RuleSpec
 from services.nudger.speech import quote
 from shared import cues as C
 from shared import nudge_types as T
+from shared.schemas import UtteranceAnalysis
 
 _MARKET = re.compile(r"收盘|开盘|闭市|集合竞价|停牌|交易时间|今天(?:之内|截止)")
 
 
 @detector(T.REASSURE_URGENCY, on=CUSTOMER_FINAL, cases=("market",))
-def urgent(ctx: Ctx, spec) -> None:
-    a = ctx.item
+def urgent(ctx: Ctx, spec: RuleSpec) -> None:
+    a: UtteranceAnalysis = ctx.item
     if C.URGENCY not in a.cues:
         return
     case = "market" if _MARKET.search(a.text) else ""

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from services.nudger.needs import open_need, open_turn_need
 from services.nudger.registry import CUSTOMER_FINAL, HOLD_ENDED, SPEECH, Ctx, Threshold, detector
+from services.nudger.rules import RuleSpec
 from services.nudger.speech import offset_ms, quote, timer_key
 from shared import cues as C
 from shared import nudge_types as T
+from shared.schemas import UtteranceAnalysis
 
 THRESHOLDS = {
     "hold_s": Threshold(15, "holds at least this long need thanks when they end"),
@@ -19,7 +21,7 @@ THRESHOLDS = {
 
 
 @detector(T.THANK_FOR_WAITING, on=HOLD_ENDED, thresholds=THRESHOLDS, cases=("hold", "silence", "complaint"))
-def hold_ended(ctx: Ctx, spec) -> None:
+def hold_ended(ctx: Ctx, spec: RuleSpec) -> None:
     mem = ctx.mem
     held = ctx.now - (mem.hold_started_at or ctx.now)
     if held < spec.t("hold_s"):
@@ -30,9 +32,10 @@ def hold_ended(ctx: Ctx, spec) -> None:
 
 
 @detector(T.THANK_FOR_WAITING, on=SPEECH)
-def agent_resumes(ctx: Ctx, spec) -> None:
+def agent_resumes(ctx: Ctx, spec: RuleSpec) -> None:
     """Dead air (no hold) longer than ``silence_s``, then the agent speaks."""
     mem, seg = ctx.mem, ctx.seg
+    assert seg is not None  # SPEECH always brings its segment
     if not ctx.new_segment or seg.speaker != "agent" or mem.state.on_hold:
         return
     earlier = [s.end_ms for s in mem.segments if s.seq != seg.seq and s.start_ms <= seg.start_ms]
@@ -47,8 +50,8 @@ def agent_resumes(ctx: Ctx, spec) -> None:
 
 
 @detector(T.THANK_FOR_WAITING, on=CUSTOMER_FINAL)
-def waiting_complaint(ctx: Ctx, spec) -> None:
-    a = ctx.item
+def waiting_complaint(ctx: Ctx, spec: RuleSpec) -> None:
+    a: UtteranceAnalysis = ctx.item
     if C.WAITING_COMPLAINT in a.cues:
         ctx.out += open_turn_need(ctx.mem, ctx.rules, T.THANK_FOR_WAITING, a, ctx.clock, f"客户抱怨等待 {quote(a.text)}",
                                   case="complaint")

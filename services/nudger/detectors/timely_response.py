@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from services.nudger.needs import drop_needs, open_need
 from services.nudger.registry import HOLD_STARTED, SPEECH, Ctx, Threshold, detector
+from services.nudger.rules import RuleSpec
 from services.nudger.speech import is_backchannel, quote
 from shared import nudge_types as T
 
@@ -21,8 +22,9 @@ from shared import nudge_types as T
     "min_customer_chars": Threshold(5, '"嗯" / "好的" need no answer'),
     "checking_max_s": Threshold(60, "after 我查一下 silence is expected this long"),
 })
-def silence(ctx: Ctx, spec) -> None:
+def silence(ctx: Ctx, spec: RuleSpec) -> None:
     mem, seg = ctx.mem, ctx.seg
+    assert seg is not None  # SPEECH always brings its segment
     # answered (agent speech running past the customer's end), or the customer went on
     for need in [n for n in mem.needs if n.type == T.TIMELY_RESPONSE]:
         if (seg.speaker == "agent" and seg.end_ms > need.after_ms and not is_backchannel(seg.text)) or (
@@ -43,5 +45,5 @@ def silence(ctx: Ctx, spec) -> None:
 
 
 @detector(T.TIMELY_RESPONSE, on=HOLD_STARTED)
-def on_hold(ctx: Ctx, spec) -> None:
+def on_hold(ctx: Ctx, spec: RuleSpec) -> None:
     drop_needs(ctx.mem, T.TIMELY_RESPONSE)
