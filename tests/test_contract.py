@@ -1,0 +1,257 @@
+"""API contracts on the real stack: the services answer what their published specs say.
+
+* schemathesis (every check, every phase, a bounded number of examples per
+  operation) against ingest's and the gateway's served OpenAPI: 0 failures;
+* the inputs it found answered with a 5xx or off-contract, kept as plain tests;
+* real messages captured from the websockets and every topic validate against
+  docs/asyncapi.yaml (jsonschema).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import httpx
+import pytest
+import websockets
+import yaml
+
+from shared import asyncapi
+from shared import socket_messages as sm
+from shared.schemas import iso, utcnow
+from tests.conftest import LOGS, call_started, collect, new_call_id, utterance
+from tests.contractkit import run_schemathesis
+from tests.kafkatools import produce_raw, read_topic
+
+pytestmark = pytest.mark.e2e
+
+ANGRY = "你们这服务太差了,我都等了半个小时了,我要投诉"
+
+
+@pytest.fixture(scope="module")
+def spec():
+    return yaml.safe_load(asyncapi.OUT.read_text(encoding="utf-8"))
+
+
+def _check(result, name: str) -> None:
+    out = result.stdout + result.stderr
+    print(out[-6000:])
+    assert result.returncode == 0, f"schemathesis found problems in {name}'s contract:\n{out[-12000:]}"
+    assert " passed" in out.split("SUMMARY")[-1], out[-4000:]
+
+
+def test_ingest_keeps_its_openapi_contract(stack):
+    result = run_schemathesis(stack.ingest_url, stack.token("contract", "service"), LOGS / "schemathesis-ingest")
+    _check(result, "ingest")
+
+
+def test_gateway_keeps_its_openapi_contract(stack):
+    result = run_schemathesis(stack.gateway_url, stack.token("s-001", "supervisor"), LOGS / "schemathesis-gateway",
+                              max_examples=10)
+    _check(result, "gateway")
+
+
+# ---------------------------------------------------------------- what schemathesis found, kept
+
+
+def _error_body(resp: httpx.Response, status: int) -> dict:
+    assert resp.status_code == status, resp.text
+    assert resp.headers["content-type"].startswith("application/json")
+    body = resp.json()
+    assert isinstance(body["error"], str) and body["error"], body
+    assert all(isinstance(i["error"], str) for i in body.get("errors", [])), body
+    assert "detail" not in body, body
+    return body
+
+
+def _get(stack, path: str, token: str | None = None, **kw) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return httpx.get(f"{stack.gateway_url}{path}", headers=headers, timeout=10, **kw)
+
+
+def test_review_parameters_are_bounded_and_checked_before_the_database(stack):
+    """Guards: ?offset=10990711456729420267520 reached the database (500); since=null was a 422 in
+    another shape than documented; a day or time at the edge of the calendar overflowed."""
+    sup = stack.token("s-001", "supervisor")
+    body = _error_body(_get(stack, "/api/review/calls?offset=10990711456729420267520", sup), 422)
+    assert body["errors"][0]["where"] == "query.offset"
+    _error_body(_get(stack, "/api/review/calls?limit=0", sup), 422)
+    for value in ("null", "", "2026-13-01", "1700000000", "2026-11-23T25:00:00Z"):
+        _error_body(_get(stack, "/api/review/calls", sup, params={"since": value}), 422)
+    for since, until in (("9999-12-31", "9999-12-31"), ("0001-01-01", "0001-01-01"),
+                         ("0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-23:59"),
+                         ("2016-12-31T23:59:60Z", "2026-11-23")):
+        for path in ("/api/review/calls", "/api/review/acceptance"):
+            resp = _get(stack, path, sup, params={"since": since, "until": until})
+            assert resp.status_code == 200, (path, since, until, resp.text)
+    _error_body(_get(stack, "/api/review/scores", sup, params={"since": "2026-12-01", "until": "2026-11-01"}), 422)
+    _error_body(_get(stack, "/api/review/scores", sup, params={"since": "2026-01-01", "until": "2026-11-01"}), 422)
+    assert _get(stack, "/api/review/scores", sup, params={"since": "2026-11-01", "until": "2026-11-23"}).status_code == 200
+    _error_body(_get(stack, "/api/review/calls/not%20an%20id", sup), 422)
+    _error_body(_get(stack, "/api/history/" + "c" * 129, sup), 422)
+
+
+def test_auth_errors_have_the_one_shape(stack):
+    no_token = _get(stack, "/api/review/calls")
+    _error_body(no_token, 401)
+    assert no_token.headers["www-authenticate"] == "Bearer"
+    _error_body(_get(stack, "/api/review/calls", stack.token("a-001")), 403)
+    resp = httpx.post(f"{stack.ingest_url}/v1/events", json=[], timeout=10)
+    _error_body(resp, 401)
+    resp = httpx.post(f"{stack.ingest_url}/v1/events", json=[], timeout=10,
+                      headers={"Authorization": f"Bearer {stack.token('a-001')}"})
+    _error_body(resp, 401)
+
+
+def test_unknown_paths_methods_and_big_bodies_have_the_one_shape(stack):
+    for base in (stack.gateway_url, stack.ingest_url):
+        _error_body(httpx.get(f"{base}/no/such/path", timeout=10), 404)
+        _error_body(httpx.delete(f"{base}/metrics", timeout=10), 405)
+    big = {"call_id": "c-1", "text": "好" * 30_000}
+    _error_body(httpx.post(f"{stack.gateway_url}/api/whisper", json=big, timeout=10,
+                           headers={"Authorization": f"Bearer {stack.token('s-001', 'supervisor')}"}), 413)
+    _error_body(httpx.post(f"{stack.ingest_url}/v1/events", content=b"[" * 2_000_000, timeout=10,
+                           headers={"Authorization": f"Bearer {stack.token('t', 'service')}"}), 413)
+
+
+def test_metrics_are_prometheus_text(stack):
+    for base in (stack.gateway_url, stack.ingest_url):
+        resp = httpx.get(f"{base}/metrics", timeout=10)
+        assert resp.status_code == 200 and resp.headers["content-type"].startswith("text/plain")
+
+
+def test_token_requests_outside_the_schema_are_refused_by_the_schema(stack):
+    """Guards: POST /api/token accepted any role and subject in its schema and refused them later."""
+    url = f"{stack.gateway_url}/api/token"
+    for bad in ({"sub": "", "role": "agent"}, {"sub": "a-001", "role": "boss"}, {"sub": "s-001", "role": "agent"},
+                {"sub": "a-001", "role": "supervisor"}, {"sub": "a-001"}, ["a-001"]):
+        body = _error_body(httpx.post(url, json=bad, timeout=10), 422)
+        assert body["errors"], body
+    _error_body(httpx.post(url, content=b"[" * 5000, headers={"content-type": "application/json"}, timeout=10), 400)
+    _error_body(httpx.post(url, content=b"{not json", headers={"content-type": "application/json"}, timeout=10), 400)
+    ok = httpx.post(url, json={"sub": "s-001", "role": "supervisor"}, timeout=10)
+    assert ok.status_code == 200 and ok.json()["role"] == "supervisor"
+    spec = httpx.get(f"{stack.gateway_url}/openapi.json", timeout=10).json()["components"]["schemas"]
+    assert spec["AgentTokenRequest"]["properties"]["sub"]["enum"][0] == "a-001"
+
+
+def test_whisper_text_the_schema_allows_is_the_text_the_gateway_takes(stack):
+    """Guards: a 799-character text passed the schema (max 800) and was refused (422, max 200)."""
+    sup = {"Authorization": f"Bearer {stack.token('s-001', 'supervisor')}"}
+    url = f"{stack.gateway_url}/api/whisper"
+    for text in ("好" * 201, "   ", "a\u200bb", "a\x07b", "a\U000E0001"):
+        body = _error_body(httpx.post(url, json={"call_id": "c-1", "text": text}, headers=sup, timeout=10), 422)
+        assert body["errors"][0]["where"] == "body.text", body
+    _error_body(httpx.post(url, json={"call_id": "c-none", "text": "好" * 200}, headers=sup, timeout=10), 404)
+
+
+def test_ingest_takes_json_types_as_the_schema_says(stack):
+    """Guards: pydantic's coercion accepted "17" for an integer, 1 for a boolean and a number for
+    a time (negative data accepted); a year-1 time with an offset raised OverflowError (500)."""
+    call_id = new_call_id("ct")
+    base = utterance(call_id, 1, "好的")
+    for field, value in (("seq", "17"), ("is_final", 1), ("ts", 1_700_000_000), ("confidence", "0.9"),
+                         ("ts", "0001-01-01T00:00:00+01:00"), ("ts", iso(utcnow().replace(year=utcnow().year + 2))),
+                         ("start_ms", 1.5)):
+        resp = stack.post_events([{**base, field: value}])
+        body = _error_body(resp, 422)
+        assert body["accepted"] == 0 and body["rejected"] == 1 and body["errors"][0]["index"] == 0, body
+        assert field in body["errors"][0]["error"], body
+    resp = stack.post_events([{**base, "start_ms": 1200.0, "end_ms": 2400.0}])
+    assert resp.status_code == 202 and resp.json() == {"accepted": 1, "rejected": 0, "errors": []}
+    assert stack.post_events([]).json()["accepted"] == 0
+
+
+# ---------------------------------------------------------------- websockets and topics vs AsyncAPI
+
+
+def _schemas_by_kind(names: list[str]) -> dict[str, str]:
+    return {asyncapi._kind(getattr(sm, n)): n for n in names}
+
+
+def _validate(spec: dict, schema: str, message) -> None:
+    errors = [e.message for e in asyncapi.schema_validator(spec, schema).iter_errors(message)]
+    assert not errors, f"{schema}: {errors[:3]} in {json.dumps(message, ensure_ascii=False)[:600]}"
+
+
+def test_websocket_messages_and_topic_records_match_the_asyncapi(stack, spec):
+    agent, call_id = "a-071", new_call_id("aa")
+
+    async def scenario():
+        seen: dict[str, list[dict]] = {"agent": [], "wall": [], "stream": [], "client": []}
+        async with websockets.connect(f"{stack.gateway_ws}/ws/agent?token={stack.token(agent)}") as ws, \
+                websockets.connect(f"{stack.gateway_ws}/ws/wall?token={stack.token('s-002', 'supervisor')}") as wall:
+            assert stack.post_events([call_started(call_id, agent), utterance(call_id, 1, ANGRY)]).status_code == 202
+            msgs = await collect(ws, 30, until=lambda m: any(x["kind"] == "nudge" for x in m)
+                                 and any(x["kind"] == "transcript" for x in m))
+            nudge = next(m for m in msgs if m["kind"] == "nudge")
+            client = [{"kind": "feedback", "nudge_id": nudge["nudge_id"], "action": "accepted"},
+                      {"kind": "resume", "call_id": call_id, "after_seq": 0, "seen_nudges": []},
+                      {"kind": "ping", "t": 1}]
+            for m in client:
+                await ws.send(json.dumps(m))
+            await ws.send("not json")
+            msgs += await collect(ws, 10, until=lambda m: {"feedback_ack", "resumed", "pong", "error"}
+                                  <= {x["kind"] for x in m})
+            seen["agent"] = msgs
+            wall_client = [{"kind": "watch", "call_id": call_id}, {"kind": "ping"},
+                           {"kind": "whisper", "call_id": call_id, "text": "先向客户道歉"},
+                           {"kind": "whisper", "call_id": call_id, "text": "  "}, {"kind": "unwatch"}]
+            for m in wall_client:
+                await wall.send(json.dumps(m))
+            seen["wall"] = await collect(wall, 15, until=lambda m: {"call_state", "stats", "call", "transcript",
+                                                                   "whisper_ack", "error", "pong"}
+                                         <= {x["kind"] for x in m})
+            seen["client"] = client + wall_client
+        async with websockets.connect(f"{stack.ingest_url.replace('http', 'ws')}/v1/stream"
+                                      f"?token={stack.token('t', 'service')}") as stream:
+            event = utterance(call_id, 2, "好的,谢谢", speaker="agent")
+            await stream.send(json.dumps(event))
+            await stream.send(json.dumps({**event, "seq": "x"}))
+            seen["stream"] = await collect(stream, 10, until=lambda m: bool(m))
+            seen["client"].append(event)
+        return seen
+
+    seen = asyncio.run(scenario())
+    agent_kinds = _schemas_by_kind(asyncapi.AGENT_SENT)
+    wall_kinds = _schemas_by_kind(asyncapi.WALL_SENT)
+    client_kinds = _schemas_by_kind(asyncapi.AGENT_RECEIVED + asyncapi.WALL_RECEIVED)
+    assert {m["kind"] for m in seen["agent"]} >= {"call", "transcript", "call_state", "nudge", "feedback_ack",
+                                                  "resumed", "pong", "error"}
+    assert {m["kind"] for m in seen["wall"]} >= {"call_state", "stats", "call", "transcript", "whisper_ack",
+                                                 "error", "pong"}
+    for m in seen["agent"]:
+        _validate(spec, agent_kinds[m["kind"]], m)
+    for m in seen["wall"]:
+        _validate(spec, wall_kinds[m["kind"]], m)
+    for m in seen["client"]:
+        _validate(spec, client_kinds.get(m.get("kind"), "CallEvent"), m)
+    assert [m["kind"] for m in seen["stream"]] == ["error"]
+    for m in seen["stream"]:
+        _validate(spec, "StreamError", m)
+
+    # every topic: what the services wrote; a bad record becomes a dead letter
+    t = stack.settings.topics
+    bad = b'{"type": "utterance"}'
+    asyncio.run(produce_raw(stack.settings, t.stt_events, [(call_id.encode(), bad)]))
+    by_topic = {t.stt_events: "CallEvent", t.utterance_analysis: "UtteranceAnalysis", t.call_state: "CallState",
+                t.nudges: "Nudge", t.nudge_feedback: "NudgeFeedback"}
+    deadline = time.monotonic() + 20
+    while True:
+        dead = asyncio.run(read_topic(stack.settings, f"{t.stt_events}.dlq"))
+        if dead or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert dead, "the analyzer dead-letters a bad stt-events record"
+    for _, value in dead:
+        _validate(spec, "DeadLetter", json.loads(value))
+    for topic, schema in by_topic.items():
+        records = asyncio.run(read_topic(stack.settings, topic))
+        mine = [(k, v) for k, v in records if k == call_id.encode()]
+        assert mine, topic
+        for key, value in records:
+            if topic == t.stt_events and value == bad:
+                continue  # the bad record above
+            _validate(spec, "Tombstone" if value is None else schema, None if value is None else json.loads(value))
