@@ -28,7 +28,7 @@ from datetime import datetime
 from functools import lru_cache
 
 from shared.pii import redact
-from shared.schemas import MAX_TEXT_CHARS, Utterance, UtteranceAnalysis, utcnow
+from shared.schemas import MAX_TEXT_CHARS, Emotion, Utterance, UtteranceAnalysis, utcnow
 
 from . import emotion as _emotion
 from .cue_rules import find_cues
@@ -42,7 +42,7 @@ __all__ = ["Analysis", "analyze_text", "analyze_utterance", "redact"]
 @dataclass
 class Analysis:
     sentiment: float
-    emotion: str
+    emotion: Emotion
     emotion_score: float
     cues: list[str] = field(default_factory=list)
     text: str = ""  # PII redacted
@@ -65,7 +65,7 @@ def _sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x))
 
 
-def _analyze(text: str, speaker: str, partial: bool) -> tuple[float, str, float, tuple[str, ...], str]:
+def _analyze(text: str, speaker: str, partial: bool) -> tuple[float, Emotion, float, tuple[str, ...], str]:
     if len(text) > MAX_TEXT_CHARS:
         text = text[:MAX_TEXT_CHARS]
     redacted, pii_cues = redact(text)

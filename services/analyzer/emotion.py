@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import math
 import re
+from typing import cast
 
 from shared import cues as C
+from shared.schemas import Emotion
 
 from .lexicon import EMOTIONS, general_hits, scan
 
@@ -81,6 +83,10 @@ _EMPHATIC_PRAISE = re.compile(r"(?:真是|实在是|太)(?:太)?(?:感谢|谢谢
 _FAILURE = re.compile(r"(?:全|都)没了|白白|(?:连|一)[^,.!?]{0,8}都[^,.!?]{0,6}(?:不了|不到|没有|没)|又让我")
 
 
+# One term's contribution: (start, polarity, [(emotion, weight), …], situation word).
+Contribution = tuple[int, float, list[tuple[str, float]], bool]
+
+
 def lexicon_scores(text: str, speaker: str, general: bool = True) -> tuple[dict[str, float], float, int, dict[str, float]]:
     """``(emotion scores, domain polarity, sentiment terms hit, situation part)``.
 
@@ -103,7 +109,7 @@ def lexicon_scores(text: str, speaker: str, general: bool = True) -> tuple[dict[
     if general:
         hits = general_hits(text, hits)  # everyday emotion words (DUTIR / HowNet), whole words only
     # One contribution per term: (start, polarity, ((emotion, weight), …), situation word)
-    contrib: list[tuple[int, float, list[tuple[str, float]], bool]] = []
+    contrib: list[Contribution] = []
     mult, negated, imperative, chain_end = 1.0, False, False, -10
     for start, end, entry in hits:
         kind = entry.kind
@@ -178,7 +184,7 @@ def _contrast_at(text: str) -> int:
     return at
 
 
-def _is_ironic(text: str, contrib) -> bool:
+def _is_ironic(text: str, contrib: list[Contribution]) -> bool:
     """Praise that means blame: an ironic frame, or emphatic praise/thanks followed by a loss."""
     if _IRONY.search(text):
         return True
@@ -272,9 +278,9 @@ def rule_adjust(text: str, speaker: str, cues: list[str], scores: dict[str, floa
     return polarity
 
 
-def decide(scores: dict[str, float]) -> tuple[str, float]:
-    """Pick the emotion and its 0..1 score."""
-    top = max(scores, key=scores.__getitem__)
+def decide(scores: dict[str, float]) -> tuple[Emotion, float]:
+    """Pick the emotion and its 0..1 score (``scores`` is keyed by ``EMOTIONS``)."""
+    top = cast("Emotion", max(scores, key=scores.__getitem__))
     best = scores[top]
     if best < THRESHOLD:
         return "neutral", round(0.9 - 0.4 * best / THRESHOLD, 3)
