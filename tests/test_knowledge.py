@@ -324,7 +324,8 @@ def test_gateway_rule_stats_count_knowledge_answers_per_entry():
 
 def test_recorder_acceptance_per_entry(tmp_path):
     from services.recorder.db import make_engine, upgrade
-    from services.recorder.store import Store, acceptance
+    from services.recorder.queries import acceptance
+    from services.recorder.store import Store
     from shared.schemas import NudgeFeedback
 
     engine = make_engine(f"sqlite:///{tmp_path / 'h.db'}", writer=True)

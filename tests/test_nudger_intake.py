@@ -134,7 +134,8 @@ def test_the_nudger_gets_the_customer_salt_in_kubernetes():
 def test_the_recorder_stores_the_nudgers_hash_and_erases_by_the_clear_id(tmp_path):
     """call-state carries id_hash only; history, export and erasure still find the customer by the id."""
     from services.recorder import db
-    from services.recorder.store import Store, history
+    from services.recorder.queries import history
+    from services.recorder.store import Store
     from shared.schemas import CallState, Customer
 
     engine = db.make_engine(f"sqlite:///{tmp_path}/history.db", writer=True)

@@ -21,7 +21,8 @@ import websockets
 
 from heartline.stack import Stack
 from services.recorder import db
-from services.recorder.store import Store, review_call
+from services.recorder.queries import review_call
+from services.recorder.store import Store
 from services.recorder.worker import Recorder
 from shared.kafka import consumer, producer, topic_partitions
 from shared.schemas import iso, utcnow

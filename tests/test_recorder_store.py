@@ -16,7 +16,8 @@ from sqlalchemy import inspect, select, text
 
 from services.recorder import db, judge, repeat
 from services.recorder.models import Base, Call
-from services.recorder.store import Store, acceptance, hash_customer, history, review_call, review_calls
+from services.recorder.queries import acceptance, history, review_call, review_calls
+from services.recorder.store import Store, hash_customer
 from shared.schemas import CallState, Customer, Nudge, NudgeFeedback, TalkMs, UtteranceAnalysis
 
 PG_SERVER = os.environ.get("HEARTLINE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")

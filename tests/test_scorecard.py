@@ -9,7 +9,7 @@ import pytest
 from services.recorder.judge import Turn
 from services.recorder.scorecard import score
 from services.recorder.scorecard_spec import DEFAULT_PATH, SpecWatcher, load_spec, parse_spec
-from shared.yamlcheck import YamlError
+from shared.yaml_lines import YamlError
 
 SPEC = load_spec()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from services.recorder.store import history, review_call, review_calls, score_trend
+from services.recorder.queries import history, review_call, review_calls, score_trend
 from shared.schemas import Nudge
 from tests.test_recorder_store import NOW, angry_login_call, pg_server, said, snapshot, state, store  # noqa: F401
 

@@ -7,8 +7,9 @@ import asyncio
 import pytest
 
 from services.gateway.calls import CallBook
-from services.gateway.whisper import MAX_CHARS, RateLimit, Whisperer, WhisperError, clean_text, make_whisper
+from services.gateway.whisper import BURST, EVERY_S, MAX_CHARS, Whisperer, WhisperError, clean_text, make_whisper
 from shared.config import Settings
+from shared.ratelimit import KeyedBuckets
 from shared.schemas import Nudge
 
 
@@ -23,10 +24,17 @@ def test_text_is_trimmed_and_bounded():
 
 
 def test_the_rate_limit_is_a_burst_then_a_steady_pace():
-    limit = RateLimit(burst=3, every_s=3.0)
+    assert (BURST, EVERY_S) == (3, 3.0)
+    limit = KeyedBuckets(rate=1 / EVERY_S, burst=BURST)  # what Whisperer keeps, per supervisor
     assert [limit.allow("s-001", now=t) for t in (0, 0.1, 0.2, 0.3)] == [True, True, True, False]
     assert limit.allow("s-002", now=0.3), "per supervisor"
     assert not limit.allow("s-001", now=2.0) and limit.allow("s-001", now=3.4)
+
+
+def test_keyed_buckets_stay_bounded():
+    limit = KeyedBuckets(rate=1.0, burst=1, max_keys=2)
+    assert limit.allow("a", now=0) and limit.allow("b", now=0) and not limit.allow("a", now=0.1)
+    assert limit.allow("c", now=0.2) and list(limit.buckets) == ["a", "c"], "b, used longest ago, is forgotten"
 
 
 def test_a_whisper_is_a_high_priority_agent_nudge_with_its_sender():

@@ -82,6 +82,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/api/rules/stats", response_model=RuleStats, tags=["rules"],
              summary="Per nudge type: shown, accepted, dismissed, acceptance rate (this gateway's view)")
     async def rule_stats() -> dict:
-        return {"types": book.rule_stats(), **{k: v for k, v in book.stats().items() if k != "kind"}}
+        return {"types": book.rule_stats(), **book.stats()}
 
     return app

@@ -15,6 +15,8 @@ import time
 from collections import Counter, OrderedDict, deque
 from dataclasses import dataclass, field
 
+from services.gateway import messages as M
+
 ENDED_KEEP_S = 300
 SILENT_EXPIRY_S = 30 * 60
 TRANSCRIPT_LIMIT = 400
@@ -36,7 +38,7 @@ class CallBuffer:
 
     def call_message(self) -> dict:
         base = dict(self.state) if self.state else {"call_id": self.call_id, "agent_id": self.agent_id}
-        return {"kind": "call", **base}
+        return M.record(M.CALL, base)
 
     def transcript_after(self, after_seq: int = -1) -> list[dict]:
         return [m for (seq, _), m in self.transcript.items() if seq > after_seq]
@@ -82,7 +84,7 @@ class CallBook:
         current = buf.transcript.get(key)
         if current is not None and current.get("is_final"):
             return buf, None  # duplicate final, or a stale partial after the final
-        msg = {"kind": "transcript", **rec}
+        msg = M.record(M.TRANSCRIPT, rec)
         buf.transcript[key] = msg
         while len(buf.transcript) > TRANSCRIPT_LIMIT:
             buf.transcript.popitem(last=False)
@@ -94,7 +96,7 @@ class CallBook:
             return buf, None
         if rec.get("agent_id") and not buf.agent_id:
             buf.agent_id = rec["agent_id"]
-        msg = {"kind": "nudge", **rec}
+        msg = M.record(M.NUDGE, rec)
         buf.nudges[rec["nudge_id"]] = msg
         while len(buf.nudges) > NUDGE_LIMIT:
             buf.nudges.popitem(last=False)
@@ -135,6 +137,7 @@ class CallBook:
         return gone
 
     def stats(self) -> dict:
+        """The wall's figures (``messages.stats`` makes them a message)."""
         now = time.time()
         while self.nudge_times and now - self.nudge_times[0] > 60:
             self.nudge_times.popleft()
@@ -142,7 +145,6 @@ class CallBook:
         accepted = sum(n for (_, action), n in self.feedback.items() if action == "accepted")
         total = sum(self.feedback.values())
         return {
-            "kind": "stats",
             "live_calls": len(live),
             "at_risk": sum(1 for b in live if (b.state or {}).get("risk", 0) >= AT_RISK
                            or (b.state or {}).get("escalated")),

@@ -16,6 +16,7 @@ import logging
 import orjson
 from aiokafka import TopicPartition
 
+from services.gateway import messages as M
 from services.gateway.calls import CallBook
 from services.gateway.hub import Hub
 from shared import metrics
@@ -124,7 +125,7 @@ class Feed:
                     self.hub.to_agent(buf.agent_id, msg)
                 for msg in buf.open_nudges():
                     self.hub.to_agent(buf.agent_id, msg)
-        self.hub.to_agent(buf.agent_id, {"kind": "call_state", **rec}, droppable=True)
+        self.hub.to_agent(buf.agent_id, M.record(M.CALL_STATE, rec), droppable=True)
         self._dirty.add(rec["call_id"])
 
     def _on_analysis(self, rec: dict) -> None:
@@ -159,12 +160,12 @@ class Feed:
             for call_id in dirty:
                 buf = self.book.calls.get(call_id)
                 if buf and buf.state:
-                    self.hub.to_walls({"kind": "call_state", **buf.state}, droppable=False)
+                    self.hub.to_walls(M.record(M.CALL_STATE, buf.state), droppable=False)
 
     async def _housekeeping(self) -> None:
         while True:
             await asyncio.sleep(STATS_EVERY_S)
             self.book.expire()
-            self.hub.to_walls(self.book.stats())
+            self.hub.to_walls(M.stats(self.book.stats()))
             self.hub.queue_depths()
             metrics.ACTIVE_CALLS.labels(SERVICE).set(len(self.book.live()))

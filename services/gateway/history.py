@@ -2,8 +2,8 @@
 
 An agent token may read the history of its own calls only (the call's
 ``agent_id`` in the history DB); a supervisor token any call's. The gateway
-reads the recorder's database through ``services.recorder.store`` (one
-read-only engine, created on first use). 404 while the recorder has not
+reads the recorder's database through ``services.recorder.queries`` (one
+read-only engine, created on first use; nothing of the recorder's worker). 404 while the recorder has not
 stored the call yet (the page retries), 503 when the database is not there.
 """
 
@@ -16,7 +16,8 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, Request
 from sqlalchemy.exc import SQLAlchemyError
 
-from services.recorder.store import Store, history
+from services.recorder import db
+from services.recorder.queries import Reader, history
 from shared import errors
 from shared.api_models import HistoryAnswer
 from shared.auth import TokenError, verify
@@ -49,15 +50,13 @@ class LazyStore:
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        self._store: Store | None = None
+        self._store: Reader | None = None
         self._lock = threading.Lock()
 
-    def get(self) -> Store:
+    def get(self) -> Reader:
         with self._lock:
             if self._store is None:
-                from services.recorder.worker import make_store
-
-                self._store = make_store(self.settings)
+                self._store = Reader(db.make_engine(self.settings.db_url))
             return self._store
 
     def call(self, fn, *args, **kw):

@@ -16,19 +16,15 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-import orjson
 from fastapi import WebSocket
 
+from services.gateway.messages import encode, is_nudge
 from shared import metrics
 from shared.ratelimit import TokenBucket
 
 QUEUE_LIMIT = 2000
 CLOSE_SLOW = 4408
 log = logging.getLogger("gateway.hub")
-
-
-def encode(msg: dict) -> str:
-    return orjson.dumps(msg).decode()
 
 
 @dataclass(eq=False)
@@ -112,7 +108,7 @@ class Hub:
         if not clients:
             return
         text = encode(msg)
-        nudge = msg if msg.get("kind") == "nudge" else None
+        nudge = msg if is_nudge(msg) else None
         for client in list(clients):
             client.offer(text, droppable, nudge)
 
@@ -124,7 +120,7 @@ class Hub:
         for client in list(self.walls):
             if watchers_only and client.watching != call_id:
                 continue
-            client.offer(text, droppable, msg if msg.get("kind") == "nudge" else None)
+            client.offer(text, droppable, msg if is_nudge(msg) else None)
 
     def queue_depths(self) -> None:
         for role, clients in (("agent", [c for s in self.agents.values() for c in s]), ("supervisor", self.walls)):

@@ -29,8 +29,7 @@ from fastapi.responses import FileResponse
 from pydantic import WithJsonSchema
 
 from services.gateway.history import CallIdPath, LazyStore, bearer_claims
-from services.recorder.judge import CN
-from services.recorder.store import acceptance, review_call, review_calls, score_trend
+from services.recorder.queries import acceptance, review_call, review_calls, score_trend
 from shared import errors
 from shared.api_models import (
     MAX_OFFSET,
@@ -41,6 +40,7 @@ from shared.api_models import (
 )
 from shared.config import Settings
 from shared.openapi import BEARER
+from shared.tz import CN
 
 STATIC = Path(__file__).resolve().parent / "static"
 

@@ -21,9 +21,11 @@ import orjson
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
+from services.gateway import messages as M
 from services.gateway.calls import CallBook
 from services.gateway.feed import Feed
-from services.gateway.hub import Client, Hub, encode
+from services.gateway.hub import Client, Hub
+from services.gateway.messages import encode
 from services.gateway.whisper import Whisperer, WhisperError
 from shared.auth import TokenError, verify
 from shared.config import Settings
@@ -82,10 +84,10 @@ def socket_router(settings: Settings, book: CallBook, hub: Hub, feed: Feed,
                     break
                 msg = _parse(text) if text is not None else "binary frames are not supported; send JSON text"
                 if isinstance(msg, str):
-                    client.offer(encode({"kind": "error", "error": msg}))
+                    client.offer(encode(M.error(msg)))
                     continue
                 if msg["kind"] == "ping":
-                    client.offer(encode({"kind": "pong", "t": msg.get("t")}))
+                    client.offer(encode(M.pong(msg.get("t"))))
                     continue
                 await on_message(client, msg)
         except (WebSocketDisconnect, RuntimeError):
@@ -113,12 +115,12 @@ def socket_router(settings: Settings, book: CallBook, hub: Hub, feed: Feed,
                 after = msg.get("after_seq", -1)
                 seen = msg.get("seen_nudges") or []
                 if buf is None or buf.agent_id != c.sub or not isinstance(after, int) or not isinstance(seen, list):
-                    c.offer(encode({"kind": "error", "error": "resume: unknown call or bad after_seq/seen_nudges"}))
+                    c.offer(encode(M.error("resume: unknown call or bad after_seq/seen_nudges")))
                     return
                 _send_call(c, buf, after_seq=after, seen={str(s) for s in seen})
-                c.offer(encode({"kind": "resumed", "call_id": buf.call_id, "after_seq": after}))
+                c.offer(encode(M.resumed(buf.call_id, after)))
             else:
-                c.offer(encode({"kind": "error", "error": f"unknown kind {msg['kind']!r}"}))
+                c.offer(encode(M.error(f"unknown kind {msg['kind']!r}")))
 
         await serve(client, greet, on_message)
 
@@ -126,17 +128,17 @@ def socket_router(settings: Settings, book: CallBook, hub: Hub, feed: Feed,
         nudge_id, action = msg.get("nudge_id"), msg.get("action")
         buf = next((b for b in book.calls.values() if b.agent_id == c.sub and nudge_id in b.nudges), None)
         if buf is None:
-            c.offer(encode({"kind": "error", "error": "feedback: unknown nudge_id for this agent"}))
+            c.offer(encode(M.error("feedback: unknown nudge_id for this agent")))
             return
         try:
             fb = NudgeFeedback(nudge_id=nudge_id, call_id=buf.call_id, agent_id=c.sub,
                                type=buf.nudges[nudge_id].get("type"), action=action)
         except ValidationError:
-            c.offer(encode({"kind": "error", "error": "feedback: action must be accepted or dismissed"}))
+            c.offer(encode(M.error("feedback: action must be accepted or dismissed")))
             return
         await feed.send_feedback(buf.call_id.encode(), fb.to_json())
         book.on_feedback(fb.model_dump(mode="json"))
-        c.offer(encode({"kind": "feedback_ack", "nudge_id": nudge_id, "action": action}))
+        c.offer(encode(M.feedback_ack(nudge_id, action)))
 
     @router.websocket("/ws/wall")
     async def wall_socket(ws: WebSocket) -> None:
@@ -146,16 +148,16 @@ def socket_router(settings: Settings, book: CallBook, hub: Hub, feed: Feed,
 
         def greet(c: Client) -> None:
             for buf in sorted(book.live(), key=lambda b: -(b.state or {}).get("risk", 0)):
-                c.offer(encode({"kind": "call_state", **buf.state}))
+                c.offer(encode(M.record(M.CALL_STATE, buf.state)))
             for alert in list(book.alerts):
                 c.offer(encode(alert), nudge=alert)
-            c.offer(encode(book.stats()))
+            c.offer(encode(M.stats(book.stats())))
 
         async def on_message(c: Client, msg: dict) -> None:
             if msg["kind"] == "watch":
                 buf = book.calls.get(str(msg.get("call_id")))
                 if buf is None:
-                    c.offer(encode({"kind": "error", "error": "watch: unknown call"}))
+                    c.offer(encode(M.error("watch: unknown call")))
                     return
                 c.watching = buf.call_id
                 c.sent_nudges.difference_update(buf.nudges.keys() - {a["nudge_id"] for a in book.alerts})
@@ -170,12 +172,11 @@ def socket_router(settings: Settings, book: CallBook, hub: Hub, feed: Feed,
                 try:
                     nudge = await whisperer.send(c.sub, msg.get("call_id"), msg.get("text"))
                 except WhisperError as exc:
-                    c.offer(encode({"kind": "error", "about": "whisper", "status": exc.status,
-                                    "call_id": msg.get("call_id"), "error": f"whisper: {exc.message}"}))
+                    c.offer(encode(M.whisper_refused(msg.get("call_id"), exc.status, exc.message)))
                     return
-                c.offer(encode({"kind": "whisper_ack", "call_id": nudge.call_id, "nudge_id": nudge.nudge_id}))
+                c.offer(encode(M.whisper_ack(nudge.call_id, nudge.nudge_id)))
             else:
-                c.offer(encode({"kind": "error", "error": f"unknown kind {msg['kind']!r}"}))
+                c.offer(encode(M.error(f"unknown kind {msg['kind']!r}")))
 
         await serve(client, greet, on_message)
 
@@ -187,7 +188,7 @@ def _send_call(c: Client, buf, after_seq: int, seen: set[str]) -> None:
     for line in buf.transcript_after(after_seq):
         c.offer(encode(line), droppable=not line.get("is_final", True))
     if buf.state:
-        c.offer(encode({"kind": "call_state", **buf.state}))
+        c.offer(encode(M.record(M.CALL_STATE, buf.state)))
     c.sent_nudges.update(seen)
     for nudge in buf.open_nudges():
         if nudge.get("audience") == "supervisor":

@@ -22,9 +22,7 @@ topic, the desktop and the history.
 from __future__ import annotations
 
 import re
-import time
 import uuid
-from dataclasses import dataclass, field
 from datetime import datetime
 
 from fastapi import APIRouter, HTTPException, Request
@@ -39,6 +37,7 @@ from shared.demo import DEMO_SUPERVISORS
 from shared.nudge_types import SUPERVISOR_WHISPER
 from shared.openapi import BEARER
 from shared.pii import redact
+from shared.ratelimit import KeyedBuckets
 from shared.schemas import CALL_ID_PATTERN, Nudge, utcnow
 
 TYPE = SUPERVISOR_WHISPER
@@ -105,34 +104,13 @@ def make_whisper(call_id: str, agent_id: str, supervisor: str, name: str | None,
                  reason=f"来自{who}", sender=supervisor, created_ts=now or utcnow())
 
 
-@dataclass
-class RateLimit:
-    """A token bucket per key: ``burst`` at once, then one every ``every_s``."""
-
-    burst: int = BURST
-    every_s: float = EVERY_S
-    buckets: dict = field(default_factory=dict)  # key -> (tokens, last)
-
-    def allow(self, key: str, now: float | None = None) -> bool:
-        now = time.monotonic() if now is None else now
-        tokens, last = self.buckets.get(key, (float(self.burst), now))
-        tokens = min(float(self.burst), tokens + (now - last) / self.every_s)
-        if tokens < 1:
-            self.buckets[key] = (tokens, now)
-            return False
-        self.buckets[key] = (tokens - 1, now)
-        if len(self.buckets) > 10_000:  # bounded: forget the oldest
-            self.buckets.pop(next(iter(self.buckets)))
-        return True
-
-
 class Whisperer:
     def __init__(self, settings: Settings, book: CallBook, send):
         """``send(nudge)``: an async function that produces the nudge on ``nudges``."""
         self.settings = settings
         self.book = book
         self.send_nudge = send
-        self.limit = RateLimit()
+        self.limit = KeyedBuckets(rate=1 / EVERY_S, burst=BURST)  # per supervisor
         self.names = {p["id"]: p["name"] for p in DEMO_SUPERVISORS} if settings.mode == "local" else {}
 
     async def send(self, supervisor: str, call_id: object, text: object) -> Nudge:

@@ -22,13 +22,21 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import (BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, ValidationInfo, field_validator,
-                      model_validator)
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
+from services.nudger import registry
 from shared import cues as C
 from shared import nudge_types as T
-from services.nudger import registry
+from shared import yaml_lines
+from shared.yaml_lines import YamlError
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +122,7 @@ class Rules(BaseModel):
     _dispatch: dict = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
-    def _against_registry(self, info: ValidationInfo) -> "Rules":
+    def _against_registry(self, info: ValidationInfo) -> Rules:
         if (info.context or {}).get("deferred"):
             return self  # parse_rules checks with line numbers, then resolves
         problems = registry_problems(self)
@@ -178,57 +186,21 @@ def resolve(rules: Rules) -> Rules:
     return rules
 
 
-class RulesError(ValueError):
+class RulesError(YamlError):
     """The rules file is not valid; the message names the file and line."""
-
-
-def _node_line(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
-    """Follow a pydantic error location through the YAML node tree to a 1-based line."""
-    if node is None:
-        return None
-    line = node.start_mark.line + 1
-    for part in loc:
-        child = None
-        at = None
-        if isinstance(node, yaml.MappingNode):
-            for key, val in node.value:
-                if str(key.value) == str(part):
-                    child, at = val, key.start_mark.line + 1  # the key's line: "name: value"
-                    break
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            child = node.value[part]
-            at = child.start_mark.line + 1
-        if child is None:
-            break  # e.g. a missing field: the enclosing mapping is the best line
-        node, line = child, at
-    return line
 
 
 def parse_rules(text: str, source: str = "<rules>") -> Rules:
     """Validate rules YAML text; raise ``RulesError`` naming the line that is wrong."""
     try:
-        data = yaml.safe_load(text)
-        tree = yaml.compose(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise RulesError(f"{source}{where}: invalid YAML: {problem}") from exc
-    if not isinstance(data, dict):
-        raise RulesError(f"{source} line 1: the rules file must be a mapping with a 'nudges' key")
-    errors: list[str] = []
-    try:
-        rules = Rules.model_validate(data, context={"deferred": True})
-    except ValidationError as exc:
-        for err in exc.errors():
-            loc = tuple(err["loc"])
-            errors.append(f"{source} line {_node_line(tree, loc)}: {'.'.join(str(p) for p in loc) or '(top)'}: "
-                          f"{err['msg']}")
-    else:
-        for loc, msg in registry_problems(rules):
-            errors.append(f"{source} line {_node_line(tree, loc)}: {'.'.join(str(p) for p in loc)}: {msg}")
-    if errors:
-        raise RulesError("invalid rules:\n" + "\n".join(errors))
+        rules, tree = yaml_lines.load(text, Rules, source, context={"deferred": True},
+                                      shape="a mapping with a 'nudges' key")
+    except YamlError as exc:
+        raise RulesError(str(exc), exc.problems) from exc
+    # what the registry refuses is a name (a type, a threshold, a case): the line of its key
+    problems = [yaml_lines.problem(source, tree, loc, msg, key=True) for loc, msg in registry_problems(rules)]
+    if problems:
+        raise RulesError(str(yaml_lines.fail(source, problems)), problems)
     return resolve(rules)
 
 

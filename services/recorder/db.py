@@ -17,8 +17,6 @@ import fcntl
 from contextlib import contextmanager
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
@@ -90,18 +88,26 @@ def _migration_lock(engine: Engine):
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """``alembic upgrade head`` on this engine (safe to run from several processes)."""
+def _alembic():
+    """Alembic's command and its config (imported here: readers of the database never migrate it)."""
+    from alembic import command
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
+    return command, cfg
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """``alembic upgrade head`` on this engine (safe to run from several processes)."""
+    command, cfg = _alembic()
     with _migration_lock(engine), engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
 
 
 def downgrade(engine: Engine, revision: str = "base") -> None:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
+    command, cfg = _alembic()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, revision)

@@ -16,9 +16,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from shared import cues as C
+from shared.tz import CN
 
 TOPICS: dict[str, tuple[str, tuple[str, ...]]] = {
     # key: (label shown to people, keywords in the customer's words)
@@ -41,7 +42,6 @@ SEVERITY = {"anger": 4, "anxiety": 3, "sadness": 3, "confusion": 2, "neutral": 0
 STRONG = 0.6          # an emotion score this high counts as felt, not noise
 CLOSING_TURNS = 3     # the customer's last turns that decide "resolved"
 ESCALATING_CUES = {C.ASKS_FOR_MANAGER, C.COMPLAINT_THREAT}
-CN = timezone(timedelta(hours=8))  # China has one zone and no DST
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,9 @@ import yaml
 
 from services.recorder import judge
 from services.recorder.models import Call
-from services.recorder.store import Store, turns_of, unresolved_before
+from services.recorder.queries import Reader, turns_of, unresolved_before
 from shared.schemas import Nudge, utcnow
+from shared.tz import CN
 
 TYPE = "repeat_caller"
 FIRST_TURNS = 3
@@ -56,7 +57,7 @@ class RepeatRule:
         return self.spec if self.spec.get("enabled", True) else None
 
 
-def check(store: Store, call_id: str, spec: dict, window_days: int,
+def check(store: Reader, call_id: str, spec: dict, window_days: int,
           now: datetime | None = None) -> tuple[bool, Nudge | None]:
     """Returns (decided, nudge). Not decided while the first customer turns are still coming."""
     with store.session() as s:
@@ -84,7 +85,7 @@ def _nudge(call_id: str, agent_id: str | None, prior: Call, turn: judge.Turn, sp
     label = judge.LABELS.get(prior.topic or judge.OTHER, "其他")
     wordings = spec.get("wordings") or DEFAULT_SPEC["wordings"]
     wording = wordings[sum(map(ord, call_id)) % len(wordings)]
-    when = prior.started_ts.astimezone(judge.CN).strftime("%m-%d") if prior.started_ts else "近期"
+    when = prior.started_ts.astimezone(CN).strftime("%m-%d") if prior.started_ts else "近期"
     state = "升级投诉" if prior.outcome == "escalated" else "未解决"
     excerpt = turn.text if len(turn.text) <= 20 else turn.text[:20] + "…"
     return Nudge(

@@ -4,7 +4,7 @@ One entry per check the scorer knows (``CHECK_PARAMS``, docs/history.md): its
 label, the service principle it stands for, its weight, extra wording that
 counts (``phrases``) and the check's own parameters. Weights are relative:
 a call's total is the weighted mean of the items that apply to it, on
-0–100. A broken file is refused with its line (``shared.yamlcheck``); the
+0–100. A broken file is refused with its line (``shared.yaml_lines``); the
 recorder refuses to start on one, and keeps the standard it has when a
 reload fails (``SpecWatcher``).
 """
@@ -17,7 +17,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from shared.yamlcheck import YamlError, error_lines, parse_yaml, yaml_line
+from shared import yaml_lines
+from shared.yaml_lines import YamlError
 
 log = logging.getLogger("recorder.scorecard")
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "rules" / "scorecard.yaml"
@@ -127,18 +128,23 @@ def _check_params(spec: ScorecardSpec, tree, source: str) -> list[str]:
     problems: list[str] = []
     for key, item in spec.items.items():
         if key == "closing" and item.phrases:
-            problems.append(f"{source} line {yaml_line(tree, ('items', key, 'phrases'))}: items.closing.phrases: "
-                            "closing has two lists: params.question_phrases and params.farewell_phrases")
+            problems.append(yaml_lines.problem(source, tree, ("items", key, "phrases"),
+                                               "closing has two lists: params.question_phrases and "
+                                               "params.farewell_phrases"))
         try:
             item.conf = CHECK_PARAMS[key].model_validate(item.params)
         except ValidationError as exc:
-            problems += error_lines(exc, tree, source, ("items", key, "params"))
+            problems += yaml_lines.located(exc, tree, source, ("items", key, "params"))
     return problems
 
 
 def parse_spec(text: str, source: str = "<scorecard>") -> ScorecardSpec:
     """Validate scorecard YAML text; raise ``YamlError`` naming each wrong line."""
-    return parse_yaml(text, ScorecardSpec, source, _check_params)
+    spec, tree = yaml_lines.load(text, ScorecardSpec, source)
+    problems = _check_params(spec, tree, source)
+    if problems:
+        raise yaml_lines.fail(source, problems)
+    return spec
 
 
 def load_spec(path: str | Path = DEFAULT_PATH) -> ScorecardSpec:
