@@ -20,13 +20,33 @@ Each check is a small function of (turns, item spec); the analyzer's cues
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
 
 from services.recorder.judge import NEGATIVE, Turn
-from services.recorder.scorecard_spec import ItemSpec, ScorecardSpec
+from services.recorder.scorecard_spec import (
+    AcknowledgeParams,
+    AffirmParams,
+    AttentionParams,
+    ClosingParams,
+    GreetingParams,
+    ItemSpec,
+    RespectParams,
+    ScorecardSpec,
+)
 from shared import cues as C
 
 PII_NUMBER_CUES = (C.PII_ID_CARD, C.PII_BANK_CARD, C.PII_PHONE, C.PII_ACCOUNT)
 Result = tuple[float | None, str, list[Turn]]  # score (None: n/a), note, evidence
+P = TypeVar("P", bound=BaseModel)
+
+
+def _conf(item: ItemSpec, params: type[P]) -> P:
+    """The item's parameters, as ``ScorecardSpec`` validated them (``CHECK_PARAMS`` of its check)."""
+    conf = item.conf
+    assert isinstance(conf, params), f"{item.label}: parameters {type(conf).__name__}, not {params.__name__}"
+    return conf
 
 
 def _said(t: Turn, cue: str | None, phrases: list[str] | tuple[str, ...] = ()) -> bool:
@@ -46,7 +66,8 @@ def greeting(turns: list[Turn], item: ItemSpec) -> Result:
     agent = _agent(turns)
     if not agent:
         return 0.0, "坐席未发言", []
-    hit = next((t for t in agent[:item.conf.first_agent_turns] if _said(t, C.GREETING, item.phrases)), None)
+    first = agent[:_conf(item, GreetingParams).first_agent_turns]
+    hit = next((t for t in first if _said(t, C.GREETING, item.phrases)), None)
     if hit:
         return 1.0, "开场使用了规范问候语", [hit]
     return 0.0, "开场未使用规范问候语(您好/很高兴为您服务)", [agent[0]]
@@ -54,8 +75,10 @@ def greeting(turns: list[Turn], item: ItemSpec) -> Result:
 
 def attention(turns: list[Turn], item: ItemSpec) -> Result:
     """Customer finished, agent silent longer than max_silence_s: a lapse (not during an announced hold)."""
-    limit_ms = item.conf.max_silence_s * 1000
-    checked, lapses, slowest = 0, [], None
+    max_silence_s = _conf(item, AttentionParams).max_silence_s
+    limit_ms = max_silence_s * 1000
+    checked, lapses = 0, []
+    slowest: tuple[Turn, float] | None = None
     for i, t in enumerate(turns[:-1]):
         nxt = turns[i + 1]
         if t.speaker != "customer" or nxt.speaker != "agent":
@@ -72,7 +95,8 @@ def attention(turns: list[Turn], item: ItemSpec) -> Result:
     if not checked:
         return None, "没有需要回应的客户发言", []
     if not lapses:
-        return 1.0, f"客户说完后均及时回应,最慢 {slowest[1]:.0f} 秒(≤{item.conf.max_silence_s:g} 秒)", [slowest[0]]
+        assert slowest is not None  # set with the first checked turn
+        return 1.0, f"客户说完后均及时回应,最慢 {slowest[1]:.0f} 秒(≤{max_silence_s:g} 秒)", [slowest[0]]
     worst = max(s for _, s in lapses)
     return (max(0.0, 1 - 0.5 * len(lapses)), f"客户说完后 {len(lapses)} 次冷场,最长 {worst:.0f} 秒无回应",
             [t for t, _ in lapses])
@@ -82,9 +106,10 @@ def respect(turns: list[Turn], item: ItemSpec) -> Result:
     agent = _agent(turns)
     rude = [a for a in agent if _said(a, C.IMPOLITE, item.phrases)]
     customer = [t for t in turns if t.speaker == "customer"]
+    conf = _conf(item, RespectParams)
     cut_in = [a for a in agent if any(
-        c.start_ms + item.conf.lead_ms <= a.start_ms < c.end_ms
-        and min(c.end_ms, a.end_ms) - a.start_ms >= item.conf.min_overlap_ms for c in customer)]
+        c.start_ms + conf.lead_ms <= a.start_ms < c.end_ms
+        and min(c.end_ms, a.end_ms) - a.start_ms >= conf.min_overlap_ms for c in customer)]
     if rude:
         return 0.0, "使用了不礼貌用语" + (f",并打断客户 {len(cut_in)} 次" if cut_in else ""), rude + cut_in
     if cut_in:
@@ -92,11 +117,13 @@ def respect(turns: list[Turn], item: ItemSpec) -> Result:
     return 1.0, "用语礼貌,没有打断客户", []
 
 
-def _answered(turns: list[Turn], item: ItemSpec, upset: list[Turn], cue: str) -> tuple[list[Turn], list[Turn]]:
-    """(agent lines that answered, customer lines left unanswered) within the next agent turns."""
-    hits, missed = [], []
+def _answered(turns: list[Turn], item: ItemSpec, within: int, upset: list[Turn],
+              cue: str | None) -> tuple[list[Turn], list[Turn]]:
+    """(agent lines that answered, customer lines left unanswered) within the next ``within`` agent turns."""
+    hits: list[Turn] = []
+    missed: list[Turn] = []
     for u in upset:
-        hit = next((a for a in _after(turns, u)[:item.conf.within_agent_turns] if _said(a, cue, item.phrases)), None)
+        hit = next((a for a in _after(turns, u)[:within] if _said(a, cue, item.phrases)), None)
         if hit is None:
             missed.append(u)
         elif hit not in hits:
@@ -105,11 +132,12 @@ def _answered(turns: list[Turn], item: ItemSpec, upset: list[Turn], cue: str) ->
 
 
 def understanding(turns: list[Turn], item: ItemSpec) -> Result:
+    conf = _conf(item, AcknowledgeParams)
     upset = [t for t in turns if t.speaker == "customer" and t.emotion in NEGATIVE
-             and t.emotion_score >= item.conf.emotion_score]
+             and t.emotion_score >= conf.emotion_score]
     if not upset:
         return None, "客户情绪平稳", []
-    hits, missed = _answered(turns, item, upset, C.EMPATHY)
+    hits, missed = _answered(turns, item, conf.within_agent_turns, upset, C.EMPATHY)
     if not missed:
         return 1.0, "客户情绪激动时及时表达了理解", hits
     return ((len(upset) - len(missed)) / len(upset),
@@ -120,7 +148,7 @@ def affirmation(turns: list[Turn], item: ItemSpec) -> Result:
     ideas = [t for t in turns if t.speaker == "customer" and C.SUGGESTION in t.cues]
     if not ideas:
         return None, "客户没有提出建议", []
-    hits, missed = _answered(turns, item, ideas, None)
+    hits, missed = _answered(turns, item, _conf(item, AffirmParams).within_agent_turns, ideas, None)
     if not missed:
         return 1.0, "肯定了客户的建议", hits
     return (len(ideas) - len(missed)) / len(ideas), "客户提出建议后没有给予肯定", missed
@@ -180,9 +208,10 @@ def closing(turns: list[Turn], item: ItemSpec) -> Result:
     agent = _agent(turns)
     if not agent:
         return 0.0, "坐席未发言", []
-    last = agent[-item.conf.last_agent_turns:]
-    question = next((a for a in last if _said(a, C.CLOSING_QUESTION, item.conf.question_phrases)), None)
-    farewell = next((a for a in last if _said(a, C.CLOSING, item.conf.farewell_phrases)), None)
+    conf = _conf(item, ClosingParams)
+    last = agent[-conf.last_agent_turns:]
+    question = next((a for a in last if _said(a, C.CLOSING_QUESTION, conf.question_phrases)), None)
+    farewell = next((a for a in last if _said(a, C.CLOSING, conf.farewell_phrases)), None)
     found = list(dict.fromkeys(a for a in (question, farewell) if a is not None))
     if question and farewell:
         return 1.0, "询问了其他问题并致谢道别", found
@@ -204,9 +233,10 @@ def _status(value: float | None) -> str:
     return "pass" if value >= 1.0 else "fail" if value <= 0.0 else "partial"
 
 
-def score(turns: list[Turn], spec: ScorecardSpec) -> dict:
+def score(turns: list[Turn], spec: ScorecardSpec) -> dict[str, Any]:
     turns = sorted(turns, key=lambda t: (t.start_ms, t.seq))
-    items, got, weight = [], 0.0, 0.0
+    items: list[dict[str, Any]] = []
+    got, weight = 0.0, 0.0
     for key, item in spec.active():
         value, note, evidence = CHECKS[key](turns, item)
         if value is not None:
