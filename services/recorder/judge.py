@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from shared import cues as C
 from shared.tz import CN
@@ -111,7 +112,7 @@ def week_start(now: datetime) -> datetime:
     return monday.astimezone(UTC)
 
 
-def summary_line(calls_this_week: int, previous: dict | None) -> str:
+def summary_line(calls_this_week: int, previous: dict[str, Any] | None) -> str:
     """One line for the agent: 本周第3次来电,上次因登录问题不满.
 
     ``calls_this_week`` counts the current call; ``previous`` is the last

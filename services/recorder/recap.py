@@ -24,6 +24,9 @@ the analyzer)::
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from services.recorder import judge
 from services.recorder.judge import Turn
 from shared import cues as C
@@ -39,7 +42,7 @@ MAX_CHARS = 120
 OUTCOME_LABELS = {"resolved": "已解决", "unresolved": "未解决", "escalated": "已升级"}
 
 
-def _line(t: Turn | None) -> dict | None:
+def _line(t: Turn | None) -> dict[str, Any] | None:
     if t is None:
         return None
     text = t.text if len(t.text) <= MAX_CHARS else t.text[:MAX_CHARS] + "…"
@@ -60,7 +63,9 @@ def wanted(turns: list[Turn], topic: str) -> Turn | None:
 
 def done(turns: list[Turn]) -> list[Turn]:
     agent = [t for t in turns if t.speaker == "agent"]
-    for pick in (lambda t: _has(t, DONE), lambda t: C.STEP_GUIDANCE in t.cues, lambda t: C.REQUEST_RESTATED in t.cues):
+    picks: tuple[Callable[[Turn], bool], ...] = (
+        lambda t: _has(t, DONE), lambda t: C.STEP_GUIDANCE in t.cues, lambda t: C.REQUEST_RESTATED in t.cues)
+    for pick in picks:
         lines = [t for t in agent if pick(t)]
         if lines:
             return lines[:MAX_LINES]
@@ -86,7 +91,7 @@ def _short(t: Turn, n: int = 30) -> str:
     return t.text if len(t.text) <= n else t.text[:n] + "…"
 
 
-def recap(turns: list[Turn], topic: str | None, outcome: str | None) -> dict:
+def recap(turns: list[Turn], topic: str | None, outcome: str | None) -> dict[str, Any]:
     turns = sorted(turns, key=lambda t: (t.start_ms, t.seq))
     topic = topic or judge.OTHER
     label = judge.LABELS.get(topic, "其他")
