@@ -18,12 +18,14 @@ import pytest
 import websockets
 import yaml
 
+from heartline.broker import free_port
 from shared import asyncapi
 from shared import socket_messages as sm
 from shared.schemas import iso, utcnow
 from tests.conftest import LOGS, call_started, collect, new_call_id, utterance
 from tests.contractkit import run_schemathesis
 from tests.kafkatools import produce_raw, read_topic
+from tests.speech.common import channel_pcm, needs_speech
 
 pytestmark = pytest.mark.e2e
 
@@ -255,3 +257,39 @@ def test_websocket_messages_and_topic_records_match_the_asyncapi(stack, spec):
             if topic == t.stt_events and value == bad:
                 continue  # the bad record above
             _validate(spec, "Tombstone" if value is None else schema, None if value is None else json.loads(value))
+
+
+@pytest.mark.speech
+@needs_speech
+def test_the_asr_bridge_keeps_its_contracts(stack, spec):
+    """/v1/audio's messages against docs/asyncapi.yaml, the bridge's REST routes with schemathesis."""
+    port = free_port()
+    proc = stack.stack.add("asr", ["serve", "asr"], port=port, HEARTLINE_ASR_PORT=port)
+    stack.stack.wait_ready(120, [proc])
+    call_id, token = new_call_id("as"), stack.token("tests", "ingest")
+    base = f"ws://127.0.0.1:{port}/v1/audio?token={token}"
+
+    async def scenario() -> tuple[list[dict], list[int]]:
+        async with websockets.connect(f"{base}&call_id={call_id}&speaker=customer&agent_id=a-072") as ch:
+            pcm = channel_pcm("call_angry_transfer", "customer")[: 16000 * 2 * 6]
+            for i in range(0, len(pcm), 3200):
+                await ch.send(pcm[i:i + 3200])
+            await ch.send(json.dumps({"kind": "end"}))
+            msgs = [json.loads(raw) async for raw in ch]
+        codes = []
+        for query in (f"&call_id={call_id}", f"&call_id={call_id}&speaker=robot", "&speaker=agent"):
+            async with websockets.connect(base + query) as bad:
+                with pytest.raises(websockets.ConnectionClosed):
+                    await bad.recv()
+                codes.append(bad.close_code)
+        return msgs, codes
+
+    msgs, codes = asyncio.run(scenario())
+    assert msgs[-1]["kind"] == "ended" and any(m["kind"] == "event" for m in msgs), msgs
+    kinds = {"event": "AsrEvent", "ended": "ChannelEnded"}
+    for m in msgs:
+        _validate(spec, kinds[m["kind"]], m)
+    assert codes == [4400, 4400, 4400]
+    assert set(map(str, codes)) <= set(spec["channels"]["asrAudio"]["x-close-codes"])
+    result = run_schemathesis(f"http://127.0.0.1:{port}", token, LOGS / "schemathesis-asr")
+    _check(result, "the ASR bridge")
