@@ -52,9 +52,12 @@ HEARTLINE_COMMANDS = {
     ("topics", "create"),
 }
 APP_SERVICES = {"ingest": ("serve", "ingest"), "gateway": ("serve", "gateway"),
-                "analyzer": ("worker", "analyzer"), "nudger": ("worker", "nudger")}
+                "analyzer": ("worker", "analyzer"), "nudger": ("worker", "nudger"),
+                "recorder": ("worker", "recorder")}
 WORKERS = {"analyzer", "nudger"}
 TOKEN_SERVICES = {"ingest", "gateway"}  # the only ones that mint or verify tokens: they alone hold the key
+HISTORY_SERVICES = {"recorder", "gateway"}  # the recorder writes the call history database, the gateway reads it
+SALT_SERVICES = {"nudger", "recorder"}  # hash customer ids (call-state, erasure requests)
 MIN_PARTITIONS = 12
 K8S_VERSION = "1.34"  # bundled by kubernetes-validate 1.37.0 (1.34 .. 1.37)
 # Metrics not exported by Heartline that the alerts may use.
@@ -422,12 +425,12 @@ def _by_kind(docs, kind):
 def test_k8s_manifests_validate_against_kubernetes_schemas(k8s_docs):
     kv = pytest.importorskip("kubernetes_validate")
     validated = 0
-    for doc in k8s_docs + _yaml_docs(K8S / "secret-jwt.template.yaml"):
+    for doc in k8s_docs + [d for t in SECRET_TEMPLATES for d in _yaml_docs(K8S / t)]:
         if doc["apiVersion"].startswith("keda.sh/"):
             continue  # CRD: checked against our own schema below
         kv.validate(doc, K8S_VERSION, strict=True)
         validated += 1
-    assert validated >= 14
+    assert validated >= 17
 
 
 def test_k8s_validation_catches_an_error(k8s_docs):
@@ -494,7 +497,8 @@ def test_k8s_deployments(k8s_docs):
     kust = yaml.safe_load((K8S / "kustomization.yaml").read_text(encoding="utf-8"))
     image_names = {i["name"] for i in kust.get("images", [])}
     ports = {"ingest": int(config["HEARTLINE_INGEST_PORT"]), "gateway": int(config["HEARTLINE_GATEWAY_PORT"]),
-             "analyzer": int(config["HEARTLINE_WORKER_PORT"]), "nudger": int(config["HEARTLINE_WORKER_PORT"])}
+             "analyzer": int(config["HEARTLINE_WORKER_PORT"]), "nudger": int(config["HEARTLINE_WORKER_PORT"]),
+             "recorder": int(config["HEARTLINE_WORKER_PORT"])}
     assert config["HEARTLINE_MODE"] == "production" and config["HEARTLINE_HOST"] == "0.0.0.0"
     assert "HEARTLINE_JWT_SECRET" not in config, "the secret belongs in a Secret"
     for name, cmd in APP_SERVICES.items():
@@ -544,10 +548,55 @@ def test_signing_key_reaches_only_the_services_that_use_it(compose, k8s_docs):
         assert ("HEARTLINE_JWT_SECRET" in env) == wanted, f"k8s {name}: {env}"
 
 
-def test_k8s_secret_template_is_not_applied():
-    assert K8S / "secret-jwt.template.yaml" not in _kustomize_resources()
-    (secret,) = _yaml_docs(K8S / "secret-jwt.template.yaml")
-    assert secret["metadata"]["name"] == "heartline-jwt" and "jwt-secret" in secret["stringData"]
+SECRET_TEMPLATES = {"secret-jwt.template.yaml": ("heartline-jwt", "jwt-secret"),
+                    "secret-customer-salt.template.yaml": ("heartline-customer-salt", "customer-salt"),
+                    "secret-database.template.yaml": ("heartline-database", "database-url")}
+
+
+def _secret_refs(pod: dict) -> dict[str, tuple[str, str]]:
+    """Env variable -> (Secret, key) for every variable a pod's containers read from a Secret."""
+    return {e["name"]: (e["valueFrom"]["secretKeyRef"]["name"], e["valueFrom"]["secretKeyRef"]["key"])
+            for c in pod["containers"] for e in c.get("env", []) if "secretKeyRef" in e.get("valueFrom", {})}
+
+
+def test_k8s_secret_templates_are_not_applied():
+    for template, (name, key) in SECRET_TEMPLATES.items():
+        assert K8S / template not in _kustomize_resources()
+        (secret,) = _yaml_docs(K8S / template)
+        assert secret["metadata"]["name"] == name and key in secret["stringData"], template
+
+
+def test_k8s_secrets_reach_the_services_that_use_them(k8s_docs):
+    """Every Secret a pod reads has its template; the history database URL reaches the recorder
+    (writes) and the gateway (reads), the customer-id salt the nudger and the recorder — each
+    only those."""
+    pods = {d["metadata"]["name"].removeprefix("heartline-"): d["spec"]["template"]["spec"]
+            for d in k8s_docs if d["kind"] in ("Deployment", "Job")}
+    templates = set(SECRET_TEMPLATES.values())
+    for name, pod in pods.items():
+        refs = _secret_refs(pod)
+        assert set(refs.values()) <= templates, f"{name}: a Secret without a template: {refs}"
+        assert (refs.get("HEARTLINE_DATABASE_URL") == ("heartline-database", "database-url")) == \
+            (name in HISTORY_SERVICES), f"{name}: {refs}"
+        assert (refs.get("HEARTLINE_CUSTOMER_SALT") == ("heartline-customer-salt", "customer-salt")) == \
+            (name in SALT_SERVICES), f"{name}: {refs}"
+
+
+def test_k8s_recorder(k8s_docs):
+    """The recorder runs like the other workers (probes, metrics port, one eviction at a time), on the
+    consumer group its code uses, with the rules file for repeat_caller; not scaled by KEDA."""
+    from shared.config import Settings
+
+    dep = _by_kind(k8s_docs, "Deployment")["heartline-recorder"]
+    (c,) = dep["spec"]["template"]["spec"]["containers"]
+    assert tuple(c["args"]) == ("worker", "recorder") and dep["spec"]["replicas"] >= 1
+    assert c["startupProbe"]["httpGet"]["path"] == "/healthz"
+    assert c["securityContext"]["readOnlyRootFilesystem"] is True
+    assert {m["mountPath"] for m in c["volumeMounts"]} >= {"/etc/heartline/rules", "/var/lib/heartline", "/tmp"}
+    assert _by_kind(k8s_docs, "PodDisruptionBudget")["heartline-recorder"]["spec"]["maxUnavailable"] == 1
+    assert "heartline-recorder" not in {so["spec"]["scaleTargetRef"]["name"]
+                                        for so in _by_kind(k8s_docs, "ScaledObject").values()}
+    assert Settings().group("recorder") == "heartline-recorder"
 
 
 def test_k8s_topics_job_partitions(k8s_docs):

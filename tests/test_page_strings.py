@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import ClassVar
 
 STATIC = Path(__file__).resolve().parent.parent / "services" / "gateway" / "static"
 JS = STATIC / "js"
@@ -69,7 +70,7 @@ def test_no_chinese_outside_the_string_tables():
         if path.name == "strings.js":
             continue
         code = re.sub(r"/\*.*?\*/", "", path.read_text(encoding="utf-8"), flags=re.S)
-        for n, line in enumerate(code.splitlines(), 1):
+        for line in code.splitlines():
             line = field_id.sub("", line.split(" // ")[0])
             assert not CJK.search(line), f"{path.name}: {line.strip()}"
 
@@ -77,7 +78,7 @@ def test_no_chinese_outside_the_string_tables():
 class _Visible(HTMLParser):
     """Chinese text or attributes in the HTML whose element has no data-i18n key for it."""
 
-    ATTRS = {"placeholder": "data-i18n-placeholder", "title": "data-i18n-title", "aria-label": "data-i18n-aria"}
+    ATTRS: ClassVar[dict[str, str]] = {"placeholder": "data-i18n-placeholder", "title": "data-i18n-title", "aria-label": "data-i18n-aria"}
 
     def __init__(self) -> None:
         super().__init__()
