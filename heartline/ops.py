@@ -19,7 +19,7 @@ from shared.kafka import consumer, topic_partitions
 
 GROUP_TOPICS = {
     "analyzer": ("stt_events",),
-    "nudger": ("stt_events", "utterance_analysis"),
+    "nudger": ("utterance_analysis", "call_events"),
     "recorder": ("call_state", "utterance_analysis", "nudges", "nudge_feedback"),
 }
 

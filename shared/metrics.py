@@ -37,3 +37,5 @@ CONSUMER_STUCK = Gauge("heartline_consumer_stuck",
                        "1 while a consumer retries one batch that keeps failing (it makes no progress)", ["service"])
 BATCH_FAILURES = Counter("heartline_batch_failures_total", "Failed tries to store a batch, by error class",
                          ["service", "error"])
+PARKED = Counter("heartline_records_parked_total",
+                 "Records held until the call's earlier record arrived from the other input topic", ["service"])

@@ -457,7 +457,7 @@ def test_keda_scaled_objects(k8s_docs):
     from shared.config import Settings
 
     settings = Settings(topic_prefix=config.get("HEARTLINE_TOPIC_PREFIX", ""))
-    wanted = {"analyzer": {topics.STT_EVENTS}, "nudger": {topics.UTTERANCE_ANALYSIS, topics.STT_EVENTS}}
+    wanted = {"analyzer": {topics.STT_EVENTS}, "nudger": {topics.UTTERANCE_ANALYSIS, topics.CALL_EVENTS}}
     assert {d["spec"]["scaleTargetRef"]["name"] for d in scaled.values()} == {f"heartline-{w}" for w in WORKERS}
     for so in scaled.values():
         errors = sorted(e.message for e in validator.iter_errors(so))

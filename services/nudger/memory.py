@@ -46,6 +46,18 @@ class Need(BaseModel):
     ingest_ts: datetime | None = None
 
 
+class Parked(BaseModel):
+    """A record that reached the nudger before the call's earlier record it follows
+    (services/nudger/order.py), as the nudger may hold it (admitted, JSON)."""
+
+    kind: str             # "analysis" or "event"
+    record: str           # UtteranceAnalysis or admitted CallEvent, JSON
+    partition: int        # its stt-events position ...
+    offset: int
+    after: int            # ... and that of the record it waits for (same partition)
+    since: float          # wall clock epoch s when it was parked
+
+
 class CallMemory(BaseModel):
     """Everything the engine remembers about one call (a faust table value)."""
 
@@ -71,6 +83,11 @@ class CallMemory(BaseModel):
     # Detectors' own small numbers, keyed "<type>.<name>" (e.g. acknowledge_emotion.since_ack):
     # a new detector keeps its state here without a new field.
     marks: dict[str, float] = Field(default_factory=dict)
+    # The order of the call's records across the nudger's two inputs (services/nudger/order.py):
+    # the stt-events position of the latest record applied, and records waiting for theirs.
+    src_partition: int | None = None
+    src_offset: int = -1
+    parked: list[Parked] = Field(default_factory=list)
 
 
 def new_memory(call_id: str) -> CallMemory:

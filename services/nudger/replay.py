@@ -1,12 +1,14 @@
 """Replay one call offline through analysis and the nudge engine, deterministically.
 
 The engine is driven exactly as the live worker drives it, but with the
-events' own time as the clock: each utterance (partial or final) is analysed
-— the analyzer's code, so its redaction — and its analysis stepped; each event
-is admitted as the live nudger admits it (``intake.admit``: raw finals
-dropped, raw partials reduced to their timing, the customer id hashed) and
-stepped; ``tick`` is called at 1 s steps of event time between events and for
-a few seconds after the last one. ``created_ts`` of a nudge is that clock, so
+events' own time as the clock: the utterances the live analyzer analyses
+(``services.analyzer.gate``: every final once, a segment's partials at most
+once per second of its speech) are analysed — the analyzer's code, so its
+redaction — and their analyses stepped; lifecycle events are admitted as the
+live nudger admits them (``intake.admit``: the customer id hashed) and
+stepped; raw utterances never reach the engine (the live nudger does not
+read them). ``tick`` is called at 1 s steps of event time between events and
+for a few seconds after the last one. ``created_ts`` of a nudge is that clock, so
 the output is the same on every run, and no reason quotes unredacted text.
 """
 
@@ -20,6 +22,7 @@ from typing import Callable, Iterable
 from shared.config import get_settings
 from shared.schemas import CallEvent, Nudge, Utterance, UtteranceAnalysis, parse_event
 from services.analyzer.analysis import analyze_utterance
+from services.analyzer.gate import Gate
 from services.nudger.engine import step, tick
 from services.nudger.intake import admit
 from services.nudger.memory import CallMemory
@@ -55,7 +58,7 @@ def replay(events: Iterable[CallEvent], rules: Rules, *, analyzer: Analyzer | No
     mem: CallMemory | None = None
     clock: datetime | None = None
     out: list[Nudge] = []
-    analysed: set[int] = set()
+    gate = Gate()
     for event in events:
         if clock is not None and mem is not None:
             t = clock + TICK
@@ -64,16 +67,14 @@ def replay(events: Iterable[CallEvent], rules: Rules, *, analyzer: Analyzer | No
                 out += nudges
                 t += TICK
         clock = event.ts if clock is None else max(clock, event.ts)
+        if isinstance(event, Utterance):
+            if gate.admit(event):  # what the live analyzer analyses (a redelivered final only once)
+                mem, nudges = step(mem, analyze(event), clock, rules)
+                out += nudges
+            continue
         admitted = admit(event, salt)
         if admitted is not None:
             mem, nudges = step(mem, admitted, clock, rules)
-            out += nudges
-        if isinstance(event, Utterance):
-            if event.is_final and event.seq in analysed:
-                continue  # the analyzer drops a redelivered final too
-            if event.is_final:
-                analysed.add(event.seq)
-            mem, nudges = step(mem, analyze(event), clock, rules)
             out += nudges
     if mem is not None and clock is not None:
         for i in range(1, TAIL_S + 1):

@@ -1,9 +1,12 @@
-"""Nudger worker: (stt-events, utterance-analysis) -> nudges, call-state.
+"""Nudger worker: (utterance-analysis, call-events) -> nudges, call-state.
 
 Drives the pure nudge engine (``services.nudger.engine``) from Kafka with the
-wall clock: lifecycle events and partials come from ``stt-events`` (finals are
-taken from ``utterance-analysis``, where they arrive analysed), and a 1 s
-timer ticks every live call for the timing rules. Each call's engine memory
+wall clock: speech comes analysed from ``utterance-analysis`` (finals, and a
+segment's partials at most once per second of its speech: enough for the
+timing rules, a third of the raw partials' volume), lifecycle events from
+``call-events`` (forwarded by the analyzer), applied in each call's order
+(``order.py``), and a 1 s timer ticks every live call for the timing rules.
+The nudger reads no raw ``stt-events``. Each call's engine memory
 lives in a changelog-backed faust table, so another worker resumes a call
 where a killed one left it; while this worker owns the call it works on the
 memory object itself (``Memories``: no JSON round trip per record or per
@@ -20,8 +23,9 @@ from datetime import datetime, timezone
 
 from pydantic import ValidationError
 
-from services.nudger import engine
+from services.nudger import engine, order
 from services.nudger.intake import admit
+from services.nudger.memory import new_memory
 from services.nudger.rules import RulesWatcher
 from shared import metrics
 from shared.config import get_settings
@@ -41,7 +45,7 @@ ENDED_KEEP_S = settings.call_state_keep_s  # then the call's memory and its call
 SALT = settings.customer_salt.get_secret_value()  # the recorder's: call-state carries customer.id_hash
 app = make_app(SERVICE, settings, tables=True)
 T = settings.topics
-inputs = app.topic(T.stt_events, T.utterance_analysis)
+inputs = app.topic(T.utterance_analysis, T.call_events)
 nudges_out = app.topic(T.nudges)
 state_out = app.topic(T.call_state)
 # key_type=bytes keeps the raw call_id as the changelog key (faust picks the
@@ -164,17 +168,35 @@ async def _emit(key: bytes, mem: engine.CallMemory, nudges: list) -> None:
 def _decode(topic: str, raw: bytes):
     if topic == T.utterance_analysis:
         return UtteranceAnalysis.model_validate_json(raw)
-    return admit(parse_event(raw), SALT)  # raw text and the clear customer id stop here (intake.py)
+    return admit(parse_event(raw), SALT)  # the clear customer id stops here (intake.py)
 
 
-async def handle(topic: str, key: bytes | None, raw: bytes, partition: int, offset: int) -> None:
+def _revive(p) -> object:
+    return UtteranceAnalysis.model_validate_json(p.record) if p.kind == "analysis" else parse_event(p.record)
+
+
+def _apply(mem, item, src, out: list):
+    mem, nudges = engine.step(mem, item, _now(), rules.rules)
+    order.applied(mem, src)
+    out += nudges
+    return mem
+
+
+def _release(mem, out: list, force: bool = False):
+    """Apply the parked records whose turn has come."""
+    now = time.time()
+    while (p := order.releasable(mem, now, force)) is not None:
+        mem = _apply(mem, _revive(p), (p.partition, p.offset), out)
+    return mem
+
+
+async def handle(topic: str, key: bytes | None, raw: bytes, partition: int, offset: int, headers=None) -> None:
     metrics.EVENTS_IN.labels(SERVICE, topic).inc()
     try:
         item = _decode(topic, raw)
     except ValidationError as exc:
-        if topic == T.utterance_analysis:  # invalid stt-events are the analyzer's to dead-letter
-            await dead_letter(send, SERVICE, topic, key, raw, invalid_reason(exc, "UtteranceAnalysis", 3),
-                              "invalid", partition, offset)
+        model = "UtteranceAnalysis" if topic == T.utterance_analysis else "CallEvent"
+        await dead_letter(send, SERVICE, topic, key, raw, invalid_reason(exc, model, 3), "invalid", partition, offset)
         return
     if item is None:
         return
@@ -182,7 +204,15 @@ async def handle(topic: str, key: bytes | None, raw: bytes, partition: int, offs
     started = time.perf_counter()
     call_key = item.call_id.encode()
     mem, _ = memories.get(call_key)
-    mem, nudges = engine.step(mem, item, _now(), rules.rules)
+    src, after = order.positions(headers)
+    nudges: list = []
+    if order.waits(mem, after):  # its predecessor in the call has not arrived yet
+        mem = mem or new_memory(item.call_id)
+        order.park(mem, "analysis" if topic == T.utterance_analysis else "event", item.model_dump_json(),
+                   src, after, time.time())
+        metrics.PARKED.labels(SERVICE).inc()
+    else:
+        mem = _release(_apply(mem, item, src, nudges), nudges)
     memories.put(call_key, mem, partition)
     metrics.STAGE_SECONDS.labels(SERVICE, "step").observe(time.perf_counter() - started)
     await _emit(call_key, mem, nudges)
@@ -193,13 +223,15 @@ async def nudge(stream):
     async for event in stream.events():
         msg = event.message
         for record in await gaps.missed_before(msg):
-            await _safe_handle(record.topic, record.key, record.value, record.partition, record.offset)
-        await _safe_handle(msg.topic, event.key, event.value, msg.partition, msg.offset)
+            await _safe_handle(record.topic, record.key, record.value, record.partition, record.offset,
+                               record.headers)
+        await _safe_handle(msg.topic, event.key, event.value, msg.partition, msg.offset, msg.headers)
 
 
-async def _safe_handle(topic: str, key: bytes | None, value: bytes, partition: int, offset: int) -> None:
+async def _safe_handle(topic: str, key: bytes | None, value: bytes, partition: int, offset: int,
+                       headers=None) -> None:
     try:
-        await handle(topic, key, value, partition, offset)
+        await handle(topic, key, value, partition, offset, headers)
     except Exception as exc:  # one bad record never stops the worker
         log.exception("record failed", extra={"topic": topic, "partition": partition})
         await dead_letter(send, SERVICE, topic, key, value, f"internal error: {type(exc).__name__}",
@@ -215,7 +247,7 @@ def expired(state, now: datetime) -> bool:
 
 def _assigned() -> set[int]:
     try:
-        return {tp.partition for tp in app.consumer.assignment() if tp.topic == T.stt_events}
+        return {tp.partition for tp in app.consumer.assignment() if tp.topic == T.utterance_analysis}
     except Exception:
         return set()
 
@@ -238,9 +270,13 @@ async def tick_calls() -> None:
                 await states.tombstone(key)
                 continue
             live += st.ended_ts is None
-            open_needs = len(mem.needs)
-            mem, nudges = engine.tick(mem, now, rules.rules)
-            if nudges or len(mem.needs) != open_needs:  # a need fired or was dropped
+            open_needs, parked = len(mem.needs), len(mem.parked)
+            nudges: list = []
+            if parked:  # records whose predecessor never came: in stt-events order after PARK_MAX_S
+                mem = _release(mem, nudges)
+            mem, fired = engine.tick(mem, now, rules.rules)
+            nudges += fired
+            if nudges or len(mem.needs) != open_needs or len(mem.parked) != parked:
                 memories.put(key, mem, partition)
                 await _emit(key, mem, nudges)
         except Exception:
