@@ -10,7 +10,7 @@ Error answers are ``shared.errors.ErrorBody``.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -64,8 +64,12 @@ class IngestRejected(ErrorBody):
 
 # ------------------------------------------------------------------ gateway: pages' helpers
 
-AgentId = Literal[tuple(p["id"] for p in DEMO_AGENTS)]  # type: ignore[valid-type]
-SupervisorId = Literal[tuple(p["id"] for p in DEMO_SUPERVISORS)]  # type: ignore[valid-type]
+if TYPE_CHECKING:  # the demo's ids, known only when the module runs
+    AgentId = str
+    SupervisorId = str
+else:
+    AgentId = Literal[tuple(p["id"] for p in DEMO_AGENTS)]
+    SupervisorId = Literal[tuple(p["id"] for p in DEMO_SUPERVISORS)]
 
 
 class DemoPerson(BaseModel):

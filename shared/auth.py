@@ -9,7 +9,7 @@ Only the services that mint or verify user tokens hold the key.
 from __future__ import annotations
 
 import time
-from typing import Literal
+from typing import Any, Literal
 
 import jwt
 
@@ -40,7 +40,7 @@ def mint(settings: Settings, sub: str, role: Role, ttl_s: int | None = None) -> 
     return jwt.encode(claims, _key(settings), algorithm="HS256")
 
 
-def verify(settings: Settings, token: str | None) -> dict:
+def verify(settings: Settings, token: str | None) -> dict[str, Any]:
     if not token:
         raise TokenError("missing token")
     try:

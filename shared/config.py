@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -196,7 +196,7 @@ class Settings(BaseSettings):
         return f"{self.topic_prefix}heartline-{name}{suffix}"
 
 
-def running_stack(data_dir: Path) -> dict | None:
+def running_stack(data_dir: Path) -> dict[str, Any] | None:
     """The state of a `heartline run` whose runner is alive (``<data_dir>/stack.json``), else None."""
     import json
     import os

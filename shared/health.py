@@ -3,24 +3,37 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any, Protocol
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, FastAPI, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from shared import errors
 from shared.api_models import Health, Ready
 
-METRICS_DOC = {200: {"description": "Prometheus text exposition format",
+if TYPE_CHECKING:  # pragma: no cover
+    from shared.config import Settings
+
+METRICS_DOC: dict[int | str, dict[str, Any]] = {200: {"description": "Prometheus text exposition format",
                      "content": {"text/plain": {"schema": {"type": "string"}}}}}
 
 
-def health_router(service: str, ready: Callable[[], Awaitable[tuple[bool, dict]]]) -> APIRouter:
+class Component(Protocol):
+    """What a service app runs: started and stopped with the app, asked by /readyz."""
+
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+    async def ready(self) -> tuple[bool, dict[str, Any]]: ...
+
+
+def health_router(service: str, ready: Callable[[], Awaitable[tuple[bool, dict[str, Any]]]]) -> APIRouter:
     router = APIRouter(tags=["operations"])
 
     @router.get("/healthz", response_model=Health, summary="The process is alive")
-    async def healthz() -> dict:
+    async def healthz() -> dict[str, str]:
         return {"status": "ok", "service": service}
 
     @router.get("/readyz", response_model=Ready, summary="Ready to serve (broker reachable, consumers assigned)",
@@ -36,18 +49,14 @@ def health_router(service: str, ready: Callable[[], Awaitable[tuple[bool, dict]]
     return router
 
 
-def service_app(service: str, title: str, settings, component) -> FastAPI:
+def service_app(service: str, title: str, settings: Settings, component: Component) -> FastAPI:
     """A FastAPI app whose lifespan sets up JSON logging and starts/stops ``component``
     (anything with ``start``, ``stop`` and ``ready``), with /healthz, /readyz, /metrics;
     API docs only in local mode."""
-    from contextlib import asynccontextmanager
-
-    from fastapi import FastAPI
-
     from shared.logs import setup_logging
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI):
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         setup_logging(service, settings.log_level)
         await component.start()
         yield
@@ -59,7 +68,7 @@ def service_app(service: str, title: str, settings, component) -> FastAPI:
     return app
 
 
-def api_docs(settings) -> dict:
+def api_docs(settings: Settings) -> dict[str, Any]:
     """FastAPI's /docs, /redoc and /openapi.json in local mode only: outside it they would
     describe every route to anyone who can reach the port."""
     if settings.mode == "local":

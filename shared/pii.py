@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from typing import Any
 
 from shared import cues as C
 
@@ -49,7 +50,7 @@ MASKS = {C.PII_ID_CARD: "[身份证号]", C.PII_BANK_CARD: "[银行卡号]", C.P
 _VIEW = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
 _VIEW[0x3000] = 0x20
 # Chinese punctuation → its ASCII cousin.
-_VIEW.update({ord(k): ord(v) for k, v in zip("。，、；：…～！？", ".,,;:.~!?")})
+_VIEW.update({ord(k): ord(v) for k, v in zip("。，、；：…～！？", ".,,;:.~!?", strict=True)})
 # Traditional forms of the characters the patterns use (from snownlp's zh2hans
 # table, single characters only), so 身份證 / 帳號 / 密碼 / 電話 are found too.
 _VIEW.update({ord(k): ord(v) for k, v in {
@@ -118,7 +119,7 @@ def id_checksum_ok(number: str) -> bool:
     """GB 11643: 17 digits + check character (0-9 or X)."""
     if len(number) != 18 or not number[:17].isdigit():
         return False
-    total = sum(int(d) * w for d, w in zip(number[:17], _ID_WEIGHTS))
+    total = sum(int(d) * w for d, w in zip(number[:17], _ID_WEIGHTS, strict=True))
     return _ID_CHECK[total % 11] == number[17].upper()
 
 
@@ -193,7 +194,7 @@ def find_pii(text: str) -> list[tuple[int, int, str]]:
 def _merge(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
     """Overlapping spans become one; the first found (passwords, e-mails, then numbers) names it."""
     order = {id(s): i for i, s in enumerate(spans)}
-    out: list[list] = []
+    out: list[list[Any]] = []  # [start, end, cue]
     for start, end, cue in sorted(spans, key=lambda s: (s[0], order[id(s)])):
         if out and start < out[-1][1]:
             out[-1][1] = max(out[-1][1], end)

@@ -10,7 +10,7 @@ Timestamps are UTC and serialise as ``2026-11-23T08:00:14.100Z``.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -46,7 +46,7 @@ MAX_SEQ = 10_000_000
 MAX_COUNT = 1_000_000
 
 
-def _json_number(value):
+def _json_number(value: Any) -> Any:
     """A number arrives as a JSON number: ``"17"`` or ``true`` is refused, not read as 17 or 1
     (JSON Schema's ``integer`` admits 17.0, and so do these types)."""
     if isinstance(value, (str, bytes, bool)):
@@ -54,7 +54,7 @@ def _json_number(value):
     return value
 
 
-def _json_time(value):
+def _json_time(value: Any) -> Any:
     """A timestamp arrives as an RFC 3339 string, never as a number of seconds."""
     if isinstance(value, (int, float)):
         raise ValueError("must be an RFC 3339 date-time string")
@@ -135,7 +135,7 @@ class Customer(BaseModel):
     segment: str | None = Field(default=None, max_length=32)
 
 
-def _examples(*examples: dict) -> ConfigDict:
+def _examples(*examples: dict[str, Any]) -> ConfigDict:
     return ConfigDict(json_schema_extra={"examples": list(examples)})
 
 
@@ -194,7 +194,7 @@ CallEvent = Annotated[
 CallEventAdapter: TypeAdapter[CallEvent] = TypeAdapter(CallEvent)
 
 
-def parse_event(raw: bytes | str | dict) -> CallEvent:
+def parse_event(raw: bytes | str | dict[str, Any]) -> CallEvent:
     """Validate one CallEvent; raises ``pydantic.ValidationError`` with the reason.
 
     Values must have the JSON types of the schema: ``"seq": "17"``, ``"is_final": 1`` or

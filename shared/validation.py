@@ -11,7 +11,12 @@ offending value has it replaced by ``…``.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from pydantic import ValidationError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from fastapi.exceptions import RequestValidationError
 
 # Error types whose pydantic message quotes the input, with a wording that does not.
 _VALUE_FREE = {
@@ -20,19 +25,19 @@ _VALUE_FREE = {
 _MAX_LOC_PART = 64  # a location part longer than this came from the input (a dict key): not shown
 
 
-def _where(loc: tuple) -> str:
+def _where(loc: tuple[Any, ...]) -> str:
     parts = [str(p) if len(str(p)) <= _MAX_LOC_PART else "…" for p in loc]
     return ".".join(parts) or "value"
 
 
-def _what(err: dict) -> str:
+def _what(err: dict[str, Any]) -> str:
     ctx = err.get("ctx") or {}
     template = _VALUE_FREE.get(err.get("type", ""))
     if template:
         try:
             return template.format(**ctx)
         except (KeyError, IndexError):
-            return err.get("type", "invalid")
+            return str(err.get("type", "invalid"))
     msg = str(err.get("msg", "invalid"))
     value = err.get("input")
     if isinstance(value, (str, bytes, int, float)) and not isinstance(value, bool):
@@ -42,21 +47,20 @@ def _what(err: dict) -> str:
     return msg
 
 
-def _errors(exc) -> list[dict]:
+def _errors(exc: ValidationError | RequestValidationError) -> list[dict[str, Any]]:
     """pydantic's error dicts of a ``ValidationError`` or FastAPI's ``RequestValidationError``."""
-    try:
+    if isinstance(exc, ValidationError):
         return list(exc.errors(include_url=False))
-    except TypeError:  # RequestValidationError.errors() takes no arguments
-        return list(exc.errors())
+    return list(exc.errors())  # RequestValidationError.errors() takes no arguments
 
 
-def describe(exc, limit: int = 5) -> list[tuple[str, str]]:
+def describe(exc: ValidationError | RequestValidationError, limit: int = 5) -> list[tuple[str, str]]:
     """``(field path, what is wrong)`` for the first ``limit`` errors of a ``ValidationError`` or a
     FastAPI ``RequestValidationError``, without input values."""
     return [(_where(tuple(err.get("loc", ()))), _what(err)) for err in _errors(exc)[:limit]]
 
 
-def kinds(exc) -> set[str]:
+def kinds(exc: ValidationError | RequestValidationError) -> set[str]:
     """The pydantic error types in ``exc`` (``json_invalid``, ``missing``, …)."""
     return {str(err.get("type", "")) for err in _errors(exc)}
 
