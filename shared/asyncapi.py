@@ -47,14 +47,13 @@ WS_BINDING = "0.1.0"
 # Topic -> (value schema, summary, producers, consumers). Producers and consumers are Heartline's
 # services; an outside ASR/CTI may also produce CallEvents straight to stt-events. Every topic of
 # shared.topics.ALL must be here (build() refuses to leave one out).
-_LIFECYCLE_TOPIC = "call-events"
-_NUDGER_READS_STT = _LIFECYCLE_TOPIC not in topics.ALL  # the nudger reads lifecycle events from call-events
 TOPICS: dict[str, tuple[str, str, list[str], list[str]]] = {
     topics.STT_EVENTS: ("CallEvent", "Speech-to-text events of every call: lifecycle, partials and finals "
                         "(the only records an outside ASR/CTI system writes).",
-                        ["ingest", "asr", "simulator"], ["analyzer"] + (["nudger"] if _NUDGER_READS_STT else [])),
-    _LIFECYCLE_TOPIC: ("CallEvent", "The lifecycle events of `stt-events` (call_started, hold_started, "
-                       "hold_ended, call_ended), forwarded unchanged for the nudger.", ["analyzer"], ["nudger"]),
+                        ["ingest", "asr", "simulator"], ["analyzer"]),
+    topics.CALL_EVENTS: ("CallEvent", "The lifecycle events of `stt-events` (call_started, hold_started, "
+                         "hold_ended, call_ended), forwarded unchanged by the analyzer for the nudger (which "
+                         "reads no raw `stt-events`).", ["analyzer"], ["nudger"]),
     topics.UTTERANCE_ANALYSIS: ("UtteranceAnalysis", "Each utterance analysed: sentiment, emotion, cues, "
                                 "PII-redacted text, knowledge match.", ["analyzer"], ["nudger", "gateway", "recorder"]),
     topics.CALL_STATE: ("CallState", "The latest state of each call (the wall's tile). Compacted: latest "
@@ -67,7 +66,7 @@ TOPICS: dict[str, tuple[str, str, list[str], list[str]]] = {
                             ["gateway"], ["nudger", "gateway", "recorder"]),
 }
 # Who dead-letters a record it cannot read from a topic (to `<topic>.dlq`).
-DEAD_LETTERERS = {topics.STT_EVENTS: ["analyzer"], _LIFECYCLE_TOPIC: ["nudger"],
+DEAD_LETTERERS = {topics.STT_EVENTS: ["analyzer"], topics.CALL_EVENTS: ["nudger"],
                   topics.UTTERANCE_ANALYSIS: ["nudger", "recorder"],
                   topics.CALL_STATE: ["recorder"], topics.NUDGES: ["recorder"],
                   topics.NUDGE_FEEDBACK: ["recorder"]}

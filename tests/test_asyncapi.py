@@ -24,7 +24,7 @@ def test_the_committed_asyncapi_is_what_the_models_generate():
 def test_asyncapi_covers_every_topic_socket_and_message_kind():
     doc = yaml.safe_load(asyncapi.OUT.read_text(encoding="utf-8"))
     addresses = {c["address"] for c in doc["channels"].values()}
-    for topic in ("stt-events", "utterance-analysis", "call-state", "nudges", "nudge-feedback"):
+    for topic in ("stt-events", "call-events", "utterance-analysis", "call-state", "nudges", "nudge-feedback"):
         assert {topic, f"{topic}.dlq"} <= addresses
     assert {"/ws/agent", "/ws/wall", "/v1/stream", "/v1/audio"} <= addresses
     agent = doc["channels"]["agentSocket"]

@@ -238,8 +238,8 @@ def test_websocket_messages_and_topic_records_match_the_asyncapi(stack, spec):
     t = stack.settings.topics
     bad = b'{"type": "utterance"}'
     asyncio.run(produce_raw(stack.settings, t.stt_events, [(call_id.encode(), bad)]))
-    by_topic = {t.stt_events: "CallEvent", t.utterance_analysis: "UtteranceAnalysis", t.call_state: "CallState",
-                t.nudges: "Nudge", t.nudge_feedback: "NudgeFeedback"}
+    by_topic = {t.stt_events: "CallEvent", t.call_events: "CallEvent", t.utterance_analysis: "UtteranceAnalysis",
+                t.call_state: "CallState", t.nudges: "Nudge", t.nudge_feedback: "NudgeFeedback"}
     deadline = time.monotonic() + 20
     while True:
         dead = asyncio.run(read_topic(stack.settings, f"{t.stt_events}.dlq"))
