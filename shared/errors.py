@@ -72,21 +72,24 @@ def responses(*codes: int, **descriptions: str) -> dict[int | str, dict[str, Any
     return out
 
 
-def body(message: str, items: list[ErrorItem] | None = None, **extra) -> dict:
+def body(message: str, items: list[ErrorItem] | None = None, **extra: Any) -> dict[str, Any]:
     return {"error": message, "errors": [i.model_dump(exclude_none=True) for i in items or []], **extra}
 
 
 def error_response(status: int, message: str, items: list[ErrorItem] | None = None,
-                   headers: dict[str, str] | None = None, **extra) -> JSONResponse:
+                   headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
     return JSONResponse(body(message, items, **extra), status_code=status, headers=headers)
 
 
-async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+# Starlette calls a handler only for the class it was added for: the asserts say which.
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
     message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
     return error_response(exc.status_code, message, headers=getattr(exc, "headers", None))
 
 
-async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+async def _invalid(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
     if kinds(exc) == {"json_invalid"}:
         return error_response(400, "body is not valid JSON")
     items = [ErrorItem(where=where, error=what) for where, what in describe(exc, MAX_ITEMS)]

@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import Depends, FastAPI
 from fastapi.security import HTTPBearer
 from pydantic import TypeAdapter
+from pydantic.json_schema import JsonSchemaMode
 
 REF = "#/components/schemas/{model}"
 # Documents ``Authorization: Bearer <JWT>`` on a route (``dependencies=[BEARER]``); the routes
@@ -24,7 +25,7 @@ BEARER = Depends(HTTPBearer(auto_error=False, scheme_name="bearer", bearerFormat
                                         "`role`, `exp`"))
 
 
-def schema_of(kind: Any, mode: str = "validation") -> tuple[dict, dict]:
+def schema_of(kind: Any, mode: JsonSchemaMode = "validation") -> tuple[dict[str, Any], dict[str, Any]]:
     """(schema, components) for a model or a TypeAdapter, references into components."""
     adapter = kind if isinstance(kind, TypeAdapter) else TypeAdapter(kind)
     schema = adapter.json_schema(ref_template=REF, mode=mode)
@@ -32,9 +33,9 @@ def schema_of(kind: Any, mode: str = "validation") -> tuple[dict, dict]:
     return schema, defs
 
 
-def schemas(named: dict[str, Any]) -> dict[str, dict]:
+def schemas(named: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Components for ``{name: model or TypeAdapter}``: each named schema and all it references."""
-    out: dict[str, dict] = {}
+    out: dict[str, dict[str, Any]] = {}
     for name, kind in named.items():
         schema, defs = schema_of(kind)
         out.update(defs)
@@ -42,11 +43,11 @@ def schemas(named: dict[str, Any]) -> dict[str, dict]:
     return out
 
 
-def with_components(app: FastAPI, components: dict[str, dict]) -> FastAPI:
+def with_components(app: FastAPI, components: dict[str, dict[str, Any]]) -> FastAPI:
     """Make ``app.openapi()`` carry ``components`` next to the ones FastAPI generates."""
     generate = app.openapi
 
-    def openapi() -> dict:
+    def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             spec = generate()
             spec.setdefault("components", {}).setdefault("schemas", {}).update(components)
