@@ -81,20 +81,27 @@ def expected_for(events: dict[str, list[dict]], settings, workers: int = 2) -> d
     chunks = [items[i::workers] for i in range(workers)]
     out: dict[str, list[tuple]] = {}
     with ProcessPoolExecutor(workers) as pool:
-        for part in pool.map(_replay_chunk, chunks, [str(settings.rules)] * workers):
+        for part in pool.map(_replay_chunk, chunks, [str(settings.rules)] * workers,
+                             [str(settings.knowledge)] * workers):
             out.update(part)
     return out
 
 
-def _replay_chunk(items: list[tuple[str, list[dict]]], rules_path: str) -> dict[str, list[tuple]]:
+def _replay_chunk(items: list[tuple[str, list[dict]]], rules_path: str,
+                  knowledge_dir: str | None = None) -> dict[str, list[tuple]]:
+    """The replay with the analyzer's knowledge base, as the live analyzer runs (knowledge_answer)."""
+    from services.analyzer.analysis import analyze_utterance
+    from services.analyzer.knowledge_base import load_base
     from services.nudger.replay import replay
     from services.nudger.rules import load_rules
     from shared.schemas import parse_event
 
     rules = load_rules(rules_path)
+    base = load_base(knowledge_dir) if knowledge_dir else None
+    analyzer = (lambda u: analyze_utterance(u, knowledge=base)) if base is not None else None
     out = {}
     for call_id, evs in items:
-        nudges = replay([parse_event(e) for e in evs], rules)
+        nudges = replay([parse_event(e) for e in evs], rules, analyzer=analyzer)
         out[call_id] = [(n.nudge_id, n.type, n.audience, n.trigger_seq) for n in nudges]
     return out
 
