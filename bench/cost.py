@@ -88,7 +88,7 @@ class Window:
         spawned = [c for c in psutil.Process().children()
                    if "spawn_main" in " ".join(c.cmdline()) and "resource_tracker" not in " ".join(c.cmdline())]
         spawned.sort(key=lambda c: c.create_time())
-        for name, proc in zip(("loadgen-sockets", "loadgen-simulator"), spawned):
+        for name, proc in zip(("loadgen-sockets", "loadgen-simulator"), spawned, strict=False):
             pids[name] = proc.pid
         pids["bench"] = os.getpid()
         return pids, urls

@@ -3,7 +3,7 @@ per-call order across its two input topics (parking a record until its predecess
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from services.analyzer.gate import PARTIAL_EVERY_MS, Gate
 from services.nudger import order
@@ -11,7 +11,7 @@ from services.nudger.memory import new_memory
 from shared.schemas import Utterance
 from shared.topics import AFTER_HEADER, SRC_HEADER
 
-T0 = datetime(2026, 12, 1, 8, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 
 
 def utt(seq: int, end_ms: int, final: bool = False, speaker: str = "customer", call: str = "c-1") -> Utterance:

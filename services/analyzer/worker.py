@@ -24,7 +24,7 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from aiokafka import TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
@@ -170,7 +170,7 @@ class Analyzer:
             return []
         started = time.perf_counter()
         ingest_ts = event.ingest_ts or (
-            datetime.fromtimestamp(record.timestamp / 1000, timezone.utc) if record.timestamp else None)
+            datetime.fromtimestamp(record.timestamp / 1000, UTC) if record.timestamp else None)
         result = analyze_utterance(event, ingest_ts=ingest_ts, knowledge=self.knowledge.base)
         metrics.STAGE_SECONDS.labels(SERVICE, "final" if event.is_final else "partial").observe(
             time.perf_counter() - started)

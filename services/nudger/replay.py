@@ -15,18 +15,18 @@ the output is the same on every run, and no reason quotes unredacted text.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Callable, Iterable
 
-from shared.config import get_settings
-from shared.schemas import CallEvent, Nudge, Utterance, UtteranceAnalysis, parse_event
 from services.analyzer.analysis import analyze_utterance
 from services.analyzer.gate import Gate
 from services.nudger.engine import step, tick
 from services.nudger.intake import admit
 from services.nudger.memory import CallMemory
 from services.nudger.rules import Rules
+from shared.config import get_settings
+from shared.schemas import CallEvent, Nudge, Utterance, UtteranceAnalysis, parse_event
 
 TICK = timedelta(seconds=1)
 TAIL_S = 10

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from pydantic import ValidationError
 
@@ -60,7 +60,7 @@ gaps = GapGuard(app, settings)
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Memories:
@@ -148,7 +148,7 @@ states = StatePublisher()
 
 
 @app.on_partitions_revoked.connect
-async def _revoked(app, revoked, **kwargs) -> None:  # noqa: ARG001 (faust signal signature)
+async def _revoked(app, revoked, **kwargs) -> None:
     memories.clear()  # the table is the truth again until we see each call anew
     states.clear()    # nothing pending goes out for a call another worker may now own
 
