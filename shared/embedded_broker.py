@@ -23,27 +23,32 @@ broker"). Each workaround lives in this module and is switched on only when
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 from faust.transport.drivers import aiokafka as faust_aiokafka
 
 from shared.config import Settings
 
-_FETCH_WAIT_MS = {"value": None}
+_FETCH_WAIT_MS: dict[str, int | None] = {"value": None}
+Highwaters = Callable[[Any, Any], Awaitable[dict[Any, int | None]]]
 
 
-def _short_fetch_wait(original):
-    def create_worker_consumer(self, transport):
+def _short_fetch_wait(original: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    @functools.wraps(original)  # __wrapped__: patched once
+    def create_worker_consumer(self: Any, transport: Any) -> Any:
         consumer = original(self, transport)
         if _FETCH_WAIT_MS["value"] is not None:
             consumer._fetch_max_wait_ms = _FETCH_WAIT_MS["value"]
         return consumer
 
-    create_worker_consumer.__wrapped__ = original
     return create_worker_consumer
 
 
 
 
-def _fetched_highwaters(original):
+def _fetched_highwaters(original: Callable[[Any, Any], Awaitable[Any]]) -> Highwaters:
     """Table recovery reads a changelog up to its "highwater", which faust takes
     from ListOffsets. The embedded broker answers ListOffsets with the first
     offset of the last batch + 1 (DESIGN.md), so recovery stopped early and
@@ -52,7 +57,8 @@ def _fetched_highwaters(original):
     watermark is right: read it with a short-lived plain consumer from just
     before the listed end. On Apache Kafka both agree, and this costs one fetch."""
 
-    async def _highwaters(self, partitions):
+    @functools.wraps(original)  # __wrapped__: patched once
+    async def _highwaters(self: Any, partitions: Any) -> dict[Any, int | None]:
         listed = dict(await original(self, partitions))
         wanted = [tp for tp, end in listed.items() if end]
         if not wanted:
@@ -80,11 +86,10 @@ def _fetched_highwaters(original):
             await client.stop()
         return listed
 
-    _highwaters.__wrapped__ = original
     return _highwaters
 
 
-_BOOTSTRAP = {"value": None}
+_BOOTSTRAP: dict[str, str | None] = {"value": None}
 
 
 def apply_faust_workarounds(settings: Settings) -> bool:
@@ -95,7 +100,7 @@ def apply_faust_workarounds(settings: Settings) -> bool:
     _BOOTSTRAP["value"] = settings.bootstrap
     thread = faust_aiokafka.AIOKafkaConsumerThread
     if not hasattr(thread._create_worker_consumer, "__wrapped__"):
-        thread._create_worker_consumer = _short_fetch_wait(thread._create_worker_consumer)
+        thread._create_worker_consumer = _short_fetch_wait(thread._create_worker_consumer)  # type: ignore[method-assign,assignment]
     if not hasattr(thread._highwaters, "__wrapped__"):
-        thread._highwaters = _fetched_highwaters(thread._highwaters)
+        thread._highwaters = _fetched_highwaters(thread._highwaters)  # type: ignore[method-assign,assignment]
     return True

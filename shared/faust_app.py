@@ -11,7 +11,10 @@ Each worker serves ``/healthz``, ``/readyz`` and ``/metrics`` on its web port.
 
 from __future__ import annotations
 
+from typing import Any
+
 import faust
+from faust.web import Request, Response, View
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from shared.config import Settings
@@ -55,7 +58,7 @@ def make_app(name: str, settings: Settings, tables: bool = False) -> faust.App:
         stream_wait_empty=False,
     )
 
-    @app.timer(5.0)
+    @app.timer(5.0)  # type: ignore[untyped-decorator]  # faust's timer() returns a bare Callable
     async def report_lag() -> None:
         """Consumer lag of this worker's partitions: fetch high watermark - committed."""
         from shared import metrics
@@ -69,7 +72,7 @@ def make_app(name: str, settings: Settings, tables: bool = False) -> faust.App:
             if tp.topic.startswith(app.conf.id):  # changelog topics are not input
                 continue
             high = app.consumer.highwater(tp)
-            done = app.consumer._committed_offset.get(tp)
+            done = app.consumer._committed_offset.get(tp)  # type: ignore[attr-defined]  # faust's Consumer
             if high is None:
                 continue
             per_topic[tp.topic] = per_topic.get(tp.topic, 0) + max(0, high - (done or 0))
@@ -77,11 +80,11 @@ def make_app(name: str, settings: Settings, tables: bool = False) -> faust.App:
             metrics.CONSUMER_LAG.labels(app.conf.id, topic).set(lag)
 
     @app.page("/healthz")
-    async def healthz(web, request):
+    async def healthz(web: View, request: Request) -> Response:
         return web.json({"status": "ok", "service": name})
 
     @app.page("/readyz")
-    async def readyz(web, request):
+    async def readyz(web: View, request: Request) -> Response:
         from shared.kafka import broker_reachable
 
         ready, detail = worker_ready(app)
@@ -90,7 +93,7 @@ def make_app(name: str, settings: Settings, tables: bool = False) -> faust.App:
         return web.json({"ready": ready, **detail}, status=200 if ready else 503)
 
     @app.page("/metrics")
-    async def metrics_view(web, request):
+    async def metrics_view(web: View, request: Request) -> Response:
         # aiohttp refuses a charset inside content_type (500 on every scrape); the body is UTF-8 anyway
         return web.bytes(generate_latest(), content_type=CONTENT_TYPE_LATEST.split("; charset")[0])
 
@@ -107,7 +110,7 @@ class ChangelogPartitions:
     was dead-lettered: a lost nudge (the embedded broker's metadata answer
     happened to list every topic). ``await ready()`` asks once, then costs nothing."""
 
-    def __init__(self, app: faust.App, table):
+    def __init__(self, app: faust.App, table: faust.Table[Any, Any]) -> None:
         self.app = app
         self.table = table
         self.known = False
@@ -115,11 +118,11 @@ class ChangelogPartitions:
     async def ready(self) -> None:
         if not self.known:
             topic = self.table.changelog_topic.get_topic_name()
-            await self.app.producer._ensure_producer().partitions_for(topic)
+            await self.app.producer._ensure_producer().partitions_for(topic)  # type: ignore[attr-defined]
             self.known = True
 
 
-def worker_ready(app: faust.App) -> tuple[bool, dict]:
+def worker_ready(app: faust.App) -> tuple[bool, dict[str, Any]]:
     """Ready = connected to the broker, not rebalancing, partitions assigned."""
     try:
         assignment = app.consumer.assignment() if app.consumer else set()
@@ -142,7 +145,7 @@ def run_worker(app: faust.App, settings: Settings) -> None:
     worker.execute_from_commandline()
 
 
-def _logging_config(service: str, level: str) -> dict:
+def _logging_config(service: str, level: str) -> dict[str, Any]:
     return {
         "version": 1,
         "disable_existing_loggers": False,

@@ -19,30 +19,35 @@ processed elsewhere costs time, never a duplicate.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING, Any
 
-from aiokafka import TopicPartition
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from shared.config import Settings
 from shared.kafka import consumer
+
+if TYPE_CHECKING:  # pragma: no cover
+    import faust
+    from faust.types import Message
 
 log = logging.getLogger("heartline.gaps")
 MAX_FILL = 50_000
 
 
 class GapGuard:
-    def __init__(self, app, settings: Settings):
+    def __init__(self, app: faust.App, settings: Settings) -> None:
         self.app = app
         self.settings = settings
-        self.expected: dict = {}
-        self._consumer = None
+        self.expected: dict[Any, int] = {}  # faust TP -> next offset
+        self._consumer: AIOKafkaConsumer | None = None
         self.filled = 0
 
-    async def missed_before(self, msg) -> list:
+    async def missed_before(self, msg: Message) -> list[Any]:
         """Records of ``msg``'s partition that were skipped before it (oldest first)."""
         tp = msg.tp
         expected = self.expected.get(tp)
         try:
-            committed = self.app.consumer._committed_offset.get(tp)
+            committed = self.app.consumer._committed_offset.get(tp)  # type: ignore[attr-defined]  # faust's Consumer
         except Exception:
             committed = None
         if committed is not None and (expected is None or committed > expected):
@@ -61,7 +66,7 @@ class GapGuard:
         self.filled += len(records)
         return records
 
-    async def _fetch(self, tp: TopicPartition, start: int, end: int) -> list:
+    async def _fetch(self, tp: TopicPartition, start: int, end: int) -> list[Any]:
         if self._consumer is None:
             self._consumer = consumer(self.settings, group=None, enable_auto_commit=False)
             await self._consumer.start()

@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -20,12 +21,15 @@ from shared.config import Settings
 from shared.pii import redact
 from shared.schemas import DeadLetter
 
+if TYPE_CHECKING:  # pragma: no cover
+    import faust
+
 log = logging.getLogger(__name__)
 
 DLQ_RAW_LIMIT = 2000
 
 
-def producer(settings: Settings, **kw) -> AIOKafkaProducer:
+def producer(settings: Settings, **kw: Any) -> AIOKafkaProducer:
     """acks=all on Apache Kafka (a record is acknowledged once every in-sync replica has it;
     faust's producers default to the same); the embedded broker has one copy in memory."""
     return AIOKafkaProducer(
@@ -34,7 +38,8 @@ def producer(settings: Settings, **kw) -> AIOKafkaProducer:
     )
 
 
-def consumer(settings: Settings, *topic_names: str, group: str | None = None, **kw) -> AIOKafkaConsumer:
+def consumer(settings: Settings, *topic_names: str, group: str | None = None, **kw: Any) -> AIOKafkaConsumer:
+    assert settings.session_timeout_s is not None  # Settings fills it in for its broker
     opts = dict(
         bootstrap_servers=settings.bootstrap,
         group_id=group,
@@ -48,7 +53,7 @@ def consumer(settings: Settings, *topic_names: str, group: str | None = None, **
     return AIOKafkaConsumer(*topic_names, **opts)
 
 
-async def topic_partitions(c: AIOKafkaConsumer, names) -> list[TopicPartition]:
+async def topic_partitions(c: AIOKafkaConsumer, names: Iterable[str]) -> list[TopicPartition]:
     """Every partition of these topics, from one metadata request for all topics.
 
     ``consumer.partitions_for_topic`` answers from the consumer's own metadata,
@@ -102,14 +107,14 @@ async def broker_reachable(bootstrap: str, timeout: float = 1.0) -> bool:
     return False
 
 
-Send = Callable[[str, bytes | None, bytes], Awaitable]
+Send = Callable[[str, bytes | None, bytes], Awaitable[Any]]
 
 
 def aiokafka_send(prod: AIOKafkaProducer) -> Send:
     return lambda topic, key, value: prod.send_and_wait(topic, value, key=key)
 
 
-def faust_send(app) -> Send:
+def faust_send(app: faust.App) -> Send:
     return lambda topic, key, value: app.send(topic, key=key, value=value)
 
 
@@ -120,7 +125,7 @@ _SIMPLE = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f", "/": "/", '"':
 _CUT_TAIL = re.compile(r"[\s,，.。、\-0-9０-９零〇洞一幺么二两兩三四五六七八九拐勾Xx叉]+$")
 
 
-def _unescape_char(m: re.Match) -> str:
+def _unescape_char(m: re.Match[str]) -> str:
     if m.group(1):
         return chr(0x10000 + ((int(m.group(1), 16) - 0xD800) << 10) + int(m.group(2), 16) - 0xDC00)
     if m.group(3):
@@ -165,7 +170,7 @@ async def dead_letter(send: Send, service: str, topic: str, key: bytes | None,
         log.exception("dead letter could not be written", extra={"topic": topic})
 
 
-async def stop_component(tasks: list, *clients) -> None:
+async def stop_component(tasks: list[asyncio.Task[Any]], *clients: Any) -> None:
     """Cancel a service's background tasks, then stop its Kafka clients (None skipped)."""
     for task in tasks:
         task.cancel()

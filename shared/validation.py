@@ -11,6 +11,7 @@ offending value has it replaced by ``…``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -30,7 +31,7 @@ def _where(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "value"
 
 
-def _what(err: dict[str, Any]) -> str:
+def _what(err: Mapping[str, Any]) -> str:
     ctx = err.get("ctx") or {}
     template = _VALUE_FREE.get(err.get("type", ""))
     if template:
@@ -47,7 +48,7 @@ def _what(err: dict[str, Any]) -> str:
     return msg
 
 
-def _errors(exc: ValidationError | RequestValidationError) -> list[dict[str, Any]]:
+def _errors(exc: ValidationError | RequestValidationError) -> list[Mapping[str, Any]]:
     """pydantic's error dicts of a ``ValidationError`` or FastAPI's ``RequestValidationError``."""
     if isinstance(exc, ValidationError):
         return list(exc.errors(include_url=False))
