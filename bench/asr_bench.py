@@ -47,7 +47,7 @@ def channels() -> list[tuple[str, str, bytes, list[str]]]:
     out = []
     for call in index["calls"]:
         pcm = read_call(DATA / call["file"])
-        for speaker, chan in zip(("agent", "customer"), pcm):
+        for speaker, chan in zip(("agent", "customer"), pcm, strict=False):
             refs = [u["text"] for u in call["utterances"] if u["speaker"] == speaker]
             out.append((call["name"], speaker, chan, refs))
     return out
@@ -74,7 +74,7 @@ def run_channel(settings: Settings, decode, name: str, speaker: str, pcm: bytes)
     return {"call": name, "speaker": speaker, "audio_s": round(audio_s, 2), "wall_s": round(wall, 3),
             "rtf": round(wall / audio_s, 4), "decode_s": round(stream.decode_s, 3),
             "segments": len(finals), "partials": sum(not e.is_final for e in events),
-            "latency_s": [round(w + d, 3) for w, d in zip(waits, final_decode)],
+            "latency_s": [round(w + d, 3) for w, d in zip(waits, final_decode, strict=False)],
             "finals": [e.text for e in finals]}
 
 

@@ -180,7 +180,7 @@ async def _clients(conn, settings, agents: int, wall: bool) -> None:
             await asyncio.sleep(0.05)
             rec.loop_lag.append(time.perf_counter() - t - 0.05)
 
-    tasks, ready = [], []
+    tasks = []
     sem = asyncio.Semaphore(50)
 
     async def start(path, sub, role, name):
@@ -203,7 +203,7 @@ async def _clients(conn, settings, agents: int, wall: bool) -> None:
             conn.send(("ok", None))
         elif cmd == "stop":
             stopping.set()
-            for t in tasks + [probe]:
+            for t in [*tasks, probe]:
                 t.cancel()
             await asyncio.gather(*tasks, probe, return_exceptions=True)
             conn.send(("records", rec.summary()))

@@ -46,7 +46,7 @@ def test_transcribe_is_accurate(transcripts):
         hyps += [f["text"] for f in finals]
     rate = cer(refs, hyps)
     print(f"\nCER over {len(refs)} utterances: {rate:.1%}")
-    assert rate <= MAX_CER, list(zip(refs, hyps))
+    assert rate <= MAX_CER, list(zip(refs, hyps, strict=False))
 
 
 def test_transcribe_speakers_order_and_times(transcripts):
@@ -57,7 +57,7 @@ def test_transcribe_speakers_order_and_times(transcripts):
         finals = _finals(events)
         assert [f["speaker"] for f in finals] == [u["speaker"] for u in c["utterances"]]
         assert [f["seq"] for f in sorted(finals, key=lambda f: f["start_ms"])] == sorted(f["seq"] for f in finals)
-        for f, u in zip(finals, c["utterances"]):
+        for f, u in zip(finals, c["utterances"], strict=True):
             assert abs(f["start_ms"] - u["start_ms"]) < 400 and abs(f["end_ms"] - u["end_ms"]) < 400, (f, u)
             assert 0.3 < f["confidence"] <= 1.0
         assert all(e["ts"].endswith("Z") for e in events)

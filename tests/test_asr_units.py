@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 import pytest
 
@@ -25,7 +27,7 @@ def test_segment_opens_grows_and_closes_after_silence():
     events = run([False] * 10 + [True] * 20 + [False] * 10)
     kinds = [e.kind for e in events]
     assert kinds[0] == "open" and kinds.count("open") == 1 and kinds.count("close") == 1
-    opened, closed = events[0], [e for e in events if e.kind == "close"][0]
+    opened, closed = events[0], next(e for e in events if e.kind == "close")
     assert opened.start == 13 - 4 - 1  # opened at frame 13: window start (9) less pad (1)
     assert closed.start == opened.start and closed.end == 30 + 1  # last speech frame + pad
     grows = [e.end for e in events if e.kind == "grow"]
@@ -48,7 +50,7 @@ def test_max_length_splits_and_flush_closes_at_end_of_audio():
 def test_segments_never_overlap_within_a_channel():
     events = run(([True] * 8 + [False] * 6) * 6)
     closes = [e for e in events if e.kind == "close"]
-    assert all(a.end <= b.start for a, b in zip(closes, closes[1:]))
+    assert all(a.end <= b.start for a, b in pairwise(closes))
 
 
 class ScriptedVad:

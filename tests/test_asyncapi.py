@@ -83,7 +83,7 @@ def test_openapi_declares_bodies_errors_bounds_and_content_types():
         metrics = spec["paths"]["/metrics"]["get"]["responses"]["200"]["content"]
         assert list(metrics) == ["text/plain"], name
         for path, ops in spec["paths"].items():
-            for method, op in ops.items():
+            for _method, op in ops.items():
                 for code, answer in op["responses"].items():
                     if code.startswith(("4", "5")) and path != "/readyz":
                         ref = answer["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]

@@ -131,7 +131,7 @@ def test_an_agent_never_receives_another_agents_calls(stack):
 
 def _id_number(first17: str) -> str:
     weights, check = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2), "10X98765432"
-    return first17 + check[sum(int(d) * w for d, w in zip(first17, weights)) % 11]
+    return first17 + check[sum(int(d) * w for d, w in zip(first17, weights, strict=True)) % 11]
 
 
 def _luhn(prefix15: str) -> str:

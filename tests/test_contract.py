@@ -253,7 +253,7 @@ def test_websocket_messages_and_topic_records_match_the_asyncapi(stack, spec):
         records = asyncio.run(read_topic(stack.settings, topic))
         mine = [(k, v) for k, v in records if k == call_id.encode()]
         assert mine, topic
-        for key, value in records:
+        for _key, value in records:
             if topic == t.stt_events and value == bad:
                 continue  # the bad record above
             _validate(spec, "Tombstone" if value is None else schema, None if value is None else json.loads(value))

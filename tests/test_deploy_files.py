@@ -121,9 +121,8 @@ def _balanced(expr: str) -> bool:
     for ch in re.sub(r'"[^"]*"', '""', expr):
         if ch in "([{":
             stack.append(ch)
-        elif ch in pairs:
-            if not stack or stack.pop() != pairs[ch]:
-                return False
+        elif ch in pairs and (not stack or stack.pop() != pairs[ch]):
+            return False
     return not stack
 
 
@@ -523,7 +522,7 @@ def test_k8s_deployments(k8s_docs):
         assert rules and rules[0].get("readOnly") and "subPath" not in rules[0], \
             "no subPath: the ConfigMap must update in place"
         assert config["HEARTLINE_RULES"].startswith(rules[0]["mountPath"] + "/")
-        vol = [v for v in pod["volumes"] if v["name"] == "rules"][0]
+        vol = next(v for v in pod["volumes"] if v["name"] == "rules")
         assert vol["configMap"]["name"] == "heartline-rules"
         svc = services[f"heartline-{name}"]
         assert svc["spec"]["selector"].items() <= labels.items()

@@ -74,7 +74,7 @@ def test_reconnect_gets_open_nudges_once(stack):
         greeting = await collect(ws, 2)
         assert [m for m in greeting if m["kind"] == "call" and m["call_id"] == call_id]
         assert [m["nudge_id"] for m in _nudges(greeting, call_id)].count(nudge_id) == 1
-        await ws.send('{"kind": "resume", "call_id": "%s", "after_seq": 1, "seen_nudges": ["%s"]}' % (call_id, nudge_id))
+        await ws.send(f'{{"kind": "resume", "call_id": "{call_id}", "after_seq": 1, "seen_nudges": ["{nudge_id}"]}}')
         resumed = await collect(ws, 2, until=lambda m: any(x["kind"] == "resumed" for x in m))
         assert not _nudges(resumed, call_id), "nothing already seen is sent again"
         assert [m for m in resumed if m["kind"] == "resumed"]

@@ -428,8 +428,8 @@ def test_memory_round_trips_through_json():
     assert again.model_dump(mode="json") == data
     assert again.needs and again.segments
     # and the restored memory behaves the same
-    m1, out1 = tick(c.mem.model_copy(deep=True), c.at(20000), RULES)
-    m2, out2 = tick(again, c.at(20000), RULES)
+    _, out1 = tick(c.mem.model_copy(deep=True), c.at(20000), RULES)
+    _, out2 = tick(again, c.at(20000), RULES)
     assert [n.model_dump() for n in out1] == [n.model_dump() for n in out2]
 
 

@@ -308,7 +308,7 @@ def _ws_close_code(url: str, messages: list, subprotocols=None) -> int | None:
                     await asyncio.wait_for(ws.recv(), 5)
             except websockets.ConnectionClosed as exc:
                 return exc.rcvd.code if exc.rcvd else None
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 return None
 
     return asyncio.run(go())

@@ -104,9 +104,9 @@ def test_unsafe_or_empty_answers_are_refused(answer, why):
 def test_yaml_syntax_error_and_wrong_shapes_are_located():
     with pytest.raises(KnowledgeError, match=r"x.yaml line 4, column 1: invalid YAML"):
         parse_file("entries:\n  - id: a\n    questions: [unclosed\n", "x.yaml")
-    with pytest.raises(KnowledgeError, match="x.yaml line 1: expected a mapping"):
+    with pytest.raises(KnowledgeError, match=r"x\.yaml line 1: expected a mapping"):
         parse_file("- just a list\n", "x.yaml")
-    with pytest.raises(KnowledgeError, match="x.yaml line 4: entries.0.questions: List should have at least 2"):
+    with pytest.raises(KnowledgeError, match=r"x\.yaml line 4: entries\.0\.questions: List should have at least 2"):
         parse_file(ONE.replace("      - 开创业板有什么条件?\n", ""), "x.yaml")
     with pytest.raises(KnowledgeError, match="review date is in the future"):
         parse_file(ONE.replace("2026-11-10", "2999-01-01"), "x.yaml")

@@ -27,7 +27,7 @@ T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 SALT = "test-salt"
 PHONE = "13800138000"
 CARD = next(f"622202100112345{d}" for d in "0123456789" if luhn_ok(f"622202100112345{d}"))
-SPOKEN_CARD = " ".join(dict(zip("0123456789", "洞幺两三四五六拐八勾"))[c] for c in CARD)
+SPOKEN_CARD = " ".join(dict(zip("0123456789", "洞幺两三四五六拐八勾", strict=True))[c] for c in CARD)
 
 
 def _ev(kind: str, ms: int, **kw):

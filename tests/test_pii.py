@@ -16,7 +16,7 @@ _W = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
 
 def make_id(body17: str) -> str:
-    return body17 + "10X98765432"[sum(int(d) * w for d, w in zip(body17, _W)) % 11]
+    return body17 + "10X98765432"[sum(int(d) * w for d, w in zip(body17, _W, strict=True)) % 11]
 
 
 def make_card(body: str) -> str:
@@ -25,7 +25,7 @@ def make_card(body: str) -> str:
 
 VALID_ID = make_id("11010519491231002")  # ends in X
 CARD = make_card("622202100201234567")
-SPOKEN = dict(zip("0123456789X", "洞幺两三四五六拐八九叉"))
+SPOKEN = dict(zip("0123456789X", "洞幺两三四五六拐八九叉", strict=True))
 
 
 def test_checksums():
@@ -121,7 +121,7 @@ def test_numbers_still_being_read_out_are_masked_in_partials():
 def test_spoken_digits_with_single_separators():
     """Digit by digit with a space between: the pre-check once wanted three numerals in a row."""
     assert redact("我的手机 幺 三 八 一 二 三 四 五 六 七 八") == ("我的手机 [手机号]", ["pii:phone"])
-    spoken = " ".join(dict(zip("0123456789", "零一二三四五六七八九"))[c] for c in CARD)
+    spoken = " ".join(dict(zip("0123456789", "零一二三四五六七八九", strict=True))[c] for c in CARD)
     assert redact(f"卡号是 {spoken}") == ("卡号是 [银行卡号]", ["pii:bank_card"])
 
 

@@ -51,7 +51,7 @@ def _phone() -> str:
     return f"139{uuid.uuid4().int % 10 ** 8:08d}"
 
 
-SPOKEN = dict(zip("0123456789", "洞幺两三四五六拐八勾"))
+SPOKEN = dict(zip("0123456789", "洞幺两三四五六拐八勾", strict=True))
 
 
 @pytest.fixture(scope="module")
@@ -105,8 +105,8 @@ def test_partial_card_number_and_customer_id_never_leave_the_analyzer(pii_stack)
     ]
     # A bad record (seq is not a number) whose text json.dumps escaped, the digits by hand too.
     escaped_digits = "".join(f"\\u{ord(c):04x}" for c in card)
-    bad = ('{"type": "utterance", "call_id": "%s", "seq": "one", "speaker": "customer", '
-           '"text": "\\u6211\\u7684\\u5361\\u53f7%s"}' % (call_id, escaped_digits)).encode()
+    bad = (f'{{"type": "utterance", "call_id": "{call_id}", "seq": "one", "speaker": "customer", '
+           f'"text": "\\u6211\\u7684\\u5361\\u53f7{escaped_digits}"}}').encode()
 
     async def go():
         wall_url = f"{pii_stack.gateway_ws}/ws/wall?token={pii_stack.token('s-311', 'supervisor')}"

@@ -92,7 +92,7 @@ def api(hstack, path, token=None):
 
 
 def test_finished_call_is_recorded(hstack, store, first_call):
-    call_id, row = first_call
+    _, row = first_call
     assert row["topic"] == "login" and row["outcome"] == "unresolved"
     assert row["worst_emotion"] in {"anger", "anxiety", "sadness"}
     assert row["agent_id"] == "a-051" and row["customer"] == {"name": "王先生", "segment": "senior", "known": True}

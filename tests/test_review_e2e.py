@@ -87,7 +87,7 @@ def test_the_post_call_summary_and_the_next_call_of_the_customer(stack, scored_c
 
 
 def test_the_weekly_trend_per_agent(stack, scored_call):
-    call_id, detail = scored_call
+    _, detail = scored_call
     sup = stack.token("s-001", "supervisor")
     trend = api(stack, "/api/review/scores", sup).json()
     assert len(trend["days"]) == 7

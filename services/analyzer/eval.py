@@ -43,7 +43,7 @@ from snownlp import SnowNLP
 from .analysis import analyze_text
 from .lexicon import EMOTIONS
 
-CLASSES = EMOTIONS + ("neutral",)
+CLASSES = (*EMOTIONS, "neutral")
 POS_ABOVE, NEG_BELOW = 0.6, 0.4
 # Items appended later keep the old items' split membership (index % 5); the
 # first ORIGINAL_N items are the set the first figures were published on, so
@@ -80,9 +80,9 @@ def load(path: Path) -> list[dict]:
 def per_class(gold: list[str], pred: list[str]) -> dict:
     rows = {}
     for c in CLASSES:
-        tp = sum(1 for g, p in zip(gold, pred) if g == c and p == c)
-        fp = sum(1 for g, p in zip(gold, pred) if g != c and p == c)
-        fn = sum(1 for g, p in zip(gold, pred) if g == c and p != c)
+        tp = sum(1 for g, p in zip(gold, pred, strict=True) if g == c and p == c)
+        fp = sum(1 for g, p in zip(gold, pred, strict=True) if g != c and p == c)
+        fn = sum(1 for g, p in zip(gold, pred, strict=True) if g == c and p != c)
         prec = tp / (tp + fp) if tp + fp else 0.0
         rec = tp / (tp + fn) if tp + fn else 0.0
         f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
@@ -91,12 +91,12 @@ def per_class(gold: list[str], pred: list[str]) -> dict:
 
 
 def confusion(gold: list[str], pred: list[str]) -> dict:
-    return {g: {p: sum(1 for a, b in zip(gold, pred) if a == g and b == p) for p in CLASSES} for g in CLASSES}
+    return {g: {p: sum(1 for a, b in zip(gold, pred, strict=True) if a == g and b == p) for p in CLASSES} for g in CLASSES}
 
 
 def cue_scores(items: list[dict], preds: list[list[str]]) -> dict:
     tp = fp = fn = 0
-    for item, pred in zip(items, preds):
+    for item, pred in zip(items, preds, strict=True):
         gold, got = set(item["cues"]), set(pred)
         tp += len(gold & got)
         fp += len(got - gold)
@@ -115,8 +115,8 @@ def score(items: list[dict], emo: list[str], pol: list[str], cues: list[list[str
     out = {
         "n": len(items),
         "emotion_macro_f1": round(sum(classes[c]["f1"] for c in present) / len(present), 3),
-        "emotion_accuracy": round(sum(g == p for g, p in zip(gold_e, emo)) / len(items), 3),
-        "polarity_accuracy": round(sum(g == p for g, p in zip(gold_p, pol)) / len(items), 3),
+        "emotion_accuracy": round(sum(g == p for g, p in zip(gold_e, emo, strict=True)) / len(items), 3),
+        "polarity_accuracy": round(sum(g == p for g, p in zip(gold_p, pol, strict=True)) / len(items), 3),
         "per_class": classes,
         "confusion": confusion(gold_e, emo),
     }

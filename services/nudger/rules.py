@@ -158,21 +158,21 @@ def registry_problems(rules: Rules) -> list[tuple[tuple[Any, ...], str]]:
         declared = registry.thresholds_of(name)
         for th, value in spec.thresholds.items():
             if th not in declared:
-                out.append((at + ("thresholds", th), f"unknown threshold {th!r} for {name}; "
+                out.append(((*at, "thresholds", th), f"unknown threshold {th!r} for {name}; "
                             f"known: {', '.join(sorted(declared))}"))
             elif (why := declared[th].problem(value)) is not None:
-                out.append((at + ("thresholds", th), why))
+                out.append(((*at, "thresholds", th), why))
         for i, cue in enumerate(spec.satisfied_by):
             if cue not in agent_cues:
-                out.append((at + ("satisfied_by", i), f"unknown agent cue {cue!r}; known: {', '.join(C.AGENT_CUES)}"))
+                out.append(((*at, "satisfied_by", i), f"unknown agent cue {cue!r}; known: {', '.join(C.AGENT_CUES)}"))
         cases = registry.cases_of(name)
         for case in spec.cases:
             if case not in cases:
-                out.append((at + ("cases", case), f"unknown case {case!r} for {name}; "
+                out.append(((*at, "cases", case), f"unknown case {case!r} for {name}; "
                             f"known: {', '.join(sorted(cases)) or '(none)'}"))
         for i, other in enumerate(spec.covers):
             if other not in catalog or other == name:
-                out.append((at + ("covers", i), f"covers must name another nudger type, not {other!r}"))
+                out.append(((*at, "covers", i), f"covers must name another nudger type, not {other!r}"))
     return out
 
 

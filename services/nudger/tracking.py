@@ -56,7 +56,7 @@ def customer_final(mem: CallMemory, rules: Rules, a: UtteranceAnalysis) -> None:
     st = mem.state
     mem.customer_finals += 1
     st.sentiment = round(EWMA_ALPHA * a.sentiment + (1 - EWMA_ALPHA) * st.sentiment, 4)
-    st.sentiment_trend = (st.sentiment_trend + [st.sentiment])[-TREND_LEN:]
+    st.sentiment_trend = [*st.sentiment_trend, st.sentiment][-TREND_LEN:]
     chars = content_chars(a.text)
     if chars >= 2 or a.emotion != "neutral":
         st.emotion = a.emotion
