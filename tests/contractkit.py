@@ -23,7 +23,7 @@ import os
 import re
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import schemathesis
@@ -39,8 +39,8 @@ def _future(value: str) -> bool:
     except ValueError:
         return False
     try:
-        ts = ts if ts.tzinfo else ts.replace(tzinfo=timezone.utc)
-        return ts.astimezone(timezone.utc) - datetime.now(timezone.utc) > timedelta(hours=23)
+        ts = ts if ts.tzinfo else ts.replace(tzinfo=UTC)
+        return ts.astimezone(UTC) - datetime.now(UTC) > timedelta(hours=23)
     except OverflowError:
         return ts.year > 2000
 
@@ -72,7 +72,7 @@ def map_case(context, case):
             start = _when(case.query.get("since")) if case.query.get("since") is not None else None
         except (HTTPException, TypeError):
             return case  # not a day or a time: the service must refuse it, leave it
-        now = datetime.now(timezone.utc) + timedelta(days=1)
+        now = datetime.now(UTC) + timedelta(days=1)
         end_ = end or now
         start_ = start or end_ - timedelta(days=7)
         if end_ <= start_ or end_ - start_ > timedelta(days=92):
