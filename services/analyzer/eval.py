@@ -4,8 +4,8 @@
 
 Prints, for the dev split (items whose index % 5 != 4: used while tuning
 weights), the held-out test split (every 5th item: not looked at while
-tuning; ``test-orig`` = its part among the original 429 items) and all items: per-class precision / recall / F1 for emotion, the
-confusion matrix, macro-F1, sentiment polarity accuracy and cue micro-F1 —
+tuning; ``test-orig`` = its part among the original 429 items) and all items: per-class
+precision / recall / F1 for emotion, the confusion matrix, macro-F1, sentiment polarity accuracy and cue micro-F1 —
 with snownlp alone as a baseline row (``SnowNLP(text).sentiments`` for
 polarity; its polarity mapped to an emotion: neg → anger, pos → satisfaction,
 else neutral, the best a polarity-only model can do on this set's classes).

@@ -148,17 +148,24 @@ def table(r: dict) -> str:
     rows = [
         "| set | n | right card (top-1) | no card | wrong card |",
         "| --- | --- | --- | --- | --- |",
-        f"| paraphrases, test (held out) | {r['test_n']} | **{r['test_top1']:.3f}** | {r['test_no_card']:.3f} | {r['test_wrong_card']:.3f} |",
-        f"| paraphrases, dev (tuned on) | {r['dev_n']} | {r['dev_top1']:.3f} | {r['dev_no_card']:.3f} | {r['dev_wrong_card']:.3f} |",
-        f"| wild brokerage questions the base answers | {w['n']} | {w['right'] / w['n']:.3f} | {w['no_card'] / w['n']:.3f} | {w['wrong'] / w['n']:.3f} |",
+        f"| paraphrases, test (held out) | {r['test_n']} | **{r['test_top1']:.3f}** | "
+        f"{r['test_no_card']:.3f} | {r['test_wrong_card']:.3f} |",
+        f"| paraphrases, dev (tuned on) | {r['dev_n']} | {r['dev_top1']:.3f} | "
+        f"{r['dev_no_card']:.3f} | {r['dev_wrong_card']:.3f} |",
+        f"| wild brokerage questions the base answers | {w['n']} | {w['right'] / w['n']:.3f} | "
+        f"{w['no_card'] / w['n']:.3f} | {w['wrong'] / w['n']:.3f} |",
         "",
         "| set | n | false cards | rate |",
         "| --- | --- | --- | --- |",
-        f"| off-topic, test (held out) | {r['offtopic_test_n']} | {r['offtopic_test_false_cards']} | **{r['offtopic_test_rate']:.3f}** |",
+        f"| off-topic, test (held out) | {r['offtopic_test_n']} | {r['offtopic_test_false_cards']} | "
+        f"**{r['offtopic_test_rate']:.3f}** |",
         f"| off-topic, dev | {r['offtopic_dev_n']} | {r['offtopic_dev_false_cards']} | {r['offtopic_dev_rate']:.3f} |",
-        f"| off-topic, all | {r['offtopic_n']} | {r['offtopic_dev_false_cards'] + r['offtopic_test_false_cards']} | **{r['offtopic_false_card_rate']:.3f}** |",
-        f"| wild brokerage questions the base does not answer | {w['none_n']} | {w['none_card']} | {w['none_card'] / w['none_n']:.3f} |",
-        f"| ambiguous problem statements (not scored) | {w['ambiguous_n']} | {w['ambiguous_card']} cards | {w['ambiguous_card'] / w['ambiguous_n']:.3f} |",
+        f"| off-topic, all | {r['offtopic_n']} | {r['offtopic_dev_false_cards'] + r['offtopic_test_false_cards']} | "
+        f"**{r['offtopic_false_card_rate']:.3f}** |",
+        f"| wild brokerage questions the base does not answer | {w['none_n']} | {w['none_card']} | "
+        f"{w['none_card'] / w['none_n']:.3f} |",
+        f"| ambiguous problem statements (not scored) | {w['ambiguous_n']} | {w['ambiguous_card']} cards | "
+        f"{w['ambiguous_card'] / w['ambiguous_n']:.3f} |",
         "",
         f"match cost: **{r['us_per_final']:.0f} µs** per customer final, jieba cut included; "
         f"{r['us_per_final_in_analyzer']:.0f} µs in the analyzer, where sentiment has cut the same text "
