@@ -7,8 +7,6 @@ import asyncio
 import json
 import sys
 
-COMMANDS = ("run", "serve", "worker", "topics", "analyze", "replay", "simulate", "token", "lag", "status", "transcribe", "customer", "purge")
-
 
 def _settings(**overrides):
     from shared.config import get_settings
