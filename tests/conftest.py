@@ -55,6 +55,8 @@ def pytest_collection_modifyitems(config, items):
     ``make test-fast`` (-m "not e2e and not browser and not speech") needs no broker."""
     for item in items:
         kind = getattr(item, "callspec", None) and item.callspec.params.get("broker_kind")
+        if kind not in BROKERS:  # not parametrized, or --broker left this test no broker (NOTSET)
+            kind = None
         if kind or "broker" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.e2e)
         if kind:
