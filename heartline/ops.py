@@ -62,9 +62,16 @@ async def lag_table(settings: Settings) -> list[dict]:
             continue  # group not running here
         for tp in sorted(highs, key=lambda t: (t.topic, t.partition)):
             c = done.get(tp)
-            rows.append({"group": group, "topic": tp.topic, "partition": tp.partition,
-                         "committed": c, "high_watermark": highs[tp],
-                         "lag": highs[tp] - (c or 0)})
+            rows.append(
+                {
+                    "group": group,
+                    "topic": tp.topic,
+                    "partition": tp.partition,
+                    "committed": c,
+                    "high_watermark": highs[tp],
+                    "lag": highs[tp] - (c or 0),
+                }
+            )
     return rows
 
 
@@ -86,8 +93,10 @@ def print_lag(settings: Settings) -> int:
         return 0
     print(f"{'group':<28} {'topic':<24} {'part':>4} {'committed':>10} {'high':>10} {'lag':>8}")
     for r in rows:
-        print(f"{r['group']:<28} {r['topic']:<24} {r['partition']:>4} {r['committed']!s:>10} "
-              f"{r['high_watermark']:>10} {r['lag']:>8}")
+        print(
+            f"{r['group']:<28} {r['topic']:<24} {r['partition']:>4} {r['committed']!s:>10} "
+            f"{r['high_watermark']:>10} {r['lag']:>8}"
+        )
     totals: dict[str, int] = {}
     for r in rows:
         totals[r["group"]] = totals.get(r["group"], 0) + r["lag"]
@@ -112,9 +121,10 @@ async def group_members(settings: Settings) -> dict[str, list[dict]]:
         admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap, request_timeout_ms=5000)
         try:
             groups = [settings.group(n) for n in GROUP_TOPICS]
-            return {g.group: [{"member": m.member_id, "client": m.client_id, "host": m.client_host}
-                              for m in g.members]
-                    for g in admin.describe_consumer_groups(groups)}
+            return {
+                g.group: [{"member": m.member_id, "client": m.client_id, "host": m.client_host} for m in g.members]
+                for g in admin.describe_consumer_groups(groups)
+            }
         finally:
             admin.close()
 
@@ -126,8 +136,10 @@ async def group_members(settings: Settings) -> dict[str, list[dict]]:
 
 def print_status(settings: Settings) -> int:
     settings, procs = local_stack(settings)
-    procs = procs or [{"name": "ingest", "port": settings.ingest_port},
-                      {"name": "gateway", "port": settings.gateway_port}]
+    procs = procs or [
+        {"name": "ingest", "port": settings.ingest_port},
+        {"name": "gateway", "port": settings.gateway_port},
+    ]
     print(f"{'service':<14} {'pid':>7} {'ready':<6} detail")
     for proc in procs:
         if not proc.get("port"):
@@ -137,8 +149,11 @@ def print_status(settings: Settings) -> int:
             body = resp.json()
             ready = "yes" if resp.status_code == 200 else "no"
             parts = body.get("partitions")
-            detail = f"{len(parts)} partitions: {', '.join(parts[:6])}{' …' if len(parts) > 6 else ''}" \
-                if isinstance(parts, list) else json.dumps({k: v for k, v in body.items() if k != "ready"})
+            detail = (
+                f"{len(parts)} partitions: {', '.join(parts[:6])}{' …' if len(parts) > 6 else ''}"
+                if isinstance(parts, list)
+                else json.dumps({k: v for k, v in body.items() if k != "ready"})
+            )
         except httpx.HTTPError as exc:
             ready, detail = "down", type(exc).__name__
         print(f"{proc['name']:<14} {proc.get('pid', ''):>7} {ready:<6} {detail}")

@@ -98,29 +98,32 @@ class Stack:
         env = {k: v for k, v in os.environ.items() if not k.startswith("HEARTLINE_")}
         if signs_tokens:
             env["HEARTLINE_JWT_SECRET"] = self.settings.jwt_secret.get_secret_value()
-        env.update({
-            "HEARTLINE_KAFKA": self.kafka,
-            "HEARTLINE_BROKER": self.settings.broker,
-            "HEARTLINE_MODE": self.settings.mode,
-            "HEARTLINE_TOPIC_PREFIX": self.settings.topic_prefix,
-            "HEARTLINE_PARTITIONS": str(self.settings.partitions),
-            "HEARTLINE_FETCH_MAX_WAIT_MS": str(self.settings.fetch_max_wait_ms),
-            "HEARTLINE_RULES": str(self.settings.rules),
-            "HEARTLINE_GATEWAY_PORT": str(self.settings.gateway_port),
-            "HEARTLINE_INGEST_PORT": str(self.settings.ingest_port),
-            "HEARTLINE_LOG_LEVEL": self.settings.log_level,
-            "HEARTLINE_DATABASE_URL": self.settings.db_url,
-            "PYTHONUNBUFFERED": "1",
-        })
+        env.update(
+            {
+                "HEARTLINE_KAFKA": self.kafka,
+                "HEARTLINE_BROKER": self.settings.broker,
+                "HEARTLINE_MODE": self.settings.mode,
+                "HEARTLINE_TOPIC_PREFIX": self.settings.topic_prefix,
+                "HEARTLINE_PARTITIONS": str(self.settings.partitions),
+                "HEARTLINE_FETCH_MAX_WAIT_MS": str(self.settings.fetch_max_wait_ms),
+                "HEARTLINE_RULES": str(self.settings.rules),
+                "HEARTLINE_GATEWAY_PORT": str(self.settings.gateway_port),
+                "HEARTLINE_INGEST_PORT": str(self.settings.ingest_port),
+                "HEARTLINE_LOG_LEVEL": self.settings.log_level,
+                "HEARTLINE_DATABASE_URL": self.settings.db_url,
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
         env.update(self.extra_env)
         env.update({k: str(v) for k, v in extra.items()})
         return env
 
-    def start(self, timeout: float = 90.0) -> "Stack":
+    def start(self, timeout: float = 90.0) -> Stack:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         if not self.settings.kafka:
-            self.broker = make_broker(self.settings.broker, self.broker_port, self.log_dir,
-                                      self.settings.data_dir / "kafka" / "data")
+            self.broker = make_broker(
+                self.settings.broker, self.broker_port, self.log_dir, self.settings.data_dir / "kafka" / "data"
+            )
             self.broker.die_with_parent = self.lifeline is not None
             self.broker.start()
         asyncio.run(self._create_topics(mark_epoch=True))
@@ -154,12 +157,14 @@ class Stack:
             proc.popen = subprocess.Popen(
                 [sys.executable, "-m", "heartline.cli", *proc.args],
                 env=self.env(signs_tokens=proc.args[0] != "worker", **proc.env, **lifeline),
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
                 pass_fds=self.lifeline.pass_fds if self.lifeline else (),
             )
 
-    def restart_procs(self, procs: list[Proc], sig: int = signal.SIGTERM, wait: float = 3.0,
-                      between=None) -> None:
+    def restart_procs(self, procs: list[Proc], sig: int = signal.SIGTERM, wait: float = 3.0, between=None) -> None:
         """Stop these processes (all at once, SIGKILL after ``wait``), call ``between()`` if given,
         and start them again alike."""
         for proc in procs:
@@ -205,8 +210,10 @@ class Stack:
             if wrong:
                 # Auto-created (4 partitions on the embedded broker) by a client that reconnected before
                 # the topics were re-created. Their records were written after the reset; say so loudly.
-                self.note(f"re-creating auto-created topics with {settings.partitions} partitions "
-                          f"(records written to them since the reset are dropped): {wrong}")
+                self.note(
+                    f"re-creating auto-created topics with {settings.partitions} partitions "
+                    f"(records written to them since the reset are dropped): {wrong}"
+                )
                 await admin.delete_topics(wrong)
                 await asyncio.sleep(0.2)
                 await ensure_topics(settings)
@@ -269,8 +276,10 @@ class Stack:
         the stack re-created the topics and restarted the consumers)."""
         with self._lock:
             if self.broker and not self.broker.alive() and not self._hold_broker_down:
-                self.note(f"{self.broker.kind} broker exited ({self.broker.proc.returncode if self.broker.proc else None}); "
-                          f"starting it again on port {self.broker.port}")
+                self.note(
+                    f"{self.broker.kind} broker exited ({self.broker.proc.returncode if self.broker.proc else None}); "
+                    f"starting it again on port {self.broker.port}"
+                )
                 try:
                     self._start_broker()
                 except Exception as exc:
@@ -295,8 +304,11 @@ class Stack:
     def recover(self, timeout: float = 120.0) -> None:
         """The broker came back empty: topics again, consumers restarted, a new epoch."""
         self.note("broker was reset (epoch topic gone): re-creating topics, restarting workers and gateway")
-        consumers = [p for p in self.procs if p.name.split("-")[0] in ("analyzer", "nudger", "recorder", "gateway")
-                     and p.popen is not None]
+        consumers = [
+            p
+            for p in self.procs
+            if p.name.split("-")[0] in ("analyzer", "nudger", "recorder", "gateway") and p.popen is not None
+        ]
         # Stop the consumers first: until they are gone, the old workers keep writing (their faust
         # changelogs included, into topics auto-created after the reset), and a restarted nudger then
         # waited forever in table recovery on such a changelog. Then topics, then start them again.
@@ -339,11 +351,14 @@ class Stack:
             with self._lock:
                 self._start_broker()
                 self._hold_broker_down = False
-                self.note(f"{self.broker.kind} broker started again"
-                          + (" (empty)" if self.broker.kind == "embedded" else " (data kept)"))
+                self.note(
+                    f"{self.broker.kind} broker started again"
+                    + (" (empty)" if self.broker.kind == "embedded" else " (data kept)")
+                )
 
     def supervise(self, every_s: float = 1.0) -> threading.Thread:
         """Run ``supervise_once`` every ``every_s`` seconds on a daemon thread until ``stop``."""
+
         def loop() -> None:
             while not self._supervisor_stop.wait(every_s):
                 try:
@@ -360,8 +375,12 @@ class Stack:
         """Where `heartline status` finds the processes this stack started."""
         import json
 
-        state = {"kafka": self.kafka, "broker": self.settings.broker, "runner_pid": os.getpid(), "procs": [
-            {"name": p.name, "pid": p.popen.pid if p.popen else None, "port": p.port} for p in self.procs]}
+        state = {
+            "kafka": self.kafka,
+            "broker": self.settings.broker,
+            "runner_pid": os.getpid(),
+            "procs": [{"name": p.name, "pid": p.popen.pid if p.popen else None, "port": p.port} for p in self.procs],
+        }
         try:
             (self.log_dir.parent / "stack.json").write_text(json.dumps(state))
         except OSError:
@@ -373,7 +392,9 @@ class Stack:
         while pending:
             for proc in list(pending):
                 if proc.popen.poll() is not None:
-                    raise RuntimeError(f"{proc.name} exited with {proc.popen.returncode}; see {self.log_dir}/{proc.name}.log")
+                    raise RuntimeError(
+                        f"{proc.name} exited with {proc.popen.returncode}; see {self.log_dir}/{proc.name}.log"
+                    )
                 try:
                     if httpx.get(f"{proc.url}/readyz", timeout=1).status_code == 200:
                         pending.remove(proc)
@@ -401,7 +422,7 @@ class Stack:
         if self.broker:
             self.broker.stop()
 
-    def __enter__(self) -> "Stack":
+    def __enter__(self) -> Stack:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -440,8 +461,10 @@ def _running_stack_note(settings: Settings) -> str:
 
     state = running_stack(settings.data_dir)
     if state:
-        return (f" Another `heartline run` (pid {state['runner_pid']}, {settings.data_dir}/stack.json) "
-                "holds them: stop it first (Ctrl-C in its terminal, or kill it: its services follow).")
+        return (
+            f" Another `heartline run` (pid {state['runner_pid']}, {settings.data_dir}/stack.json) "
+            "holds them: stop it first (Ctrl-C in its terminal, or kill it: its services follow)."
+        )
     return " Stop what listens there, or set HEARTLINE_GATEWAY_PORT / HEARTLINE_INGEST_PORT."
 
 
@@ -452,8 +475,10 @@ def run_foreground(settings: Settings, demo: bool, demo_calls: int) -> int:
     start-up too; a SIGKILLed runner's children stop by themselves (lifeline.py)."""
     busy = _busy_ports(settings)
     if busy:
-        print(f"Heartline could not start: port {' and '.join(busy)} already in use."
-              + _running_stack_note(settings), file=sys.stderr)
+        print(
+            f"Heartline could not start: port {' and '.join(busy)} already in use." + _running_stack_note(settings),
+            file=sys.stderr,
+        )
         return 1
     state = {"stop": False, "starting": True}
 
@@ -465,27 +490,43 @@ def run_foreground(settings: Settings, demo: bool, demo_calls: int) -> int:
 
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _stop)
-    stack = Stack(settings, demo=demo, demo_calls=demo_calls, log_dir=settings.data_dir / "logs",
-                  broker_port=_port_or_free(9092), lifeline=Lifeline())
+    stack = Stack(
+        settings,
+        demo=demo,
+        demo_calls=demo_calls,
+        log_dir=settings.data_dir / "logs",
+        broker_port=_port_or_free(9092),
+        lifeline=Lifeline(),
+    )
     try:
-        where = (f"on {settings.kafka}" if settings.kafka else
-                 "(Apache Kafka broker)" if settings.broker == "kafka" else "(embedded broker)")
+        where = (
+            f"on {settings.kafka}"
+            if settings.kafka
+            else "(Apache Kafka broker)"
+            if settings.broker == "kafka"
+            else "(embedded broker)"
+        )
         print(f"Heartline: starting {where} …", flush=True)
         stack.start()
         state["starting"] = False
-        print(f"""
-Heartline is running{' with demo calls' if demo else ''}.
+        print(
+            f"""
+Heartline is running{" with demo calls" if demo else ""}.
   Agent desktop     {stack.gateway_url}/agent
   Supervisor wall   {stack.gateway_url}/wall
   Ingest API        {stack.ingest_url}/v1/events
-  Kafka             {stack.kafka} ({'Apache Kafka' if settings.broker == 'kafka' else 'embedded broker'})
+  Kafka             {stack.kafka} ({"Apache Kafka" if settings.broker == "kafka" else "embedded broker"})
   Logs              {stack.log_dir}/
-Press Ctrl-C to stop.""", flush=True)
+Press Ctrl-C to stop.""",
+            flush=True,
+        )
         last_check = time.monotonic()
         while not state["stop"]:
             for proc in stack.procs:
                 if proc.popen.poll() is not None and proc.name != "simulator":
-                    print(f"{proc.name} exited ({proc.popen.returncode}); stopping. See {stack.log_dir}/{proc.name}.log")
+                    print(
+                        f"{proc.name} exited ({proc.popen.returncode}); stopping. See {stack.log_dir}/{proc.name}.log"
+                    )
                     state["stop"] = True
             if not state["stop"] and time.monotonic() - last_check >= 1.0:
                 last_check = time.monotonic()

@@ -38,13 +38,17 @@ BROKERS = ("embedded", "kafka")
 
 
 def pytest_addoption(parser):
-    parser.addoption("--broker", action="append", choices=BROKERS, default=None,
-                     help="run broker-crossing tests only on this broker (repeatable)")
+    parser.addoption(
+        "--broker",
+        action="append",
+        choices=BROKERS,
+        default=None,
+        help="run broker-crossing tests only on this broker (repeatable)",
+    )
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "brokers(*kinds): the brokers a broker-crossing test runs on "
-                                       "(default: kafka)")
+    config.addinivalue_line("markers", "brokers(*kinds): the brokers a broker-crossing test runs on (default: kafka)")
     config.addinivalue_line("markers", "speech: needs the speech extra (whisper model)")
     config.addinivalue_line("markers", "kafka: runs on Apache Kafka (set for every [kafka] test)")
     config.addinivalue_line("markers", "embedded: runs on the embedded broker (set for every [embedded] test)")
@@ -94,8 +98,14 @@ def broker(request, broker_kind):
 
 
 def make_settings(broker, **kw) -> Settings:
-    base = dict(kafka=broker.bootstrap, broker=broker.kind, topic_prefix=f"t{uuid.uuid4().hex[:8]}-",
-                gateway_port=free_port(), ingest_port=free_port(), partitions=8)
+    base = dict(
+        kafka=broker.bootstrap,
+        broker=broker.kind,
+        topic_prefix=f"t{uuid.uuid4().hex[:8]}-",
+        gateway_port=free_port(),
+        ingest_port=free_port(),
+        partitions=8,
+    )
     base.update(kw)
     return Settings(**base)
 
@@ -124,8 +134,9 @@ class LiveStack:
 
     def post_events(self, events, token: str | None = None) -> httpx.Response:
         token = token or self.token("tests", "service")
-        return httpx.post(f"{self.ingest_url}/v1/events", json=events,
-                          headers={"Authorization": f"Bearer {token}"}, timeout=10)
+        return httpx.post(
+            f"{self.ingest_url}/v1/events", json=events, headers={"Authorization": f"Bearer {token}"}, timeout=10
+        )
 
 
 def new_call_id(prefix: str = "c") -> str:
@@ -133,15 +144,32 @@ def new_call_id(prefix: str = "c") -> str:
 
 
 def call_started(call_id: str, agent_id: str = "a-007", **extra) -> dict:
-    return {"type": "call_started", "call_id": call_id, "ts": iso(utcnow()), "agent_id": agent_id,
-            "customer": {"name": "王先生", "segment": "senior"}, "queue": "brokerage", **extra}
+    return {
+        "type": "call_started",
+        "call_id": call_id,
+        "ts": iso(utcnow()),
+        "agent_id": agent_id,
+        "customer": {"name": "王先生", "segment": "senior"},
+        "queue": "brokerage",
+        **extra,
+    }
 
 
-def utterance(call_id: str, seq: int, text: str, speaker: str = "customer", final: bool = True,
-              start_ms: int = 0, end_ms: int = 0) -> dict:
-    return {"type": "utterance", "call_id": call_id, "seq": seq, "speaker": speaker, "text": text,
-            "is_final": final, "start_ms": start_ms, "end_ms": end_ms or start_ms + 1500,
-            "confidence": 0.93, "ts": iso(utcnow())}
+def utterance(
+    call_id: str, seq: int, text: str, speaker: str = "customer", final: bool = True, start_ms: int = 0, end_ms: int = 0
+) -> dict:
+    return {
+        "type": "utterance",
+        "call_id": call_id,
+        "seq": seq,
+        "speaker": speaker,
+        "text": text,
+        "is_final": final,
+        "start_ms": start_ms,
+        "end_ms": end_ms or start_ms + 1500,
+        "confidence": 0.93,
+        "ts": iso(utcnow()),
+    }
 
 
 async def collect(ws, seconds: float, until=None) -> list[dict]:
@@ -154,7 +182,7 @@ async def collect(ws, seconds: float, until=None) -> list[dict]:
             return out
         try:
             out.append(json.loads(await asyncio.wait_for(ws.recv(), left)))
-        except (asyncio.TimeoutError, TimeoutError):
+        except TimeoutError:
             return out
         if until and until(out):
             return out
@@ -170,8 +198,10 @@ def browser(stack):
     from playwright import sync_api as pw
 
     p = pw.sync_playwright().start()
-    b = p.chromium.launch(executable_path="/usr/bin/chromium",
-                          args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+    b = p.chromium.launch(
+        executable_path="/usr/bin/chromium",
+        args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+    )
     try:
         yield b
     finally:

@@ -45,16 +45,25 @@ DOWN_S = 10.0
 
 def _nudged(stack: LiveStack, agent: str, timeout: float) -> float | None:
     """Seconds until a fresh call of ``agent`` got acknowledge_emotion on the agent's socket."""
+
     async def go():
         call_id = new_call_id("bo")
         async with websockets.connect(f"{stack.gateway_ws}/ws/agent?token={stack.token(agent)}") as ws:
             t0 = time.monotonic()
-            resp = await asyncio.to_thread(stack.post_events, [call_started(call_id, agent), utterance(call_id, 1, ANGRY)])
+            resp = await asyncio.to_thread(
+                stack.post_events, [call_started(call_id, agent), utterance(call_id, 1, ANGRY)]
+            )
             assert resp.status_code == 202, resp.text
-            msgs = await collect(ws, timeout, until=lambda m: any(
-                x["kind"] == "nudge" and x["call_id"] == call_id and x["type"] == "acknowledge_emotion" for x in m))
+            msgs = await collect(
+                ws,
+                timeout,
+                until=lambda m: any(
+                    x["kind"] == "nudge" and x["call_id"] == call_id and x["type"] == "acknowledge_emotion" for x in m
+                ),
+            )
             ok = any(x["kind"] == "nudge" and x["call_id"] == call_id for x in msgs)
             return time.monotonic() - t0 if ok else None
+
     return asyncio.run(go())
 
 
@@ -83,8 +92,14 @@ def _outage(stack: Stack, live: LiveStack, agent: str) -> float:
 
 
 def test_broker_restart_under_load_recovers_without_manual_restart():
-    settings = Settings(kafka=None, broker="embedded", gateway_port=free_port(), ingest_port=free_port(), partitions=8,
-                        data_dir=LOGS / "broker-outage-data")
+    settings = Settings(
+        kafka=None,
+        broker="embedded",
+        gateway_port=free_port(),
+        ingest_port=free_port(),
+        partitions=8,
+        data_dir=LOGS / "broker-outage-data",
+    )
     stack = Stack(settings, broker_port=free_port(), log_dir=LOGS / "broker-outage")
     stack.start(timeout=120)
     live = LiveStack(stack)
@@ -122,15 +137,19 @@ def _event_key(e: dict) -> tuple:
 
 
 def test_kafka_restart_under_load_keeps_every_accepted_event(tmp_path):
-    settings = Settings(kafka=None, broker="kafka", gateway_port=free_port(), ingest_port=free_port(),
-                        partitions=8, data_dir=tmp_path)
+    settings = Settings(
+        kafka=None, broker="kafka", gateway_port=free_port(), ingest_port=free_port(), partitions=8, data_dir=tmp_path
+    )
     stack = Stack(settings, broker_port=free_port(), log_dir=LOGS / "broker-outage-kafka")
     stack.start(timeout=120)
     live = LiveStack(stack)
     accepted: list[tuple] = []
-    sim = Simulator(settings.on_broker(stack.kafka), calls=4, duration=30,
-                    on_send=lambda batch, lates: accepted.extend(
-                        _event_key(e) for e in batch))
+    sim = Simulator(
+        settings.on_broker(stack.kafka),
+        calls=4,
+        duration=30,
+        on_send=lambda batch, lates: accepted.extend(_event_key(e) for e in batch),
+    )
     sim_thread = threading.Thread(target=lambda: asyncio.run(sim.run()), daemon=True)
     try:
         stack.supervise(every_s=1.0)
@@ -145,14 +164,17 @@ def test_kafka_restart_under_load_keeps_every_accepted_event(tmp_path):
         print(f"ready again {recovered_s:.1f}s after the outage began; first new call nudged in {latency}s")
         assert latency is not None, "a new call after the restart got no nudge"
         sim_thread.join(120)
-        assert stack.recoveries == 0 and all(p.restarts == 0 for p in stack.procs), \
+        assert stack.recoveries == 0 and all(p.restarts == 0 for p in stack.procs), (
             "on Apache Kafka nothing is restarted: the clients reconnect"
+        )
         assert all(p.popen.poll() is None for p in stack.procs if p.name != "simulator")
         print(f"simulator: accepted {len(accepted)}, retries {sim.retries}, errors {sim.errors}")
         assert sim.retries > 0, "the simulator must have seen the outage"
         assert sim.errors == 0, "the simulator gave up on events instead of retrying"
-        on_topic = {_event_key(json.loads(v)) for _, v in
-                    asyncio.run(read_topic(settings.on_broker(stack.kafka), settings.topics.stt_events))}
+        on_topic = {
+            _event_key(json.loads(v))
+            for _, v in asyncio.run(read_topic(settings.on_broker(stack.kafka), settings.topics.stt_events))
+        }
         lost = [e for e in accepted if e not in on_topic]
         print(f"stt-events holds {len(on_topic)} records; accepted and missing: {len(lost)}")
         assert accepted and not lost, f"accepted by ingest, not on stt-events: {lost[:5]}"

@@ -20,8 +20,11 @@ def test_the_maven_broker_is_the_compose_image_version():
 
 
 def test_server_properties_single_node_kraft_on_loopback(tmp_path):
-    props = dict(line.split("=", 1) for line in server_properties(tmp_path, 19092, 19093).splitlines()
-                 if line and not line.startswith("#"))
+    props = dict(
+        line.split("=", 1)
+        for line in server_properties(tmp_path, 19092, 19093).splitlines()
+        if line and not line.startswith("#")
+    )
     assert props["process.roles"] == "broker,controller"
     assert props["listeners"] == "PLAINTEXT://127.0.0.1:19092,CONTROLLER://127.0.0.1:19093"
     assert props["controller.quorum.voters"] == "1@127.0.0.1:19093"

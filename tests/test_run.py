@@ -34,15 +34,25 @@ def _wait_line(proc, needle: str, timeout: float) -> list[str]:
     raise AssertionError(f"{needle!r} not printed; got:\n{''.join(lines)}")
 
 
-@pytest.mark.parametrize("broker,sig", [("embedded", signal.SIGTERM), ("embedded", signal.SIGINT),
-                                        ("kafka", signal.SIGTERM)])
+@pytest.mark.parametrize(
+    "broker,sig", [("embedded", signal.SIGTERM), ("embedded", signal.SIGINT), ("kafka", signal.SIGTERM)]
+)
 def test_run_starts_every_service_and_stops_them_all(tmp_path, broker, sig):
     gw, ing = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("HEARTLINE_")}
-    env.update(HEARTLINE_GATEWAY_PORT=str(gw), HEARTLINE_INGEST_PORT=str(ing),
-               HEARTLINE_DATA_DIR=str(tmp_path), PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen([sys.executable, "-m", "heartline.cli", "run", "--no-demo", "--broker", broker],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    env.update(
+        HEARTLINE_GATEWAY_PORT=str(gw),
+        HEARTLINE_INGEST_PORT=str(ing),
+        HEARTLINE_DATA_DIR=str(tmp_path),
+        PYTHONUNBUFFERED="1",
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "heartline.cli", "run", "--no-demo", "--broker", broker],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         out = _wait_line(proc, "Press Ctrl-C to stop", 150)
         text = "".join(out)
@@ -83,10 +93,19 @@ def test_run_with_demo_calls_shows_nudges_to_the_demo_agents(tmp_path):
 
     gw, ing = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("HEARTLINE_")}
-    env.update(HEARTLINE_GATEWAY_PORT=str(gw), HEARTLINE_INGEST_PORT=str(ing),
-               HEARTLINE_DATA_DIR=str(tmp_path), PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen([sys.executable, "-m", "heartline.cli", "run", "--calls", "4"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    env.update(
+        HEARTLINE_GATEWAY_PORT=str(gw),
+        HEARTLINE_INGEST_PORT=str(ing),
+        HEARTLINE_DATA_DIR=str(tmp_path),
+        PYTHONUNBUFFERED="1",
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "heartline.cli", "run", "--calls", "4"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         _wait_line(proc, "Press Ctrl-C to stop", 120)
         page = httpx.get(f"http://127.0.0.1:{gw}/agent", timeout=5)
@@ -94,8 +113,10 @@ def test_run_with_demo_calls_shows_nudges_to_the_demo_agents(tmp_path):
 
         async def watch():
             settings = Settings()
-            socks = [await websockets.connect(f"ws://127.0.0.1:{gw}/ws/agent?token={mint(settings, f'a-00{i}', 'agent')}")
-                     for i in range(1, 5)]
+            socks = [
+                await websockets.connect(f"ws://127.0.0.1:{gw}/ws/agent?token={mint(settings, f'a-00{i}', 'agent')}")
+                for i in range(1, 5)
+            ]
             kinds: dict[str, set] = {}
 
             async def listen(i, ws):
@@ -131,10 +152,19 @@ def test_run_on_kafka_without_java_says_so_in_one_sentence(tmp_path):
         if (Path("/usr/bin") / tool).exists():
             (bin_dir / tool).symlink_to(Path("/usr/bin") / tool)
     env = {k: v for k, v in os.environ.items() if not k.startswith("HEARTLINE_")}
-    env.update(PATH=str(bin_dir), HEARTLINE_DATA_DIR=str(tmp_path), HEARTLINE_GATEWAY_PORT=str(free_port()),
-               HEARTLINE_INGEST_PORT=str(free_port()))
-    done = subprocess.run([sys.executable, "-m", "heartline.cli", "run", "--no-demo", "--broker", "kafka"],
-                          env=env, capture_output=True, text=True, timeout=60)
+    env.update(
+        PATH=str(bin_dir),
+        HEARTLINE_DATA_DIR=str(tmp_path),
+        HEARTLINE_GATEWAY_PORT=str(free_port()),
+        HEARTLINE_INGEST_PORT=str(free_port()),
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "heartline.cli", "run", "--no-demo", "--broker", "kafka"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     out = done.stdout + done.stderr
     assert done.returncode == 1, out
     assert "Traceback" not in out, out
@@ -154,8 +184,12 @@ def test_missing_maven_is_one_sentence(tmp_path, monkeypatch):
 
 def _env(tmp_path, gw: int, ing: int) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HEARTLINE_")}
-    env.update(HEARTLINE_GATEWAY_PORT=str(gw), HEARTLINE_INGEST_PORT=str(ing),
-               HEARTLINE_DATA_DIR=str(tmp_path), PYTHONUNBUFFERED="1")
+    env.update(
+        HEARTLINE_GATEWAY_PORT=str(gw),
+        HEARTLINE_INGEST_PORT=str(ing),
+        HEARTLINE_DATA_DIR=str(tmp_path),
+        PYTHONUNBUFFERED="1",
+    )
     return env
 
 
@@ -174,8 +208,13 @@ def test_a_second_run_a_joined_worker_and_a_killed_runner(tmp_path):
     a SIGKILLed runner takes every child with it (services and broker)."""
     gw, ing = free_port(), free_port()
     env = _env(tmp_path, gw, ing)
-    proc = subprocess.Popen([sys.executable, "-m", "heartline.cli", "run", "--no-demo"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "heartline.cli", "run", "--no-demo"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     extra = None
     try:
         _wait_line(proc, "Press Ctrl-C to stop", 150)
@@ -183,9 +222,13 @@ def test_a_second_run_a_joined_worker_and_a_killed_runner(tmp_path):
 
         # `heartline worker analyzer` with HEARTLINE_KAFKA unset joins this stack's broker and says so
         wport = free_port()
-        extra = subprocess.Popen([sys.executable, "-m", "heartline.cli", "worker", "analyzer"],
-                                 env={**env, "HEARTLINE_WORKER_PORT": str(wport)},
-                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        extra = subprocess.Popen(
+            [sys.executable, "-m", "heartline.cli", "worker", "analyzer"],
+            env={**env, "HEARTLINE_WORKER_PORT": str(wport)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         said = _wait_line(extra, "joined the local stack's embedded broker at 127.0.0.1:", 60)
         assert "HEARTLINE_KAFKA is not set" not in "".join(said)
         deadline = time.monotonic() + 90
@@ -199,8 +242,13 @@ def test_a_second_run_a_joined_worker_and_a_killed_runner(tmp_path):
         assert ready, "the joined analyzer never got partitions"
 
         # a second `heartline run` on the same ports: one sentence, nothing started
-        second = subprocess.run([sys.executable, "-m", "heartline.cli", "run", "--no-demo"], env=env,
-                                capture_output=True, text=True, timeout=60)
+        second = subprocess.run(
+            [sys.executable, "-m", "heartline.cli", "run", "--no-demo"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert second.returncode == 1
         assert f"port {gw} (gateway)" in second.stderr and f"pid {proc.pid}" in second.stderr, second.stderr
         assert "Heartline is running" not in second.stdout and "Traceback" not in second.stderr
@@ -217,9 +265,13 @@ def test_a_second_run_a_joined_worker_and_a_killed_runner(tmp_path):
 
 @pytest.mark.parametrize("sig,when", [(signal.SIGTERM, "starting"), (signal.SIGHUP, "running")])
 def test_run_stops_on_a_signal_while_starting_and_when_the_terminal_closes(tmp_path, sig, when):
-    proc = subprocess.Popen([sys.executable, "-m", "heartline.cli", "run", "--no-demo"],
-                            env=_env(tmp_path, free_port(), free_port()),
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "heartline.cli", "run", "--no-demo"],
+        env=_env(tmp_path, free_port(), free_port()),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         _wait_line(proc, "starting" if when == "starting" else "Press Ctrl-C to stop", 150)
         if when == "starting":  # services exist but are not ready yet
