@@ -49,6 +49,7 @@ from services.nudger.registry import (
     Ctx,
     Detector,
     handlers,
+    tables,
 )
 from services.nudger.rules import Rules, RuleSpec
 from services.nudger.speech import mask
@@ -68,13 +69,14 @@ __all__ = ["CallMemory", "new_memory", "risk_score", "step", "tick"]
 
 
 def _table(rules: Rules, input_kind: str) -> tuple[tuple[Detector, RuleSpec], ...]:
-    """``(fn, spec)`` of the detectors for one input whose type the rules configure (cached on the rules;
-    ``spec.enabled`` is read per call, so a switched-off type stops at once)."""
-    found: tuple[tuple[Detector, RuleSpec], ...] | None = rules._dispatch.get(input_kind)
+    """``(fn, spec)`` of the detectors for one input whose type the rules configure (cached per rules
+    object, ``registry.tables``; ``spec.enabled`` is read per call, so a switched-off type stops at once)."""
+    cache = tables(rules)
+    found: tuple[tuple[Detector, RuleSpec], ...] | None = cache.get(input_kind)
     if found is None:
         found = tuple((fn, spec) for nudge_type, fn in handlers(input_kind)
                       if (spec := rules.nudges.get(nudge_type)) is not None)
-        rules._dispatch[input_kind] = found
+        cache[input_kind] = found
     return found
 
 

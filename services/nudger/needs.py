@@ -13,11 +13,13 @@ card at a time, but nothing the card does not cover is lost).
 
 from __future__ import annotations
 
+import re
 import zlib
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from services.nudger.memory import CallMemory, Need, remember
+from services.nudger.registry import tables
 from shared.schemas import Nudge, nudge_id
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -90,15 +92,17 @@ def open_need(mem: CallMemory, rules: Rules, nudge_type: str, key: str | int, cl
 
 def satisfy(mem: CallMemory, rules: Rules, cues: list[str], text: str, now: float) -> None:
     """Agent speech with a satisfying cue or phrase meets the open needs of that type."""
-    table = rules._dispatch.get("satisfy")
-    if table is None:  # (type, spec, cues, phrases) of every type an agent can meet, built once per rules
-        table = tuple((t, spec, frozenset(spec.satisfied_by), tuple(spec.satisfied_phrases))
+    cache = tables(rules)
+    table = cache.get("satisfy")
+    if table is None:  # (type, spec, cues, phrases as one pattern) of every type an agent can meet
+        table = tuple((t, spec, frozenset(spec.satisfied_by),
+                       re.compile("|".join(map(re.escape, spec.satisfied_phrases))) if spec.satisfied_phrases else None)
                       for t, spec in rules.nudges.items() if spec.satisfied_by or spec.satisfied_phrases)
-        rules._dispatch["satisfy"] = table
+        cache["satisfy"] = table
     for nudge_type, spec, by_cue, phrases in table:
         if not spec.enabled:
             continue
-        if (by_cue and not by_cue.isdisjoint(cues)) or any(p in text for p in phrases):
+        if (by_cue and not by_cue.isdisjoint(cues)) or (phrases is not None and phrases.search(text)):
             mem.met_until[nudge_type] = max(mem.met_until.get(nudge_type, 0.0), now + spec.ack_window_s)
             drop_needs(mem, nudge_type)
 

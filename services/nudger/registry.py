@@ -170,6 +170,25 @@ def cases_of(nudge_type: str) -> set[str]:
     return set(entry.cases) if entry else set()
 
 
+_TABLES: dict[int, tuple[object, dict[str, Any]]] = {}
+_TABLES_KEPT = 8  # rules objects in use at once: the file in force, a reload, tests' copies
+
+
+def tables(rules: Rules) -> dict[str, Any]:
+    """A dict of tables derived from one ``Rules`` object (dispatch per input, satisfiers), kept
+    while those rules are in use. Keyed by identity and holding the object, so new or reloaded
+    rules start empty. (Not a pydantic private attribute: each access of one is a slow
+    ``__getattr__``, ~50x a field, on the hot path.)"""
+    hit = _TABLES.get(id(rules))
+    if hit is not None and hit[0] is rules:
+        return hit[1]
+    if len(_TABLES) >= _TABLES_KEPT:
+        del _TABLES[next(iter(_TABLES))]
+    table: dict[str, Any] = {}
+    _TABLES[id(rules)] = (rules, table)
+    return table
+
+
 def handlers(input_kind: str) -> tuple[tuple[str, Detector], ...]:
     """``(type, fn)`` for one input, in ``NUDGER_ORDER`` (computed once)."""
     found = _BY_INPUT.get(input_kind)

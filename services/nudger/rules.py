@@ -26,7 +26,6 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    PrivateAttr,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -118,8 +117,6 @@ class Rules(BaseModel):
     card_gap_s: float = Field(default=6, ge=0)
     risk: RiskWeights = Field(default_factory=RiskWeights)
     nudges: dict[str, RuleSpec]
-    # The engine's per-input dispatch table for these rules (services/nudger/engine.py), built on first use.
-    _dispatch: dict = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _against_registry(self, info: ValidationInfo) -> Rules:
