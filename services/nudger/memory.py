@@ -83,6 +83,11 @@ class CallMemory(BaseModel):
     # Detectors' own small numbers, keyed "<type>.<name>" (e.g. acknowledge_emotion.since_ack):
     # a new detector keeps its state here without a new field.
     marks: dict[str, float] = Field(default_factory=dict)
+    # The call's event time (services/nudger/clock.py): the latest record's ts, the ingest time of
+    # the record that set it (maps the worker's watermark onto the call), the last timer tick.
+    clock: float | None = None
+    clock_ingest: float | None = None
+    ticked_until: float | None = None
     # The order of the call's records across the nudger's two inputs (services/nudger/order.py):
     # the stt-events position of the latest record applied, and records waiting for theirs.
     src_partition: int | None = None

@@ -21,6 +21,8 @@ anyway (its predecessor is lost or will never come), in stt-events order.
 
 from __future__ import annotations
 
+from typing import Any
+
 from services.nudger.memory import CallMemory, Parked
 from shared.topics import AFTER_HEADER, SRC_HEADER
 
@@ -30,7 +32,7 @@ MAX_PARKED = 200  # a call's parked records (then the oldest are applied anyway)
 Position = tuple[int, int]  # (partition, offset) in stt-events
 
 
-def positions(headers) -> tuple[Position | None, Position | None]:
+def positions(headers: Any) -> tuple[Position | None, Position | None]:
     """(src, after) from a record's headers (faust: list of pairs or a mapping; aiokafka: tuple)."""
     if not headers:
         return None, None
@@ -44,7 +46,7 @@ def positions(headers) -> tuple[Position | None, Position | None]:
     return src, after
 
 
-def _position(value) -> Position | None:
+def _position(value: Any) -> Position | None:
     try:
         text = value.decode() if isinstance(value, (bytes, bytearray)) else str(value)
         p, o = text.split(":", 1)

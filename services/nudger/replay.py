@@ -7,28 +7,27 @@ once per second of its speech) are analysed — the analyzer's code, so its
 redaction — and their analyses stepped; lifecycle events are admitted as the
 live nudger admits them (``intake.admit``: the customer id hashed) and
 stepped; raw utterances never reach the engine (the live nudger does not
-read them). ``tick`` is called at 1 s steps of event time between events and
-for a few seconds after the last one. ``created_ts`` of a nudge is that clock, so
-the output is the same on every run, and no reason quotes unredacted text.
+read them). The clock is the live nudger's (``clock.feed``): ticks at 1 s
+steps of event time between the records the nudger sees, and for a few
+seconds after the last one. ``created_ts`` of a nudge is that clock, so the
+output is the same on every run, and no reason quotes unredacted text.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta
 from pathlib import Path
 
 from services.analyzer.analysis import analyze_utterance
 from services.analyzer.gate import Gate
-from services.nudger.engine import step, tick
+from services.nudger.clock import TICK_S, catch_up, feed
 from services.nudger.intake import admit
 from services.nudger.memory import CallMemory
 from services.nudger.rules import Rules
 from shared.config import get_settings
 from shared.schemas import CallEvent, Nudge, Utterance, UtteranceAnalysis, parse_event
 
-TICK = timedelta(seconds=1)
 TAIL_S = 10
 
 Analyzer = Callable[[Utterance], UtteranceAnalysis]
@@ -56,30 +55,22 @@ def replay(events: Iterable[CallEvent], rules: Rules, *, analyzer: Analyzer | No
     analyze = analyzer or analyze_utterance
     salt = get_settings().customer_salt.get_secret_value() if salt is None else salt
     mem: CallMemory | None = None
-    clock: datetime | None = None
     out: list[Nudge] = []
     gate = Gate()
     for event in events:
-        if clock is not None and mem is not None:
-            t = clock + TICK
-            while t < event.ts:
-                mem, nudges = tick(mem, t, rules)
-                out += nudges
-                t += TICK
-        clock = event.ts if clock is None else max(clock, event.ts)
+        item: UtteranceAnalysis | CallEvent | None
         if isinstance(event, Utterance):
-            if gate.admit(event):  # what the live analyzer analyses (a redelivered final only once)
-                mem, nudges = step(mem, analyze(event), clock, rules)
-                out += nudges
+            # what the live analyzer analyses (a redelivered final only once); the rest never
+            # reaches the nudger, not even as time
+            item = analyze(event) if gate.admit(event) else None
+        else:
+            item = admit(event, salt)
+        if item is None:
             continue
-        admitted = admit(event, salt)
-        if admitted is not None:
-            mem, nudges = step(mem, admitted, clock, rules)
-            out += nudges
-    if mem is not None and clock is not None:
-        for i in range(1, TAIL_S + 1):
-            mem, nudges = tick(mem, clock + i * TICK, rules)
-            out += nudges
+        mem, nudges = feed(mem, item, rules)
+        out += nudges
+    if mem is not None and mem.clock is not None:
+        out += catch_up(mem, mem.clock + TAIL_S + TICK_S / 2, rules)
     if memory is not None and mem is not None:
         memory.append(mem)
     return out

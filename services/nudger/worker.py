@@ -1,11 +1,14 @@
 """Nudger worker: (utterance-analysis, call-events) -> nudges, call-state.
 
-Drives the pure nudge engine (``services.nudger.engine``) from Kafka with the
-wall clock: speech comes analysed from ``utterance-analysis`` (finals, and a
+Drives the pure nudge engine (``services.nudger.engine``) from Kafka on each
+call's own event time (``clock.py``: grace, cooldown and silence are measured
+in the events' ``ts``; a watermark of what was read moves quiet calls'
+timers, so a backlog yields what real time and ``heartline replay`` yield):
+speech comes analysed from ``utterance-analysis`` (finals, and a
 segment's partials at most once per second of its speech: enough for the
 timing rules, a third of the raw partials' volume), lifecycle events from
 ``call-events`` (forwarded by the analyzer), applied in each call's order
-(``order.py``), and a 1 s timer ticks every live call for the timing rules.
+(``order.py``), and a timer ticks every live call for the timing rules.
 The nudger reads no raw ``stt-events``. Each call's engine memory
 lives in a changelog-backed faust table, so another worker resumes a call
 where a killed one left it; while this worker owns the call it works on the
@@ -23,7 +26,7 @@ from datetime import UTC, datetime
 
 from pydantic import ValidationError
 
-from services.nudger import engine, order
+from services.nudger import clock, engine, order
 from services.nudger.intake import admit
 from services.nudger.memory import new_memory
 from services.nudger.rules import RulesWatcher
@@ -38,6 +41,7 @@ from shared.validation import reason as invalid_reason
 SERVICE = "nudger"
 SILENT_EXPIRY_S = 30 * 60   # forget a call whose end was never seen
 STATE_EVERY_S = 0.2         # call-state: a call's other changes at most this often
+TICK_EVERY_S = 0.5          # how often quiet calls' timers are looked at
 log = logging.getLogger(SERVICE)
 
 settings = get_settings()
@@ -145,12 +149,28 @@ class StatePublisher:
 
 memories = Memories()
 states = StatePublisher()
+watermarks = clock.Watermarks((T.utterance_analysis, T.call_events), time.time())
+
+
+def _caught_up(topic: str, partition: int, position: int | None) -> bool:
+    """Nothing left to read on this input partition (the fetch high watermark reached)."""
+    from faust.types import TP
+
+    try:
+        tp = TP(topic, partition)
+        high = app.consumer.highwater(tp)
+        if position is None:
+            position = app.consumer._committed_offset.get(tp)
+    except Exception:
+        return False
+    return high is not None and position is not None and position >= high
 
 
 @app.on_partitions_revoked.connect
 async def _revoked(app, revoked, **kwargs) -> None:
     memories.clear()  # the table is the truth again until we see each call anew
     states.clear()    # nothing pending goes out for a call another worker may now own
+    watermarks.reset(time.time())
 
 
 def _public(mem: engine.CallMemory) -> bytes:
@@ -159,6 +179,7 @@ def _public(mem: engine.CallMemory) -> bytes:
 
 async def _emit(key: bytes, mem: engine.CallMemory, nudges: list) -> None:
     for nudge in nudges:
+        nudge.created_ts = _now()  # the engine's clock is the call's event time; this is when it was made
         await nudges_out.send(key=key, value=nudge.to_json())
         metrics.NUDGES.labels(nudge.type, nudge.audience).inc()
         metrics.EVENTS_OUT.labels(SERVICE, T.nudges).inc()
@@ -176,7 +197,7 @@ def _revive(p) -> object:
 
 
 def _apply(mem, item, src, out: list):
-    mem, nudges = engine.step(mem, item, _now(), rules.rules)
+    mem, nudges = clock.feed(mem, item, rules.rules)
     order.applied(mem, src)
     out += nudges
     return mem
@@ -204,6 +225,7 @@ async def handle(topic: str, key: bytes | None, raw: bytes, partition: int, offs
     started = time.perf_counter()
     call_key = item.call_id.encode()
     mem, _ = memories.get(call_key)
+    watermarks.saw(topic, partition, clock.ingest_epoch(item), offset, time.time())
     src, after = order.positions(headers)
     nudges: list = []
     if order.waits(mem, after):  # its predecessor in the call has not arrived yet
@@ -252,11 +274,12 @@ def _assigned() -> set[int]:
         return set()
 
 
-@app.timer(1.0)
+@app.timer(TICK_EVERY_S)
 async def tick_calls() -> None:
-    """Timing rules for every live call of this worker's partitions; expiry."""
+    """Timing rules for every live call of this worker's partitions (up to the watermark); expiry."""
     assigned = _assigned()
     now = _now()
+    wall = now.timestamp()
     live = 0
     await changelog.ready()
     for key in list(calls.keys()):
@@ -274,8 +297,7 @@ async def tick_calls() -> None:
             nudges: list = []
             if parked:  # records whose predecessor never came: in stt-events order after PARK_MAX_S
                 mem = _release(mem, nudges)
-            mem, fired = engine.tick(mem, now, rules.rules)
-            nudges += fired
+            nudges += clock.due(mem, watermarks.now(partition, wall, _caught_up), rules.rules)
             if nudges or len(mem.needs) != open_needs or len(mem.parked) != parked:
                 memories.put(key, mem, partition)
                 await _emit(key, mem, nudges)
