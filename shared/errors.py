@@ -63,12 +63,22 @@ DESCRIPTIONS = {
 }
 
 
+# Headers that always come with a status (every 401 names the scheme; a 429 or 503 says when to retry).
+HEADERS: dict[int, dict[str, Any]] = {
+    401: {"WWW-Authenticate": {"description": "`Bearer`", "schema": {"type": "string"}}},
+    429: {"Retry-After": {"description": "seconds to wait before retrying", "schema": {"type": "integer"}}},
+    503: {"Retry-After": {"description": "seconds to wait before retrying", "schema": {"type": "integer"}}},
+}
+
+
 def responses(*codes: int, **descriptions: str) -> dict[int | str, dict[str, Any]]:
     """``responses=`` for a route: each code documented with ErrorBody. ``descriptions`` override
     the default wording, keyed ``s404="…"``."""
     out: dict[int | str, dict[str, Any]] = {}
     for code in codes:
         out[code] = {"model": ErrorBody, "description": descriptions.get(f"s{code}", DESCRIPTIONS[code])}
+        if code in HEADERS:
+            out[code]["headers"] = HEADERS[code]
     return out
 
 

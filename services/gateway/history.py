@@ -64,7 +64,8 @@ class LazyStore:
             return fn(self.get(), *args, **kw)
         except SQLAlchemyError as exc:
             log.warning("history database unavailable", extra={"error": type(exc).__name__})
-            raise HTTPException(503, "call history is not available (is the recorder running?)") from exc
+            raise HTTPException(503, "call history is not available (is the recorder running?)",
+                                headers={"Retry-After": "5"}) from exc
 
 
 def history_router(settings: Settings, store: LazyStore | None = None) -> APIRouter:
