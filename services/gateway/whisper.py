@@ -156,8 +156,8 @@ def whisper_router(settings: Settings, whisperer: Whisperer) -> APIRouter:
         try:
             nudge = await whisperer.send(claims["sub"], req.call_id, req.text)
         except WhisperError as exc:
-            retry = {"Retry-After": str(int(EVERY_S)) if exc.status == 429 else "1"} if exc.status in (429, 503) else None
-            raise HTTPException(exc.status, exc.message, headers=retry) from exc
+            wait = {429: str(int(EVERY_S)), 503: "1"}.get(exc.status)
+            raise HTTPException(exc.status, exc.message, headers={"Retry-After": wait} if wait else None) from exc
         return {"nudge_id": nudge.nudge_id, "call_id": nudge.call_id, "agent_id": nudge.agent_id}
 
     return router
