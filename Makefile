@@ -44,6 +44,9 @@ test: install install-speech install-kafka ## run the test suite (both brokers, 
 test-fast: install ## the tests that need no broker, browser or speech model (the edit loop, < 1 min)
 	$(BIN)/pytest -q -m "not e2e and not browser and not speech"
 
+screenshots: install install-kafka ## the docs' screenshots (docs/screenshots/*.png) from the page tests
+	HEARTLINE_SCREENSHOTS=1 $(BIN)/pytest -q tests/test_pages.py tests/test_recorder_e2e.py tests/test_knowledge_e2e.py tests/test_review_pages.py
+
 eval: install ## analysis quality on the labelled evaluation set
 	$(BIN)/python -m services.analyzer.eval
 
@@ -122,4 +125,4 @@ scale: ## scale the compose workers, e.g. make scale A=4 N=2
 clean: ## remove local data and logs
 	rm -rf .heartline
 
-.PHONY: help install install-kafka run run-kafka test test-fast eval eval-knowledge bench soak bench-analysis rules-configmap deploy-check up down scale clean install-speech bench-asr speech-fixtures
+.PHONY: help install install-kafka run run-kafka test test-fast screenshots eval eval-knowledge bench soak bench-analysis rules-configmap deploy-check up down scale clean install-speech bench-asr speech-fixtures

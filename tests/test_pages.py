@@ -21,7 +21,7 @@ import pytest
 from shared.kafka import consumer
 from shared.schemas import iso, utcnow
 from tests.conftest import call_started, new_call_id, utterance
-from tests.pagekit import sign_in
+from tests.pagekit import shot, sign_in
 
 pw = pytest.importorskip("playwright.sync_api")
 expect = pw.expect
@@ -29,7 +29,6 @@ expect = pw.expect
 pytestmark = [pytest.mark.browser, pytest.mark.brokers("embedded", "kafka")]
 
 ROOT = Path(__file__).resolve().parent.parent
-SHOTS = ROOT / "docs" / "screenshots"
 VIEWPORT = {"width": 1360, "height": 820}
 
 ANGRY = "你们这服务太差了,我都等了半个小时了"
@@ -119,25 +118,29 @@ def read_feedback(stack, want, seconds=20.0):
 def test_agent_desk_live_call_nudges_feedback_and_pii(stack, page):
     agent = "a-012"  # the picker offers the demo agents only; this stack runs no demo calls
     call_id = new_call_id("pg1")
-    SHOTS.mkdir(parents=True, exist_ok=True)
     try:
         sign_in_with_picker(page, f"{stack.gateway_url}/agent", agent)
         expect(page.locator("[data-testid=who]")).to_contain_text(agent)
 
-        post(stack, call_started(call_id, agent),
-             utterance(call_id, 1, "你们这服务", final=False, start_ms=500, end_ms=1200))
+        post(
+            stack,
+            call_started(call_id, agent),
+            utterance(call_id, 1, "你们这服务", final=False, start_ms=500, end_ms=1200),
+        )
         expect(page.locator(f"[data-testid=call-tab][data-call-id='{call_id}']")).to_be_visible()
         first = line(page, call_id, 1, "customer")
         expect(first).to_have_attribute("data-final", "false")
         first.evaluate("el => el.setAttribute('data-probe', 'partial')")  # survives only an in-place update
 
-        post(stack,
-             utterance(call_id, 1, "你们这服务太差了,我都等了", final=False, start_ms=500, end_ms=2400),
-             utterance(call_id, 1, ANGRY, start_ms=500, end_ms=3400),
-             utterance(call_id, 2, "嗯", speaker="agent", final=False, start_ms=3600, end_ms=3900),
-             utterance(call_id, 2, "嗯,请您说一下具体情况", speaker="agent", start_ms=3600, end_ms=5200),
-             utterance(call_id, 3, "我的身份证号是", final=False, start_ms=5400, end_ms=6500),
-             utterance(call_id, 3, f"我的身份证号是{ID_NUMBER}", start_ms=5400, end_ms=9000))
+        post(
+            stack,
+            utterance(call_id, 1, "你们这服务太差了,我都等了", final=False, start_ms=500, end_ms=2400),
+            utterance(call_id, 1, ANGRY, start_ms=500, end_ms=3400),
+            utterance(call_id, 2, "嗯", speaker="agent", final=False, start_ms=3600, end_ms=3900),
+            utterance(call_id, 2, "嗯,请您说一下具体情况", speaker="agent", start_ms=3600, end_ms=5200),
+            utterance(call_id, 3, "我的身份证号是", final=False, start_ms=5400, end_ms=6500),
+            utterance(call_id, 3, f"我的身份证号是{ID_NUMBER}", start_ms=5400, end_ms=9000),
+        )
         expect(first).to_have_attribute("data-final", "true")
         expect(first).to_have_attribute("data-probe", "partial")
         expect(first.locator(".text")).to_have_text(ANGRY)
@@ -155,14 +158,15 @@ def test_agent_desk_live_call_nudges_feedback_and_pii(stack, page):
         expect(ack).to_have_attribute("data-nudge-id", f"{call_id}:1:acknowledge_emotion")
         expect(ack).to_have_attribute("data-state", "open")
         text = page.inner_text("body")
-        runs = {ID_NUMBER[i:i + 6] for i in range(len(ID_NUMBER) - 5)}
+        runs = {ID_NUMBER[i : i + 6] for i in range(len(ID_NUMBER) - 5)}
         assert not [r for r in runs if r in text], "a digit run of the id number is on the page"
         assert "身份证号" in line(page, call_id, 3, "customer").inner_text()
-        page.screenshot(path=str(SHOTS / "agent.png"))
+        shot(page, "agent.png")
 
         keys = page_keys(page)
-        assert sorted(keys["lines"]) == sorted({f"{call_id}|{s}|{w}" for s, w in
-                                                ((1, "customer"), (2, "agent"), (3, "customer"))})
+        assert sorted(keys["lines"]) == sorted(
+            {f"{call_id}|{s}|{w}" for s, w in ((1, "customer"), (2, "agent"), (3, "customer"))}
+        )
         assert len(keys["nudges"]) == len(set(keys["nudges"]))
 
         ack_id = ack.get_attribute("data-nudge-id")
@@ -192,13 +196,16 @@ def test_agent_reload_resumes_without_duplicates(stack, page):
     try:
         sign_in(page, f"{stack.gateway_url}/agent", stack.token(agent))
         expect(page.locator("[data-testid=conn-status]")).to_have_attribute("data-state", "open")
-        post(stack, call_started(call_id, agent),
-             utterance(call_id, 1, "喂,你好", final=False, start_ms=300, end_ms=900),
-             utterance(call_id, 1, "喂,你好,我的账户登录不上", start_ms=300, end_ms=2100),
-             utterance(call_id, 2, "您好,请问", speaker="agent", final=False, start_ms=2300, end_ms=2800),
-             utterance(call_id, 2, "您好,请问您遇到什么问题", speaker="agent", start_ms=2300, end_ms=3600),
-             utterance(call_id, 3, "你们这服务", final=False, start_ms=3800, end_ms=4500),
-             utterance(call_id, 3, ANGRY, start_ms=3800, end_ms=6000))
+        post(
+            stack,
+            call_started(call_id, agent),
+            utterance(call_id, 1, "喂,你好", final=False, start_ms=300, end_ms=900),
+            utterance(call_id, 1, "喂,你好,我的账户登录不上", start_ms=300, end_ms=2100),
+            utterance(call_id, 2, "您好,请问", speaker="agent", final=False, start_ms=2300, end_ms=2800),
+            utterance(call_id, 2, "您好,请问您遇到什么问题", speaker="agent", start_ms=2300, end_ms=3600),
+            utterance(call_id, 3, "你们这服务", final=False, start_ms=3800, end_ms=4500),
+            utterance(call_id, 3, ANGRY, start_ms=3800, end_ms=6000),
+        )
         ack = card(page, "acknowledge_emotion")
         expect(ack).to_have_count(1)
         expect(line(page, call_id, 3, "customer")).to_have_attribute("data-final", "true")
@@ -218,8 +225,11 @@ def test_agent_reload_resumes_without_duplicates(stack, page):
         assert set(before["nudges"]) <= set(after["nudges"])
 
         # Live again after the reload: a new segment shows once, the partial replaced by its final.
-        post(stack, utterance(call_id, 4, "非常理解", speaker="agent", final=False, start_ms=6200, end_ms=6800),
-             utterance(call_id, 4, "非常理解您的心情,我马上帮您处理", speaker="agent", start_ms=6200, end_ms=8000))
+        post(
+            stack,
+            utterance(call_id, 4, "非常理解", speaker="agent", final=False, start_ms=6200, end_ms=6800),
+            utterance(call_id, 4, "非常理解您的心情,我马上帮您处理", speaker="agent", start_ms=6200, end_ms=8000),
+        )
         expect(line(page, call_id, 4, "agent")).to_have_attribute("data-final", "true")
         final = page_keys(page)
         assert len(final["lines"]) == len(set(final["lines"])) == 4
@@ -237,10 +247,13 @@ def test_wall_escalation_moves_to_top_alerts_and_listen_in(stack, page):
     tiles = page.locator("[data-testid=tiles] > [data-testid=tile]")
     try:
         sign_in_with_picker(page, f"{stack.gateway_url}/wall", "s-001")
-        post(stack, call_started(calm_id, "a-402", customer={"name": "李女士", "segment": "standard"}),
-             utterance(calm_id, 1, "你好,我想查一下", final=False, start_ms=300, end_ms=1000),
-             utterance(calm_id, 1, "你好,我想查一下我的账户余额,谢谢", start_ms=300, end_ms=2200),
-             utterance(calm_id, 2, "好的,没问题", speaker="agent", start_ms=2400, end_ms=3200))
+        post(
+            stack,
+            call_started(calm_id, "a-402", customer={"name": "李女士", "segment": "standard"}),
+            utterance(calm_id, 1, "你好,我想查一下", final=False, start_ms=300, end_ms=1000),
+            utterance(calm_id, 1, "你好,我想查一下我的账户余额,谢谢", start_ms=300, end_ms=2200),
+            utterance(calm_id, 2, "好的,没问题", speaker="agent", start_ms=2400, end_ms=3200),
+        )
         calm = page.locator(f"[data-testid=tile][data-call-id='{calm_id}']")
         expect(calm).to_be_visible()
 
@@ -251,11 +264,13 @@ def test_wall_escalation_moves_to_top_alerts_and_listen_in(stack, page):
         expect(tiles.nth(1)).to_have_attribute("data-call-id", hot_id)
         expect(hot.get_by_test_id("badge-escalated")).to_have_count(0)
 
-        post(stack,
-             utterance(hot_id, 1, "你们这服务", final=False, start_ms=400, end_ms=1200),
-             utterance(hot_id, 1, ANGRY, start_ms=400, end_ms=2600),
-             utterance(hot_id, 2, "我要投诉", final=False, start_ms=2800, end_ms=3500),
-             utterance(hot_id, 2, "我要投诉你们,我要打12386", start_ms=2800, end_ms=5200))
+        post(
+            stack,
+            utterance(hot_id, 1, "你们这服务", final=False, start_ms=400, end_ms=1200),
+            utterance(hot_id, 1, ANGRY, start_ms=400, end_ms=2600),
+            utterance(hot_id, 2, "我要投诉", final=False, start_ms=2800, end_ms=3500),
+            utterance(hot_id, 2, "我要投诉你们,我要打12386", start_ms=2800, end_ms=5200),
+        )
         expect(hot.get_by_test_id("badge-escalated")).to_be_visible()
         alert = page.locator(f"[data-testid=alert][data-call-id='{hot_id}']")
         expect(alert).to_have_count(1)
@@ -281,7 +296,7 @@ def test_wall_escalation_moves_to_top_alerts_and_listen_in(stack, page):
         # Listen-in is live: the next line of the watched call arrives in the panel.
         post(stack, utterance(hot_id, 3, "非常抱歉给您带来不好的体验", speaker="agent", start_ms=5400, end_ms=7600))
         expect(listen_lines).to_have_count(3)
-        page.screenshot(path=str(SHOTS / "wall.png"))
+        shot(page, "wall.png")
     finally:
         end_call(stack, calm_id)
         end_call(stack, hot_id)

@@ -27,12 +27,11 @@ from services.recorder.worker import Recorder
 from shared.kafka import consumer, producer, topic_partitions
 from shared.schemas import iso, utcnow
 from tests.conftest import LOGS, LiveStack, call_started, collect, make_settings, new_call_id, utterance
-from tests.pagekit import sign_in
+from tests.pagekit import shot, sign_in
 from tests.test_recorder_store import snapshot
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parent.parent
-SHOTS = ROOT / "docs" / "screenshots"
 CUSTOMER = {"id": "13912345678", "name": "王先生", "segment": "senior"}
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
@@ -60,10 +59,12 @@ def store(hstack):
 def first_call(hstack, store):
     """An angry customer whose login problem is not solved."""
     call_id = new_call_id("h1")
-    events = [call_started(call_id, "a-051", customer=CUSTOMER),
-              utterance(call_id, 1, "我的交易软件登录不上去了,一直提示密码错误,你们这服务太差了", start_ms=500),
-              utterance(call_id, 2, "我查一下", speaker="agent", start_ms=3000),
-              utterance(call_id, 3, "算了算了,什么破系统,气死我了", start_ms=6000)]
+    events = [
+        call_started(call_id, "a-051", customer=CUSTOMER),
+        utterance(call_id, 1, "我的交易软件登录不上去了,一直提示密码错误,你们这服务太差了", start_ms=500),
+        utterance(call_id, 2, "我查一下", speaker="agent", start_ms=3000),
+        utterance(call_id, 3, "算了算了,什么破系统,气死我了", start_ms=6000),
+    ]
     assert hstack.post_events(events).status_code == 202
     wait_for(lambda: (review_call(store, call_id) or {}).get("nudges"), 20, "a nudge of the call is recorded")
     hstack.post_events([{"type": "call_ended", "call_id": call_id, "ts": iso(utcnow()), "reason": "hangup"}])
@@ -109,8 +110,12 @@ def test_same_customer_again_history_and_repeat_caller_nudge(hstack, store, firs
     async def scenario():
         ws = await websockets.connect(f"{hstack.gateway_ws}/ws/agent?token={hstack.token('a-052')}")
         try:
-            resp = hstack.post_events([call_started(call_id, "a-052", customer=CUSTOMER),
-                                       utterance(call_id, 1, "你好,我那个登录的问题还是没解决", start_ms=400)])
+            resp = hstack.post_events(
+                [
+                    call_started(call_id, "a-052", customer=CUSTOMER),
+                    utterance(call_id, 1, "你好,我那个登录的问题还是没解决", start_ms=400),
+                ]
+            )
             assert resp.status_code == 202
             msgs = await collect(ws, 15, until=lambda m: any(x.get("type") == "repeat_caller" for x in m))
             return [m for m in msgs if m["kind"] == "nudge" and m.get("type") == "repeat_caller"]
@@ -124,8 +129,11 @@ def test_same_customer_again_history_and_repeat_caller_nudge(hstack, store, firs
     assert "登录" in n["suggestion"] and n["audience"] == "agent"
 
     token = hstack.token("a-052")
-    hist = wait_for(lambda: (r := api(hstack, f"/api/history/{call_id}", token)).status_code == 200 and r.json(),
-                    10, "history for the new call")
+    hist = wait_for(
+        lambda: (r := api(hstack, f"/api/history/{call_id}", token)).status_code == 200 and r.json(),
+        10,
+        "history for the new call",
+    )
     assert hist["summary"].startswith("本周第2次来电") and "登录" in hist["summary"]
     assert hist["open_issue"]["call_id"] == first_id and hist["open_issue"]["topic"] == "login"
     assert [c["call_id"] for c in hist["calls"]] == [first_id]
@@ -183,7 +191,6 @@ def test_bad_records_go_to_the_dead_letter_topic(hstack):
 
 def test_history_panel_and_review_page_in_chromium(hstack, store, first_call):
     pw = pytest.importorskip("playwright.sync_api")
-    SHOTS.mkdir(parents=True, exist_ok=True)
     # the customer's two earlier calls (h1, h2) are recorded before the third starts
     wait_for(lambda: len(store.export_customer(CUSTOMER["id"])["calls"]) >= 2, 30, "two earlier calls recorded")
     call_id = new_call_id("h3")
@@ -191,10 +198,14 @@ def test_history_panel_and_review_page_in_chromium(hstack, store, first_call):
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1360, "height": 820}, locale="zh-CN")
-            sign_in(page, f"{hstack.gateway_url}/agent", hstack.token('a-053'))
+            sign_in(page, f"{hstack.gateway_url}/agent", hstack.token("a-053"))
             page.wait_for_selector("[data-testid=conn-status][data-state=open]", timeout=15000)
-            hstack.post_events([call_started(call_id, "a-053", customer=CUSTOMER),
-                                utterance(call_id, 1, "您好,我的登录还是有问题", start_ms=300)])
+            hstack.post_events(
+                [
+                    call_started(call_id, "a-053", customer=CUSTOMER),
+                    utterance(call_id, 1, "您好,我的登录还是有问题", start_ms=300),
+                ]
+            )
             panel = page.locator("[data-testid=history-panel]")
             panel.wait_for(state="visible", timeout=20000)
             summary = page.locator("[data-testid=history-summary]").inner_text()
@@ -202,19 +213,19 @@ def test_history_panel_and_review_page_in_chromium(hstack, store, first_call):
             assert page.locator("[data-testid=history-open-issue]").inner_text().startswith("未结问题:登录")
             assert page.locator(".history-call").count() == 2
             page.get_by_text("老客户再次来电").first.wait_for(timeout=15000)
-            page.screenshot(path=str(SHOTS / "history.png"))
+            shot(page, "history.png")
 
             hstack.post_events([{"type": "call_ended", "call_id": call_id, "ts": iso(utcnow()), "reason": "hangup"}])
             wait_for(lambda: (review_call(store, call_id) or {}).get("outcome"), 10, "third call recorded")
             page = browser.new_page(viewport={"width": 1360, "height": 900}, locale="zh-CN")
-            sign_in(page, f"{hstack.gateway_url}/review", hstack.token('s-001', 'supervisor'))
+            sign_in(page, f"{hstack.gateway_url}/review", hstack.token("s-001", "supervisor"))
             page.wait_for_selector("[data-testid=review-calls] tbody tr", timeout=15000)
             page.locator(f"tr[data-call-id='{first_call[0]}']").click()
             page.wait_for_selector("[data-testid=review-curve] svg polyline", timeout=10000)
             assert page.locator("[data-testid=review-transcript] li").count() == 3
             assert page.locator("[data-testid=review-nudges] li").count() >= 1
             assert page.locator("[data-testid=acceptance-types] tbody tr").count() >= 1
-            page.screenshot(path=str(SHOTS / "review.png"), full_page=True)
+            shot(page, "review.png", full_page=True)
         finally:
             browser.close()
 
