@@ -43,8 +43,7 @@ def rate(fn, items) -> tuple[float, float]:
 def best(fn, items, rounds: int) -> dict:
     runs = [rate(fn, items) for _ in range(rounds)]
     per_s, us = max(runs)
-    return {"utterances_per_s": round(per_s, 1), "us_per_utterance": round(us, 1), "n": len(items),
-            "rounds": rounds}
+    return {"utterances_per_s": round(per_s, 1), "us_per_utterance": round(us, 1), "n": len(items), "rounds": rounds}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -78,11 +77,17 @@ def main(argv: list[str] | None = None) -> int:
     speedup = round(ours_same["utterances_per_s"] / snow["utterances_per_s"], 1)
     cpu = platform.processor() or platform.machine()
     report = {
-        "ts": time.strftime("%Y-%m-%dT%H:%M:%S"), "python": platform.python_version(), "cpu": cpu,
-        "cores_visible": os.cpu_count(), "texts": len(texts),
+        "ts": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "python": platform.python_version(),
+        "cpu": cpu,
+        "cores_visible": os.cpu_count(),
+        "texts": len(texts),
         "avg_chars": round(sum(len(t) for t, _ in texts) / len(texts), 1),
-        "finals_uncached": finals, "finals_cached": cached, "partials": partials,
-        "snownlp_raw": snow, "speedup_finals_vs_snownlp": speedup,
+        "finals_uncached": finals,
+        "finals_cached": cached,
+        "partials": partials,
+        "snownlp_raw": snow,
+        "speedup_finals_vs_snownlp": speedup,
     }
     print(f"texts: {len(texts)} (avg {report['avg_chars']} chars), one core, best of {args.rounds}")
     print(f"{'path':<26}{'utt/s':>12}{'us/utt':>10}")

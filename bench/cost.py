@@ -46,8 +46,17 @@ RESULTS = ROOT / "bench" / "results"
 PROFILES = ROOT / ".heartline" / "profiles"
 PY_SPY = Path(sys.executable).with_name("py-spy")
 # The services, in the order of the path an event takes; then the broker and the load.
-ORDER = ("ingest", "analyzer", "nudger", "gateway", "recorder", "broker", "loadgen-simulator", "loadgen-sockets",
-         "bench")
+ORDER = (
+    "ingest",
+    "analyzer",
+    "nudger",
+    "gateway",
+    "recorder",
+    "broker",
+    "loadgen-simulator",
+    "loadgen-sockets",
+    "bench",
+)
 SERVICES = ("ingest", "analyzer", "nudger", "gateway", "recorder")
 
 
@@ -85,8 +94,11 @@ class Window:
         if self.stack.broker and self.stack.broker.proc:
             pids["broker"] = self.stack.broker.proc.pid
         # the load generator: run_step's two spawned processes (sockets first, then the simulator)
-        spawned = [c for c in psutil.Process().children()
-                   if "spawn_main" in " ".join(c.cmdline()) and "resource_tracker" not in " ".join(c.cmdline())]
+        spawned = [
+            c
+            for c in psutil.Process().children()
+            if "spawn_main" in " ".join(c.cmdline()) and "resource_tracker" not in " ".join(c.cmdline())
+        ]
         spawned.sort(key=lambda c: c.create_time())
         for name, proc in zip(("loadgen-sockets", "loadgen-simulator"), spawned, strict=False):
             pids[name] = proc.pid
@@ -108,9 +120,12 @@ class Window:
         t1 = time.time()
         procs = watch.stop(t1)
         m1 = {n: scrape([u]) for n, u in urls.items()}
-        self.result = {"window": [t0, t1], "processes": procs,
-                       "records_in": {n: _count(m1[n], m0[n], "heartline_events_in_total") for n in urls},
-                       "records_out": {n: _count(m1[n], m0[n], "heartline_events_out_total") for n in urls}}
+        self.result = {
+            "window": [t0, t1],
+            "processes": procs,
+            "records_in": {n: _count(m1[n], m0[n], "heartline_events_in_total") for n in urls},
+            "records_out": {n: _count(m1[n], m0[n], "heartline_events_out_total") for n in urls},
+        }
 
 
 def _count(m1: dict, m0: dict, name: str) -> float:
@@ -125,17 +140,28 @@ def cost_table(win: dict) -> tuple[list[dict], dict]:
     window = t1 - t0
     events = win["records_in"].get("ingest", 0.0)  # events posted to ingest in the window
     rows = []
-    for name, p in sorted(((n, p) for n, p in win["processes"].items() if not n.startswith("_")),
-                          key=lambda kv: _rank(kv[0])):
+    for name, p in sorted(
+        ((n, p) for n, p in win["processes"].items() if not n.startswith("_")), key=lambda kv: _rank(kv[0])
+    ):
         cpu_s = p["cpu_pct"] / 100 * window
         rec_in = win["records_in"].get(name)
-        rows.append({"process": name, "cpu_pct": p["cpu_pct"],
-                     "us_per_event": round(cpu_s / events * 1e6, 1) if events else None,
-                     "records_in_per_s": round(rec_in / window, 1) if rec_in is not None else None,
-                     "us_per_record_in": round(cpu_s / rec_in * 1e6, 1) if rec_in else None,
-                     "rss_mb": p["rss_mb"], "rss_peak_mb": p["rss_peak_mb"]})
-    return rows, {"window_s": round(window, 1), "events": events, "events_per_s": round(events / window, 1),
-                  "machine": win["processes"]["_machine"]}
+        rows.append(
+            {
+                "process": name,
+                "cpu_pct": p["cpu_pct"],
+                "us_per_event": round(cpu_s / events * 1e6, 1) if events else None,
+                "records_in_per_s": round(rec_in / window, 1) if rec_in is not None else None,
+                "us_per_record_in": round(cpu_s / rec_in * 1e6, 1) if rec_in else None,
+                "rss_mb": p["rss_mb"],
+                "rss_peak_mb": p["rss_peak_mb"],
+            }
+        )
+    return rows, {
+        "window_s": round(window, 1),
+        "events": events,
+        "events_per_s": round(events / window, 1),
+        "machine": win["processes"]["_machine"],
+    }
 
 
 def _num(v, fmt: str) -> str:
@@ -148,29 +174,41 @@ def print_table(rows: list[dict], info: dict) -> str:
     head = f"{'process':<18} {'cpu % core':>10} {'µs/event':>9} {'records in/s':>12} {'µs/record':>10} {'RSS MB':>7}"
     lines = [head, "-" * len(head)]
     for r in rows:
-        lines.append(f"{r['process']:<18} {r['cpu_pct']:>10.1f} {_num(r['us_per_event'], '.0f'):>9} "
-                     f"{_num(r['records_in_per_s'], '.0f'):>12} {_num(r['us_per_record_in'], '.0f'):>10} "
-                     f"{r['rss_mb']:>7.0f}")
+        lines.append(
+            f"{r['process']:<18} {r['cpu_pct']:>10.1f} {_num(r['us_per_event'], '.0f'):>9} "
+            f"{_num(r['records_in_per_s'], '.0f'):>12} {_num(r['us_per_record_in'], '.0f'):>10} "
+            f"{r['rss_mb']:>7.0f}"
+        )
     lines.append("-" * len(head))
     for label, part in (("services", services), ("services + broker", pipeline)):
-        lines.append(f"{label:<18} {sum(r['cpu_pct'] for r in part):>10.1f} "
-                     f"{sum(r['us_per_event'] or 0 for r in part):>9.0f} {'':>12} {'':>10} "
-                     f"{sum(r['rss_mb'] for r in part):>7.0f}")
+        lines.append(
+            f"{label:<18} {sum(r['cpu_pct'] for r in part):>10.1f} "
+            f"{sum(r['us_per_event'] or 0 for r in part):>9.0f} {'':>12} {'':>10} "
+            f"{sum(r['rss_mb'] for r in part):>7.0f}"
+        )
     m = info["machine"]
-    lines.append(f"{info['events_per_s']:.0f} events/s over {info['window_s']:.0f} s; machine {m['cpu_pct']:.0f} % "
-                 f"of {m['cores']}00 % (not ours {m['not_ours_pct']:.0f} %)")
+    lines.append(
+        f"{info['events_per_s']:.0f} events/s over {info['window_s']:.0f} s; machine {m['cpu_pct']:.0f} % "
+        f"of {m['cores']}00 % (not ours {m['not_ours_pct']:.0f} %)"
+    )
     return "\n".join(lines)
 
 
 def markdown(rows: list[dict]) -> str:
-    out = ["| process | CPU % of a core | CPU µs / event | records in / s | CPU µs / record in | RSS MB |",
-           "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    out = [
+        "| process | CPU % of a core | CPU µs / event | records in / s | CPU µs / record in | RSS MB |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
     for r in rows:
-        out.append(f"| {r['process']} | {r['cpu_pct']:.0f} | {_num(r['us_per_event'], '.0f')} | "
-                   f"{_num(r['records_in_per_s'], '.0f')} | {_num(r['us_per_record_in'], '.0f')} | {r['rss_mb']:.0f} |")
+        out.append(
+            f"| {r['process']} | {r['cpu_pct']:.0f} | {_num(r['us_per_event'], '.0f')} | "
+            f"{_num(r['records_in_per_s'], '.0f')} | {_num(r['us_per_record_in'], '.0f')} | {r['rss_mb']:.0f} |"
+        )
     pipe = [r for r in rows if not r["process"].startswith(("loadgen", "bench"))]
-    out.append(f"| **services + broker** | **{sum(r['cpu_pct'] for r in pipe):.0f}** | "
-               f"**{sum(r['us_per_event'] or 0 for r in pipe):.0f}** | | | **{sum(r['rss_mb'] for r in pipe):.0f}** |")
+    out.append(
+        f"| **services + broker** | **{sum(r['cpu_pct'] for r in pipe):.0f}** | "
+        f"**{sum(r['us_per_event'] or 0 for r in pipe):.0f}** | | | **{sum(r['rss_mb'] for r in pipe):.0f}** |"
+    )
     return "\n".join(out)
 
 
@@ -195,10 +233,27 @@ class Profiler:
         for name, pid in self.pids.items():
             path = self.out / f"{name}.txt"
             self.files[name] = path
-            self.procs.append(subprocess.Popen(
-                [str(PY_SPY), "record", "--pid", str(pid), "--duration", str(int(self.duration)),
-                 "--rate", str(self.rate), "--nonblocking", "--format", "raw", "--output", str(path)],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            self.procs.append(
+                subprocess.Popen(
+                    [
+                        str(PY_SPY),
+                        "record",
+                        "--pid",
+                        str(pid),
+                        "--duration",
+                        str(int(self.duration)),
+                        "--rate",
+                        str(self.rate),
+                        "--nonblocking",
+                        "--format",
+                        "raw",
+                        "--output",
+                        str(path),
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
 
     def wait(self) -> None:
         if self._timer:
@@ -227,9 +282,11 @@ def top_functions(path: Path, n: int = 12) -> dict:
         for f in set(frames):
             incl[f] += c
     pct = lambda k: round(100 * k / samples, 1) if samples else 0.0  # noqa: E731
-    return {"samples": samples,
-            "own": [(f, pct(k)) for f, k in own.most_common(n)],
-            "total": [(f, pct(k)) for f, k in incl.most_common(3 * n) if not f.startswith(("<module>", "run ("))][:n]}
+    return {
+        "samples": samples,
+        "own": [(f, pct(k)) for f, k in own.most_common(n)],
+        "total": [(f, pct(k)) for f, k in incl.most_common(3 * n) if not f.startswith(("<module>", "run ("))][:n],
+    }
 
 
 def _short(frame: str) -> str:
@@ -266,16 +323,30 @@ def main(argv: list[str] | None = None) -> int:
 
     data_dir = ROOT / ".heartline" / "bench-data" / f"cost-{args.broker}"
     shutil.rmtree(data_dir, ignore_errors=True)
-    settings = Settings(broker=args.broker, topic_prefix=f"c{uuid.uuid4().hex[:6]}-", gateway_port=free_port(),
-                        ingest_port=free_port(), log_level="WARNING", data_dir=data_dir)
-    stack = Stack(settings, analyzers=args.analyzers, nudgers=args.nudgers, recorder=True,
-                  log_dir=ROOT / ".heartline" / "bench-logs" / f"cost-{args.broker}")
+    settings = Settings(
+        broker=args.broker,
+        topic_prefix=f"c{uuid.uuid4().hex[:6]}-",
+        gateway_port=free_port(),
+        ingest_port=free_port(),
+        log_level="WARNING",
+        data_dir=data_dir,
+    )
+    stack = Stack(
+        settings,
+        analyzers=args.analyzers,
+        nudgers=args.nudgers,
+        recorder=True,
+        log_dir=ROOT / ".heartline" / "bench-logs" / f"cost-{args.broker}",
+    )
     args.out.mkdir(parents=True, exist_ok=True)
     stem = args.out / f"cost-{date.today().isoformat()}"
     started = datetime.now()
-    print(f"Heartline cost per event on {args.broker}: {args.calls} calls, {args.duration:.0f} s after "
-          f"{args.warmup:.0f} s warm-up, {args.analyzers} analyzer(s), {args.nudgers} nudger(s); "
-          f"load average {os.getloadavg()}", flush=True)
+    print(
+        f"Heartline cost per event on {args.broker}: {args.calls} calls, {args.duration:.0f} s after "
+        f"{args.warmup:.0f} s warm-up, {args.analyzers} analyzer(s), {args.nudgers} nudger(s); "
+        f"load average {os.getloadavg()}",
+        flush=True,
+    )
     profiler = None
     window = Window(stack, args.duration)
     try:
@@ -310,25 +381,42 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(print_table(rows, info))
     n = step["nudges"]
-    print(f"immediate nudges expected/received {n['immediate_expected']}/{n['immediate_received']}, "
-          f"lost {len(n['lost'])}, duplicated {len(n['duplicates'])}; transcript p50/p99 "
-          f"{step['transcript_latency_ms']['p50']}/{step['transcript_latency_ms']['p99']} ms; "
-          f"lag at the end {sum(v for v in step['lag']['end_of_window'].values() if isinstance(v, int))}, "
-          f"drained in {step['lag']['drained_in_s']} s; verdict "
-          f"{'broken: ' + ', '.join(step['verdict']['reasons']) if step['verdict']['broken'] else 'ok'}")
+    print(
+        f"immediate nudges expected/received {n['immediate_expected']}/{n['immediate_received']}, "
+        f"lost {len(n['lost'])}, duplicated {len(n['duplicates'])}; transcript p50/p99 "
+        f"{step['transcript_latency_ms']['p50']}/{step['transcript_latency_ms']['p99']} ms; "
+        f"lag at the end {sum(v for v in step['lag']['end_of_window'].values() if isinstance(v, int))}, "
+        f"drained in {step['lag']['drained_in_s']} s; verdict "
+        f"{'broken: ' + ', '.join(step['verdict']['reasons']) if step['verdict']['broken'] else 'ok'}"
+    )
     mismatched = {t: v for t, v in n["by_type"].items() if v["missing"] or v["extra"]}
-    print("nudge types differing from the replay (exp/got/missing/extra): "
-          + (", ".join(f"{t} {v['expected']}/{v['received']}/{v['missing']}/{v['extra']}"
-                       for t, v in mismatched.items()) or "none"))
+    print(
+        "nudge types differing from the replay (exp/got/missing/extra): "
+        + (
+            ", ".join(f"{t} {v['expected']}/{v['received']}/{v['missing']}/{v['extra']}" for t, v in mismatched.items())
+            or "none"
+        )
+    )
     tops = profiler.top() if profiler else {}
     for name, top in tops.items():
         print(f"\n{name}: {top['samples']} samples; own time")
         for fn, share in top["own"][:8]:
             print(f"  {share:5.1f} %  {fn}")
-    doc = {"started": started.isoformat(timespec="seconds"), "label": args.label, "broker": args.broker,
-           "calls": args.calls, "duration_s": args.duration, "analyzers": args.analyzers, "nudgers": args.nudgers,
-           "load_average": os.getloadavg(), "window": info, "table": rows, "markdown": markdown(rows),
-           "profiles": tops, "step": step}
+    doc = {
+        "started": started.isoformat(timespec="seconds"),
+        "label": args.label,
+        "broker": args.broker,
+        "calls": args.calls,
+        "duration_s": args.duration,
+        "analyzers": args.analyzers,
+        "nudgers": args.nudgers,
+        "load_average": os.getloadavg(),
+        "window": info,
+        "table": rows,
+        "markdown": markdown(rows),
+        "profiles": tops,
+        "step": step,
+    }
     path = stem.with_suffix(".json")
     if path.exists():  # keep earlier runs of the day: cost-<date>.json, cost-<date>-2.json, …
         i = 2

@@ -65,8 +65,18 @@ async def _simulator(conn, settings, calls: int, speed: float, end_delay_s: floa
             window["open"] = False
             sim.stop(end_after_s=end_delay_s)  # nothing new; calls in flight end end_delay_s later
             await task
-            conn.send(("stopped", {"sent": sim.sent, "errors": sim.errors, "calls": sim.calls_started,
-                                   "sent_in_window": counts["sent_in_window"], "late": late}))
+            conn.send(
+                (
+                    "stopped",
+                    {
+                        "sent": sim.sent,
+                        "errors": sim.errors,
+                        "calls": sim.calls_started,
+                        "sent_in_window": counts["sent_in_window"],
+                        "late": late,
+                    },
+                )
+            )
         elif cmd == "expect":
             conn.send(("expected", expected_for(events, settings)))
         elif cmd == "quit":
@@ -81,14 +91,16 @@ def expected_for(events: dict[str, list[dict]], settings, workers: int = 2) -> d
     chunks = [items[i::workers] for i in range(workers)]
     out: dict[str, list[tuple]] = {}
     with ProcessPoolExecutor(workers) as pool:
-        for part in pool.map(_replay_chunk, chunks, [str(settings.rules)] * workers,
-                             [str(settings.knowledge)] * workers):
+        for part in pool.map(
+            _replay_chunk, chunks, [str(settings.rules)] * workers, [str(settings.knowledge)] * workers
+        ):
             out.update(part)
     return out
 
 
-def _replay_chunk(items: list[tuple[str, list[dict]]], rules_path: str,
-                  knowledge_dir: str | None = None) -> dict[str, list[tuple]]:
+def _replay_chunk(
+    items: list[tuple[str, list[dict]]], rules_path: str, knowledge_dir: str | None = None
+) -> dict[str, list[tuple]]:
     """The replay with the analyzer's knowledge base, as the live analyzer runs (knowledge_answer)."""
     from services.analyzer.analysis import analyze_utterance
     from services.analyzer.knowledge_base import load_base
@@ -128,9 +140,15 @@ class Recorder:
         self.messages = 0
 
     def summary(self) -> dict:
-        return {"nudges": self.nudges, "transcripts": self.transcripts, "ended": self.ended,
-                "reconnects": self.reconnects, "close_codes": dict(self.close_codes),
-                "loop_lag": self.loop_lag, "messages": self.messages}
+        return {
+            "nudges": self.nudges,
+            "transcripts": self.transcripts,
+            "ended": self.ended,
+            "reconnects": self.reconnects,
+            "close_codes": dict(self.close_codes),
+            "loop_lag": self.loop_lag,
+            "messages": self.messages,
+        }
 
 
 async def _clients(conn, settings, agents: int, wall: bool) -> None:
@@ -149,8 +167,12 @@ async def _clients(conn, settings, agents: int, wall: bool) -> None:
         while not stopping.is_set():
             conn_no += 1
             try:
-                async with websockets.connect(f"{base}{path}?token={mint(settings, sub, role)}",
-                                              max_size=None, open_timeout=60, ping_interval=None) as ws:
+                async with websockets.connect(
+                    f"{base}{path}?token={mint(settings, sub, role)}",
+                    max_size=None,
+                    open_timeout=60,
+                    ping_interval=None,
+                ) as ws:
                     connected.set()
                     async for text in ws:
                         now = time.time()
@@ -158,12 +180,32 @@ async def _clients(conn, settings, agents: int, wall: bool) -> None:
                         msg = loads(text)
                         kind = msg.get("kind")
                         if kind == "transcript":
-                            rec.transcripts.append((msg["call_id"], msg["seq"], msg["speaker"], msg.get("is_final", True),
-                                                    msg["ingest_ts"], msg["analyzed_ts"], now))
+                            rec.transcripts.append(
+                                (
+                                    msg["call_id"],
+                                    msg["seq"],
+                                    msg["speaker"],
+                                    msg.get("is_final", True),
+                                    msg["ingest_ts"],
+                                    msg["analyzed_ts"],
+                                    now,
+                                )
+                            )
                         elif kind == "nudge":
-                            rec.nudges.append((name, conn_no, msg["nudge_id"], msg["type"], msg.get("audience"),
-                                               msg["call_id"], msg.get("trigger_seq"), msg.get("ingest_ts"),
-                                               msg.get("created_ts"), now))
+                            rec.nudges.append(
+                                (
+                                    name,
+                                    conn_no,
+                                    msg["nudge_id"],
+                                    msg["type"],
+                                    msg.get("audience"),
+                                    msg["call_id"],
+                                    msg.get("trigger_seq"),
+                                    msg.get("ingest_ts"),
+                                    msg.get("created_ts"),
+                                    now,
+                                )
+                            )
                         elif kind == "call" and msg.get("ended_ts") and msg["call_id"] not in rec.ended:
                             rec.ended[msg["call_id"]] = now
                     rec.close_codes[ws.close_code or 0] += 1

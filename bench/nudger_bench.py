@@ -34,8 +34,9 @@ from shared.schemas import Utterance  # noqa: E402
 def records() -> list[list]:
     """Per call: the items the worker would see, in order (events, then each utterance's analysis)."""
     calls = []
-    for path in sorted(Path(os.environ.get("HEARTLINE_BENCH_SCENARIOS", ROOT / "services/simulator/scenarios"))
-                       .glob("*.jsonl")):
+    for path in sorted(
+        Path(os.environ.get("HEARTLINE_BENCH_SCENARIOS", ROOT / "services/simulator/scenarios")).glob("*.jsonl")
+    ):
         items = []
         for ev in load_jsonl(path):
             if not (isinstance(ev, Utterance) and ev.is_final):

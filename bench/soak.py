@@ -64,18 +64,27 @@ async def soak(stack: Stack, minutes: float, calls: int, warmup_s: float, sample
     async def sampler() -> None:
         await asyncio.sleep(warmup_s)
         while True:
-            samples.append({"t_s": round(time.monotonic() - t0), "events_sent": sim.sent,
-                            "rss_mb": await asyncio.to_thread(rss_mb, stack)})
+            samples.append(
+                {
+                    "t_s": round(time.monotonic() - t0),
+                    "events_sent": sim.sent,
+                    "rss_mb": await asyncio.to_thread(rss_mb, stack),
+                }
+            )
             print(f"  t={samples[-1]['t_s']:>5}s sent={sim.sent:>7} rss={samples[-1]['rss_mb']}", flush=True)
             await asyncio.sleep(sample_s)
 
     task = asyncio.create_task(sampler())
     await sim.run()
     task.cancel()
-    samples.append({"t_s": round(time.monotonic() - t0), "events_sent": sim.sent,
-                    "rss_mb": rss_mb(stack)})
-    return {"samples": samples, "events_sent": sim.sent, "errors": sim.errors,
-            "retries": getattr(sim, "retries", None), "calls_started": sim.calls_started}
+    samples.append({"t_s": round(time.monotonic() - t0), "events_sent": sim.sent, "rss_mb": rss_mb(stack)})
+    return {
+        "samples": samples,
+        "events_sent": sim.sent,
+        "errors": sim.errors,
+        "retries": getattr(sim, "retries", None),
+        "calls_started": sim.calls_started,
+    }
 
 
 def main() -> int:
@@ -88,8 +97,9 @@ def main() -> int:
     args = ap.parse_args()
 
     data_dir = Path(tempfile.mkdtemp(prefix="heartline-soak-"))
-    settings = Settings(kafka=None, gateway_port=free_port(), ingest_port=free_port(), data_dir=data_dir,
-                        log_level="WARNING")
+    settings = Settings(
+        kafka=None, gateway_port=free_port(), ingest_port=free_port(), data_dir=data_dir, log_level="WARNING"
+    )
     stack = Stack(settings, log_dir=data_dir / "logs")
     print(f"soak: {args.minutes:g} min, {args.calls} concurrent calls; logs in {stack.log_dir}", flush=True)
     stack.start(timeout=180)
@@ -105,19 +115,25 @@ def main() -> int:
     first, last = result["samples"][0], result["samples"][-1]
     span_events = max(1, last["events_sent"] - first["events_sent"])
     growth = {name: round(last["rss_mb"].get(name, 0) - mb, 1) for name, mb in first["rss_mb"].items()}
-    result.update({
-        "minutes": args.minutes, "calls": args.calls, "machine": f"{platform.node()} {psutil.cpu_count()} cpus",
-        "rss_growth_mb": growth,
-        "broker_mb_per_million_events": round(growth.get("broker", 0) / span_events * 1e6, 1),
-        "note": "RSS after warm-up vs at the end; the box is shared with other test runs",
-    })
+    result.update(
+        {
+            "minutes": args.minutes,
+            "calls": args.calls,
+            "machine": f"{platform.node()} {psutil.cpu_count()} cpus",
+            "rss_growth_mb": growth,
+            "broker_mb_per_million_events": round(growth.get("broker", 0) / span_events * 1e6, 1),
+            "note": "RSS after warm-up vs at the end; the box is shared with other test runs",
+        }
+    )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False))
     print(f"\n{'process':<12} {'start MB':>9} {'end MB':>9} {'growth':>8}")
     for name, mb in first["rss_mb"].items():
         print(f"{name:<12} {mb:>9.1f} {last['rss_mb'].get(name, float('nan')):>9.1f} {growth[name]:>+8.1f}")
-    print(f"events sent {result['events_sent']}, errors {result['errors']}, nudges {result['nudges']}, "
-          f"broker growth {result['broker_mb_per_million_events']} MB per million events; wrote {args.out}")
+    print(
+        f"events sent {result['events_sent']}, errors {result['errors']}, nudges {result['nudges']}, "
+        f"broker growth {result['broker_mb_per_million_events']} MB per million events; wrote {args.out}"
+    )
     return 0
 
 

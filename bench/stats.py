@@ -99,16 +99,24 @@ class ProcWatch:
         wall = max(1e-6, now - self.t0)
         out = {}
         for n, p in self.procs.items():
-            out[n] = {"cpu_pct": round((self._cpu(p) - self.cpu0.get(n, 0.0)) / wall * 100, 1),
-                      "rss_mb": round(self._rss(p) / 2**20, 1),
-                      "rss_peak_mb": round(self.rss_peak.get(n, 0) / 2**20, 1)}
+            out[n] = {
+                "cpu_pct": round((self._cpu(p) - self.cpu0.get(n, 0.0)) / wall * 100, 1),
+                "rss_mb": round(self._rss(p) / 2**20, 1),
+                "rss_peak_mb": round(self.rss_peak.get(n, 0) / 2**20, 1),
+            }
         sys1 = psutil.cpu_times()
-        busy = sum(getattr(sys1, f) - getattr(self.sys0, f) for f in ("user", "system", "nice", "irq", "softirq", "steal")
-                   if hasattr(sys1, f))
+        busy = sum(
+            getattr(sys1, f) - getattr(self.sys0, f)
+            for f in ("user", "system", "nice", "irq", "softirq", "steal")
+            if hasattr(sys1, f)
+        )
         ours = sum(v["cpu_pct"] for v in out.values())
         machine = busy / wall * 100
-        out["_machine"] = {"cpu_pct": round(machine, 1), "cores": psutil.cpu_count(),
-                           "not_ours_pct": round(max(0.0, machine - ours), 1)}
+        out["_machine"] = {
+            "cpu_pct": round(machine, 1),
+            "cores": psutil.cpu_count(),
+            "not_ours_pct": round(max(0.0, machine - ours), 1),
+        }
         return out
 
 

@@ -106,7 +106,8 @@ class Rates(BaseModel):
 
 class TypeRates(Rates):
     entries: dict[str, Rates] | None = Field(
-        default=None, description="knowledge_answer only: the same per knowledge entry id")
+        default=None, description="knowledge_answer only: the same per knowledge entry id"
+    )
 
 
 class RuleStats(BaseModel):

@@ -45,7 +45,10 @@ def verify(settings: Settings, token: str | None) -> dict[str, Any]:
         raise TokenError("missing token")
     try:
         claims = jwt.decode(
-            token, _key(settings), algorithms=["HS256"], audience=settings.token_audience,
+            token,
+            _key(settings),
+            algorithms=["HS256"],
+            audience=settings.token_audience,
             options={"require": REQUIRED_CLAIMS},
         )
     except jwt.PyJWTError as exc:

@@ -89,16 +89,16 @@ class Settings(BaseSettings):
     asr_model: Path | None = None
     asr_device: Literal["cpu", "cuda"] = "cpu"
     asr_compute_type: str | None = None  # None: int8 on cpu, float16 on cuda
-    asr_cpu_threads: int = 0             # 0: CTranslate2 picks
-    asr_workers: int = 1                 # decodes at once (one model, shared by every call)
+    asr_cpu_threads: int = 0  # 0: CTranslate2 picks
+    asr_workers: int = 1  # decodes at once (one model, shared by every call)
     asr_port: int = 8003
     asr_target: Literal["kafka", "ingest"] = "kafka"
-    asr_beam_size: int = 5               # finals; partials are always greedy
-    asr_window_s: float = 10.0           # least audio window whisper encodes (30 = whisper's own)
+    asr_beam_size: int = 5  # finals; partials are always greedy
+    asr_window_s: float = 10.0  # least audio window whisper encodes (30 = whisper's own)
     asr_partial_interval_ms: int = 1000  # re-decode the growing segment this often (0: no partials)
-    asr_end_silence_ms: int = 500        # silence that closes a segment
+    asr_end_silence_ms: int = 500  # silence that closes a segment
     asr_max_segment_ms: int = 15000
-    asr_vad_aggressiveness: int = 2      # webrtcvad 0..3
+    asr_vad_aggressiveness: int = 2  # webrtcvad 0..3
 
     # Call history (services/recorder, docs/history.md). Unset database_url =
     # a SQLite file under data_dir; production: postgresql+psycopg://...
@@ -106,8 +106,8 @@ class Settings(BaseSettings):
     retention_days: int = 90
     # Salt of the customer-id hash (SHA-256): customer ids are never stored in clear.
     customer_salt: SecretStr = SecretStr(PLACEHOLDER_SALT)
-    history_calls: int = 5          # last N calls shown to the agent
-    repeat_window_days: int = 7     # repeat_caller: an unresolved call on the same topic this recent
+    history_calls: int = 5  # last N calls shown to the agent
+    repeat_window_days: int = 7  # repeat_caller: an unresolved call on the same topic this recent
     purge_every_s: float = 24 * 3600
     # How long an ended call stays on the compacted call-state topic (and in the
     # nudger's memory, for late events) before the nudger deletes it with a
@@ -146,16 +146,19 @@ class Settings(BaseSettings):
         from shared.secret_strength import weakness
 
         if self.token_ttl_s > self.token_max_ttl_s:
-            raise ValueError(f"HEARTLINE_TOKEN_TTL_S ({self.token_ttl_s}) is over HEARTLINE_TOKEN_MAX_TTL_S "
-                             f"({self.token_max_ttl_s})")
+            raise ValueError(
+                f"HEARTLINE_TOKEN_TTL_S ({self.token_ttl_s}) is over HEARTLINE_TOKEN_MAX_TTL_S ({self.token_max_ttl_s})"
+            )
         if self.mode == "local":
             return self
         for field, variable in SECRETS.items():
             if field in self.model_fields_set:
                 problem = weakness(getattr(self, field).get_secret_value())
                 if problem:
-                    raise ValueError(f"{variable} {problem}; outside local mode it must be at least 32 random "
-                                     f"bytes, e.g. `openssl rand -hex 32`")
+                    raise ValueError(
+                        f"{variable} {problem}; outside local mode it must be at least 32 random "
+                        f"bytes, e.g. `openssl rand -hex 32`"
+                    )
         return self
 
     def require_secrets(self, *fields: str) -> None:
@@ -165,8 +168,10 @@ class Settings(BaseSettings):
             return
         for field in fields:
             if field not in self.model_fields_set:
-                raise ValueError(f"{SECRETS[field]} is not set; outside local mode it must be at least "
-                                 f"32 random bytes, e.g. `openssl rand -hex 32`")
+                raise ValueError(
+                    f"{SECRETS[field]} is not set; outside local mode it must be at least "
+                    f"32 random bytes, e.g. `openssl rand -hex 32`"
+                )
 
     @property
     def topics(self) -> Topics:
@@ -175,8 +180,10 @@ class Settings(BaseSettings):
     @property
     def bootstrap(self) -> str:
         if not self.kafka:
-            raise RuntimeError("HEARTLINE_KAFKA is not set and no `heartline run` is going on in "
-                               f"{self.data_dir}: start one (make run), or set HEARTLINE_KAFKA")
+            raise RuntimeError(
+                "HEARTLINE_KAFKA is not set and no `heartline run` is going on in "
+                f"{self.data_dir}: start one (make run), or set HEARTLINE_KAFKA"
+            )
         return self.kafka
 
     @property
@@ -221,6 +228,10 @@ def get_settings() -> Settings:
 
             settings = settings.on_broker(state["kafka"], state.get("broker"))
             kind = "Apache Kafka" if settings.broker == "kafka" else "embedded"
-            print(f"heartline: joined the local stack's {kind} broker at {settings.kafka} "
-                  f"({Path(settings.data_dir) / 'stack.json'})", file=sys.stderr, flush=True)
+            print(
+                f"heartline: joined the local stack's {kind} broker at {settings.kafka} "
+                f"({Path(settings.data_dir) / 'stack.json'})",
+                file=sys.stderr,
+                flush=True,
+            )
     return settings

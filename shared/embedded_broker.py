@@ -46,8 +46,6 @@ def _short_fetch_wait(original: Callable[[Any, Any], Any]) -> Callable[[Any, Any
     return create_worker_consumer
 
 
-
-
 def _fetched_highwaters(original: Callable[[Any, Any], Awaitable[Any]]) -> Highwaters:
     """Table recovery reads a changelog up to its "highwater", which faust takes
     from ListOffsets. The embedded broker answers ListOffsets with the first
@@ -66,8 +64,11 @@ def _fetched_highwaters(original: Callable[[Any, Any], Awaitable[Any]]) -> Highw
         from aiokafka import AIOKafkaConsumer
         from aiokafka.structs import TopicPartition
 
-        client = AIOKafkaConsumer(bootstrap_servers=_BOOTSTRAP["value"], enable_auto_commit=False,
-                                  fetch_max_wait_ms=_FETCH_WAIT_MS["value"] or 10)
+        client = AIOKafkaConsumer(
+            bootstrap_servers=_BOOTSTRAP["value"],
+            enable_auto_commit=False,
+            fetch_max_wait_ms=_FETCH_WAIT_MS["value"] or 10,
+        )
         await client.start()
         try:
             tps = {tp: TopicPartition(tp.topic, tp.partition) for tp in wanted}

@@ -39,11 +39,18 @@ class ErrorItem(BaseModel):
 class ErrorBody(BaseModel):
     """The body of every error answer of every Heartline HTTP service."""
 
-    model_config = ConfigDict(extra="ignore", json_schema_extra={
-        "examples": [{"error": "unauthorized: token missing"},
-                     {"error": "invalid request: query.offset: Input should be less than or equal to 1000000",
-                      "errors": [{"where": "query.offset",
-                                  "error": "Input should be less than or equal to 1000000"}]}]})
+    model_config = ConfigDict(
+        extra="ignore",
+        json_schema_extra={
+            "examples": [
+                {"error": "unauthorized: token missing"},
+                {
+                    "error": "invalid request: query.offset: Input should be less than or equal to 1000000",
+                    "errors": [{"where": "query.offset", "error": "Input should be less than or equal to 1000000"}],
+                },
+            ]
+        },
+    )
 
     error: str = Field(description="one line: what was wrong")
     errors: list[ErrorItem] = Field(default_factory=list, description="each thing wrong, when there are several")
@@ -86,8 +93,9 @@ def body(message: str, items: list[ErrorItem] | None = None, **extra: Any) -> di
     return {"error": message, "errors": [i.model_dump(exclude_none=True) for i in items or []], **extra}
 
 
-def error_response(status: int, message: str, items: list[ErrorItem] | None = None,
-                   headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
+def error_response(
+    status: int, message: str, items: list[ErrorItem] | None = None, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
     return JSONResponse(body(message, items, **extra), status_code=status, headers=headers)
 
 

@@ -140,8 +140,13 @@ def run_worker(app: faust.App, settings: Settings) -> None:
     from shared.logs import setup_logging
 
     setup_logging(app.conf.id, settings.log_level)
-    worker = Worker(app, loglevel=settings.log_level, quiet=True, redirect_stdouts=False,
-                    logging_config=_logging_config(app.conf.id, settings.log_level))
+    worker = Worker(
+        app,
+        loglevel=settings.log_level,
+        quiet=True,
+        redirect_stdouts=False,
+        logging_config=_logging_config(app.conf.id, settings.log_level),
+    )
     worker.execute_from_commandline()
 
 
@@ -149,14 +154,18 @@ def _logging_config(service: str, level: str) -> dict[str, Any]:
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "formatters": {"json": {
-            "()": "pythonjsonlogger.json.JsonFormatter",
-            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
-            "rename_fields": {"asctime": "ts", "levelname": "level", "name": "logger"},
-            "static_fields": {"service": service},
-        }},
+        "formatters": {
+            "json": {
+                "()": "pythonjsonlogger.json.JsonFormatter",
+                "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+                "rename_fields": {"asctime": "ts", "levelname": "level", "name": "logger"},
+                "static_fields": {"service": service},
+            }
+        },
         "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}},
         "root": {"handlers": ["stderr"], "level": level},
-        "loggers": {name: {"level": "INFO" if level == "DEBUG" else "WARNING"}
-                    for name in ("aiokafka", "kafka", "faust", "mode")},
+        "loggers": {
+            name: {"level": "INFO" if level == "DEBUG" else "WARNING"}
+            for name in ("aiokafka", "kafka", "faust", "mode")
+        },
     }

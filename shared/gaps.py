@@ -56,8 +56,10 @@ class GapGuard:
         if expected is None or msg.offset <= expected:
             return []
         start, end = expected, min(msg.offset, expected + MAX_FILL)
-        log.warning("input gap: refetching skipped records",
-                    extra={"topic": tp.topic, "partition": tp.partition, "from": start, "to": end})
+        log.warning(
+            "input gap: refetching skipped records",
+            extra={"topic": tp.topic, "partition": tp.partition, "from": start, "to": end},
+        )
         try:
             records = await self._fetch(TopicPartition(tp.topic, tp.partition), start, end)
         except Exception:

@@ -17,8 +17,9 @@ from shared.api_models import Health, Ready
 if TYPE_CHECKING:  # pragma: no cover
     from shared.config import Settings
 
-METRICS_DOC: dict[int | str, dict[str, Any]] = {200: {"description": "Prometheus text exposition format",
-                     "content": {"text/plain": {"schema": {"type": "string"}}}}}
+METRICS_DOC: dict[int | str, dict[str, Any]] = {
+    200: {"description": "Prometheus text exposition format", "content": {"text/plain": {"schema": {"type": "string"}}}}
+}
 
 
 class Component(Protocol):
@@ -36,8 +37,12 @@ def health_router(service: str, ready: Callable[[], Awaitable[tuple[bool, dict[s
     async def healthz() -> dict[str, str]:
         return {"status": "ok", "service": service}
 
-    @router.get("/readyz", response_model=Ready, summary="Ready to serve (broker reachable, consumers assigned)",
-                responses={503: {"model": Ready, "description": "Not ready: the fields say what is missing"}})
+    @router.get(
+        "/readyz",
+        response_model=Ready,
+        summary="Ready to serve (broker reachable, consumers assigned)",
+        responses={503: {"model": Ready, "description": "Not ready: the fields say what is missing"}},
+    )
     async def readyz() -> JSONResponse:
         ok, detail = await ready()
         return JSONResponse({"ready": ok, "service": service, **detail}, status_code=200 if ok else 503)

@@ -33,8 +33,10 @@ def producer(settings: Settings, **kw: Any) -> AIOKafkaProducer:
     """acks=all on Apache Kafka (a record is acknowledged once every in-sync replica has it;
     faust's producers default to the same); the embedded broker has one copy in memory."""
     return AIOKafkaProducer(
-        bootstrap_servers=settings.bootstrap, linger_ms=0,
-        acks=1 if settings.on_embedded_broker else "all", **kw,
+        bootstrap_servers=settings.bootstrap,
+        linger_ms=0,
+        acks=1 if settings.on_embedded_broker else "all",
+        **kw,
     )
 
 
@@ -69,7 +71,7 @@ async def ensure_topics(settings: Settings, partitions: int | None = None, retri
     names = settings.topics.all_with_dlq()
     wanted = []
     for name in names:
-        base = name[len(settings.topic_prefix):] if settings.topic_prefix else name
+        base = name[len(settings.topic_prefix) :] if settings.topic_prefix else name
         cfg = {"cleanup.policy": "compact"} if base in topics.COMPACTED else {}
         wanted.append(NewTopic(name, num_partitions=parts, replication_factor=1, topic_configs=cfg))
     for attempt in range(retries):
@@ -118,8 +120,10 @@ def faust_send(app: faust.App) -> Send:
     return lambda topic, key, value: app.send(topic, key=key, value=value)
 
 
-_ESCAPE = re.compile(r"\\u([dD][89abAB][0-9a-fA-F]{2})\\u([dD][c-fC-F][0-9a-fA-F]{2})"
-                     r"|\\u([0-9a-fA-F]{4})|\\([nrtbf/\"\\])")
+_ESCAPE = re.compile(
+    r"\\u([dD][89abAB][0-9a-fA-F]{2})\\u([dD][c-fC-F][0-9a-fA-F]{2})"
+    r"|\\u([0-9a-fA-F]{4})|\\([nrtbf/\"\\])"
+)
 _SIMPLE = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f", "/": "/", '"': '"', "\\": "\\"}
 # Digits (and what separates them) at the end of a cut: half a number is cut out with it.
 _CUT_TAIL = re.compile(r"[\s,，.。、\-0-9０-９零〇洞一幺么二两兩三四五六七八九拐勾Xx叉]+$")
@@ -149,16 +153,24 @@ def redacted_excerpt(raw: bytes | str | None, limit: int) -> str:
         raw = raw.decode("utf-8", errors="replace")
     text = readable(raw or "")
     if len(text) > 2 * limit:
-        text = _CUT_TAIL.sub("", text[:2 * limit])
+        text = _CUT_TAIL.sub("", text[: 2 * limit])
     text, _ = redact(text)
     if len(text) > limit:
         text = _CUT_TAIL.sub("", text[:limit])
     return text
 
 
-async def dead_letter(send: Send, service: str, topic: str, key: bytes | None,
-                      raw: bytes | str | None, reason: str, reason_class: str,
-                      partition: int | None = None, offset: int | None = None) -> None:
+async def dead_letter(
+    send: Send,
+    service: str,
+    topic: str,
+    key: bytes | None,
+    raw: bytes | str | None,
+    reason: str,
+    reason_class: str,
+    partition: int | None = None,
+    offset: int | None = None,
+) -> None:
     """Send one bad record to ``<topic>.dlq`` with its reason (PII redacted)."""
     text = redacted_excerpt(raw, DLQ_RAW_LIMIT)
     reason = redacted_excerpt(reason, 500)  # a validation message may quote the input

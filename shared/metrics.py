@@ -14,15 +14,20 @@ EVENTS_IN = Counter("heartline_events_in_total", "Records consumed", ["service",
 EVENTS_OUT = Counter("heartline_events_out_total", "Records produced", ["service", "topic"])
 DLQ = Counter("heartline_dlq_total", "Records sent to a dead-letter topic", ["service", "topic", "reason"])
 STAGE_SECONDS = Histogram(
-    "heartline_stage_seconds", "Processing time of one record per stage", ["service", "stage"],
+    "heartline_stage_seconds",
+    "Processing time of one record per stage",
+    ["service", "stage"],
     buckets=LATENCY_BUCKETS,
 )
 HOP_SECONDS = Histogram(
-    "heartline_hop_seconds", "Time from ingest_ts until this service saw the record", ["service", "topic"],
+    "heartline_hop_seconds",
+    "Time from ingest_ts until this service saw the record",
+    ["service", "topic"],
     buckets=LATENCY_BUCKETS,
 )
 E2E_SECONDS = Histogram(
-    "heartline_e2e_latency_seconds", "ingest_ts of the trigger -> nudge pushed on the agent socket",
+    "heartline_e2e_latency_seconds",
+    "ingest_ts of the trigger -> nudge pushed on the agent socket",
     buckets=LATENCY_BUCKETS,
 )
 WS_CLIENTS = Gauge("heartline_ws_clients", "Open websocket clients", ["role"])
@@ -33,9 +38,16 @@ NUDGE_FEEDBACK = Counter("heartline_nudge_feedback_total", "Agent feedback on nu
 CONSUMER_LAG = Gauge("heartline_consumer_lag", "Records behind the high watermark", ["group", "topic"])
 ACTIVE_CALLS = Gauge("heartline_active_calls", "Calls held in memory", ["service"])
 INGEST_REJECTED = Counter("heartline_ingest_rejected_total", "Events rejected at ingest", ["reason"])
-CONSUMER_STUCK = Gauge("heartline_consumer_stuck",
-                       "1 while a consumer retries one batch that keeps failing (it makes no progress)", ["service"])
-BATCH_FAILURES = Counter("heartline_batch_failures_total", "Failed tries to store a batch, by error class",
-                         ["service", "error"])
-PARKED = Counter("heartline_records_parked_total",
-                 "Records held until the call's earlier record arrived from the other input topic", ["service"])
+CONSUMER_STUCK = Gauge(
+    "heartline_consumer_stuck",
+    "1 while a consumer retries one batch that keeps failing (it makes no progress)",
+    ["service"],
+)
+BATCH_FAILURES = Counter(
+    "heartline_batch_failures_total", "Failed tries to store a batch, by error class", ["service", "error"]
+)
+PARKED = Counter(
+    "heartline_records_parked_total",
+    "Records held until the call's earlier record arrived from the other input topic",
+    ["service"],
+)

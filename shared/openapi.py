@@ -20,9 +20,14 @@ from pydantic.json_schema import JsonSchemaMode
 REF = "#/components/schemas/{model}"
 # Documents ``Authorization: Bearer <JWT>`` on a route (``dependencies=[BEARER]``); the routes
 # check the token themselves (shared.auth), so this never answers for them.
-BEARER = Depends(HTTPBearer(auto_error=False, scheme_name="bearer", bearerFormat="JWT",
-                            description="HS256 JWT (`heartline token --sub ID --role ROLE`): claims `sub`, "
-                                        "`role`, `exp`"))
+BEARER = Depends(
+    HTTPBearer(
+        auto_error=False,
+        scheme_name="bearer",
+        bearerFormat="JWT",
+        description="HS256 JWT (`heartline token --sub ID --role ROLE`): claims `sub`, `role`, `exp`",
+    )
+)
 
 
 def schema_of(kind: Any, mode: JsonSchemaMode = "validation") -> tuple[dict[str, Any], dict[str, Any]]:

@@ -41,8 +41,15 @@ from typing import Any
 
 from shared import cues as C
 
-MASKS = {C.PII_ID_CARD: "[身份证号]", C.PII_BANK_CARD: "[银行卡号]", C.PII_PHONE: "[手机号]",
-         C.PII_ACCOUNT: "[账号]", C.PII_PASSWORD: "[密码]", C.PII_EMAIL: "[邮箱]", "": "[号码]"}
+MASKS = {
+    C.PII_ID_CARD: "[身份证号]",
+    C.PII_BANK_CARD: "[银行卡号]",
+    C.PII_PHONE: "[手机号]",
+    C.PII_ACCOUNT: "[账号]",
+    C.PII_PASSWORD: "[密码]",
+    C.PII_EMAIL: "[邮箱]",
+    "": "[号码]",
+}
 
 # ---------------------------------------------------------------- the digit view
 
@@ -53,17 +60,77 @@ _VIEW[0x3000] = 0x20
 _VIEW.update({ord(k): ord(v) for k, v in zip("。，、；：…～！？", ".,,;:.~!?", strict=True)})
 # Traditional forms of the characters the patterns use (from snownlp's zh2hans
 # table, single characters only), so 身份證 / 帳號 / 密碼 / 電話 are found too.
-_VIEW.update({ord(k): ord(v) for k, v in {
-    "個": "个", "儲": "储", "報": "报", "帳": "帐", "後": "后", "戶": "户", "東": "东", "機": "机", "為": "为",
-    "爲": "为", "碼": "码", "給": "给", "編": "编", "號": "号", "記": "记", "設": "设", "訴": "诉", "話": "话",
-    "說": "说", "説": "说", "證": "证", "資": "资", "賬": "账", "郵": "邮", "銀": "银", "錄": "录", "録": "录",
-    "電": "电", "額": "额", "驗": "验", "點": "点"}.items()})
+_VIEW.update(
+    {
+        ord(k): ord(v)
+        for k, v in {
+            "個": "个",
+            "儲": "储",
+            "報": "报",
+            "帳": "帐",
+            "後": "后",
+            "戶": "户",
+            "東": "东",
+            "機": "机",
+            "為": "为",
+            "爲": "为",
+            "碼": "码",
+            "給": "给",
+            "編": "编",
+            "號": "号",
+            "記": "记",
+            "設": "设",
+            "訴": "诉",
+            "話": "话",
+            "說": "说",
+            "説": "说",
+            "證": "证",
+            "資": "资",
+            "賬": "账",
+            "郵": "邮",
+            "銀": "银",
+            "錄": "录",
+            "録": "录",
+            "電": "电",
+            "額": "额",
+            "驗": "验",
+            "點": "点",
+        }.items()
+    }
+)
 _VIEW.update({code: code + 32 for code in range(ord("A"), ord("Z") + 1)})  # lower-case letters
 # Spoken digits (兩/麼 are traditional forms). 叉 is how callers read the X check digit.
-_VIEW.update({ord(k): ord(v) for k, v in {
-    "零": "0", "〇": "0", "洞": "0", "一": "1", "幺": "1", "么": "1", "麼": "1", "二": "2", "两": "2",
-    "兩": "2", "三": "3", "四": "4", "五": "5", "六": "6", "七": "7", "八": "8", "九": "9", "拐": "7",
-    "勾": "9", "叉": "X", "x": "X", "X": "X", "Ｘ": "X", "ｘ": "X"}.items()})
+_VIEW.update(
+    {
+        ord(k): ord(v)
+        for k, v in {
+            "零": "0",
+            "〇": "0",
+            "洞": "0",
+            "一": "1",
+            "幺": "1",
+            "么": "1",
+            "麼": "1",
+            "二": "2",
+            "两": "2",
+            "兩": "2",
+            "三": "3",
+            "四": "4",
+            "五": "5",
+            "六": "6",
+            "七": "7",
+            "八": "8",
+            "九": "9",
+            "拐": "7",
+            "勾": "9",
+            "叉": "X",
+            "x": "X",
+            "X": "X",
+            "Ｘ": "X",
+            "ｘ": "X",
+        }.items()
+    }
+)
 _VIEW_TABLE = str.maketrans(_VIEW)
 
 
@@ -82,23 +149,28 @@ _NOT_DIGIT = re.compile(r"[^0-9X]")
 
 _ACCOUNT_KEY = re.compile(
     r"(?:资金账号|资金帐号|资金账户|证券账户|证券账号|股东账户|股东账号|股东代码|客户号|客户编号|"
-    r"交易账号|账号|帐号|账户号|卡号)[是为:\s]{0,3}(?:是)?$")
+    r"交易账号|账号|帐号|账户号|卡号)[是为:\s]{0,3}(?:是)?$"
+)
 _CARD_KEY = re.compile(r"(?:卡号|银行卡|储蓄卡|信用卡|借记卡)[^,.;!?]{0,6}$")
-_PII_KEY = re.compile(r"(?:身份证|证件|卡号|银行卡|手机|电话|号码|账号|帐号|账户|客户号|股东|密码|口令|验证码)"
-                      r"[^,.;!?]{0,8}$")
+_PII_KEY = re.compile(
+    r"(?:身份证|证件|卡号|银行卡|手机|电话|号码|账号|帐号|账户|客户号|股东|密码|口令|验证码)"
+    r"[^,.;!?]{0,8}$"
+)
 
 # A password: key, glue, then tokens — printable ASCII, or a counted digit (6个8),
 # with spaces or fillers between them (八 八 七 七 / 幺二三 然后 四五六).
 _PW_TOKEN = r"(?:[0-9]个[0-9]|[!-~])"
 _PASSWORD = re.compile(
     r"(?:密码|口令|验证码|pin码)(?:是|为|:|=|就是|设的是|设成了?|改成了?|改为|[\s,])*"
-    rf"({_PW_TOKEN}(?:(?:\s|{_FILLERS}){{0,2}}{_PW_TOKEN})*)")
+    rf"({_PW_TOKEN}(?:(?:\s|{_FILLERS}){{0,2}}{_PW_TOKEN})*)"
+)
 _PW_WORD = re.compile(r"密码|口令|验证码|pin码")
 _PW_ALNUM = re.compile(r"[0-9a-zX]")
 _PW_TRAILING = set("，。、；：！？…～ \t\r\n\u3000")
 _PASSWORD_ASK = re.compile(
     r"(?:告诉我|报一下|说一下|提供一下|念一下)(?:您的|你的)?(?:交易|登录|银行卡|资金)?密码|密码是多少|密码是什么|"
-    r"密码(?:告诉|报给|说给|念给)我|把(?:您的|你的)?(?:交易|登录|银行卡|资金)?密码(?:告诉|报|说|念)")
+    r"密码(?:告诉|报给|说给|念给)我|把(?:您的|你的)?(?:交易|登录|银行卡|资金)?密码(?:告诉|报|说|念)"
+)
 
 _EMAIL = re.compile(r"[a-zX0-9._%+\-]+\s?(?:@|艾特)\s?[a-zX0-9\-]+(?:\s?(?:\.|点)\s?[a-zX0-9\-]+)+")
 
@@ -107,7 +179,8 @@ _EMAIL = re.compile(r"[a-zX0-9._%+\-]+\s?(?:@|艾特)\s?[a-zX0-9\-]+(?:\s?(?:\.|
 _NUMERAL = "零〇洞一幺么麼二两兩三四五六七八九拐勾"
 _MAYBE = re.compile(
     rf"[0-9０-９@＠]|密[码碼]|口令|验证码|驗證碼|艾特|pin|PIN"
-    rf"|[{_NUMERAL}](?:(?:[\s,，.。、\-]|{_FILLERS}|然後|那個){{0,6}}[{_NUMERAL}]){{2}}")
+    rf"|[{_NUMERAL}](?:(?:[\s,，.。、\-]|{_FILLERS}|然後|那個){{0,6}}[{_NUMERAL}]){{2}}"
+)
 
 # ---------------------------------------------------------------- checksums
 
@@ -180,7 +253,7 @@ def find_pii(text: str) -> list[tuple[int, int, str]]:
         digits = _NOT_DIGIT.sub("", m.group())
         if len(digits) < 5:
             continue
-        before = view[max(0, start - 12):start]
+        before = view[max(0, start - 12) : start]
         cue = _classify(digits, before)
         if cue is not None:
             spans.append((start, end, cue))

@@ -140,10 +140,16 @@ def _examples(*examples: dict[str, Any]) -> ConfigDict:
 
 
 class CallStarted(_EventBase):
-    model_config = _examples({
-        "type": "call_started", "call_id": "c-20261123-0001", "ts": "2026-11-23T08:00:00.000Z",
-        "agent_id": "a-007", "customer": {"id": "cust-88412", "name": "王先生", "segment": "senior"},
-        "queue": "brokerage"})
+    model_config = _examples(
+        {
+            "type": "call_started",
+            "call_id": "c-20261123-0001",
+            "ts": "2026-11-23T08:00:00.000Z",
+            "agent_id": "a-007",
+            "customer": {"id": "cust-88412", "name": "王先生", "segment": "senior"},
+            "queue": "brokerage",
+        }
+    )
 
     type: Literal["call_started"]
     agent_id: str | None = Field(default=None, max_length=64)
@@ -152,10 +158,20 @@ class CallStarted(_EventBase):
 
 
 class Utterance(_EventBase):
-    model_config = _examples({
-        "type": "utterance", "call_id": "c-20261123-0001", "seq": 17, "speaker": "customer",
-        "text": "你们这服务太差了,我都等了半个小时了", "is_final": True, "start_ms": 12340, "end_ms": 14100,
-        "confidence": 0.93, "ts": "2026-11-23T08:00:14.100Z"})
+    model_config = _examples(
+        {
+            "type": "utterance",
+            "call_id": "c-20261123-0001",
+            "seq": 17,
+            "speaker": "customer",
+            "text": "你们这服务太差了,我都等了半个小时了",
+            "is_final": True,
+            "start_ms": 12340,
+            "end_ms": 14100,
+            "confidence": 0.93,
+            "ts": "2026-11-23T08:00:14.100Z",
+        }
+    )
 
     type: Literal["utterance"]
     seq: Seq
@@ -180,8 +196,9 @@ class HoldEnded(_EventBase):
 
 
 class CallEnded(_EventBase):
-    model_config = _examples({"type": "call_ended", "call_id": "c-20261123-0001", "ts": "2026-11-23T08:06:40.000Z",
-                              "reason": "hangup"})
+    model_config = _examples(
+        {"type": "call_ended", "call_id": "c-20261123-0001", "ts": "2026-11-23T08:06:40.000Z", "reason": "hangup"}
+    )
 
     type: Literal["call_ended"]
     reason: str | None = Field(default=None, max_length=64)
@@ -209,10 +226,10 @@ class KnowledgeMatch(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    id: str = Field(max_length=64)          # entry id in knowledge/*.yaml
-    question: str = Field(max_length=200)   # the entry's wording that matched best
-    answer: str = Field(max_length=500)     # what the agent can say
-    score: float = Field(ge=0.0)            # BM25 score of the match
+    id: str = Field(max_length=64)  # entry id in knowledge/*.yaml
+    question: str = Field(max_length=200)  # the entry's wording that matched best
+    answer: str = Field(max_length=500)  # what the agent can say
+    score: float = Field(ge=0.0)  # BM25 score of the match
 
 
 class UtteranceAnalysis(Record):

@@ -22,15 +22,32 @@ MIN_BITS = 128
 
 # Lower-cased. The local defaults of shared/config.py, the placeholder of
 # deploy/k8s/secret-jwt.template.yaml, and values people type when told to "set a secret".
-KNOWN_PLACEHOLDERS = frozenset({
-    "heartline-local-dev-secret-change-me",
-    "heartline-local-customer-salt",
-    "replace-with-at-least-32-random-bytes",
-    "changeme", "change-me", "change_me", "secret", "password", "default", "test", "example",
-})
+KNOWN_PLACEHOLDERS = frozenset(
+    {
+        "heartline-local-dev-secret-change-me",
+        "heartline-local-customer-salt",
+        "replace-with-at-least-32-random-bytes",
+        "changeme",
+        "change-me",
+        "change_me",
+        "secret",
+        "password",
+        "default",
+        "test",
+        "example",
+    }
+)
 # A value containing one of these is a placeholder someone forgot to replace.
-PLACEHOLDER_WORDS = ("change-me", "changeme", "change_me", "replace-with", "replace_me", "placeholder",
-                     "your-secret", "example")
+PLACEHOLDER_WORDS = (
+    "change-me",
+    "changeme",
+    "change_me",
+    "replace-with",
+    "replace_me",
+    "placeholder",
+    "your-secret",
+    "example",
+)
 
 
 def estimated_bits(value: str) -> float:

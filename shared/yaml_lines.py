@@ -66,8 +66,10 @@ def problem(source: str, tree: yaml.Node | None, loc: Loc, message: str, key: bo
 
 def located(exc: ValidationError, tree: yaml.Node | None, source: str, prefix: Loc = ()) -> list[str]:
     """One ``problem`` per error of ``exc``; ``prefix`` is where the validated part sits in the file."""
-    return [problem(source, tree, prefix + tuple(err["loc"]), err["msg"], key=err["type"] == "extra_forbidden")
-            for err in exc.errors(include_url=False)]
+    return [
+        problem(source, tree, prefix + tuple(err["loc"]), err["msg"], key=err["type"] == "extra_forbidden")
+        for err in exc.errors(include_url=False)
+    ]
 
 
 def fail(source: str, problems: list[str]) -> YamlError:
@@ -86,8 +88,9 @@ def parse(text: str, source: str) -> tuple[Any, yaml.Node | None]:
         raise YamlError(f"{source}{where}: invalid YAML: {reason}") from exc
 
 
-def load(text: str, model: type[M], source: str, context: dict[str, Any] | None = None,
-         shape: str = "a mapping") -> tuple[M, yaml.Node | None]:
+def load(
+    text: str, model: type[M], source: str, context: dict[str, Any] | None = None, shape: str = "a mapping"
+) -> tuple[M, yaml.Node | None]:
     """Parse and validate one document as ``model`` (``context``: pydantic's validation
     context); ``YamlError`` lists every problem with its line. ``shape`` says what the top of
     the file must be, for the message when it is not a mapping."""

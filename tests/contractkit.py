@@ -80,15 +80,42 @@ def map_case(context, case):
     return case
 
 
-def run_schemathesis(base_url: str, token: str, report_dir: Path, max_examples: int = 25,
-                     seed: int = 20261123, timeout_s: float = 400) -> subprocess.CompletedProcess:
+def run_schemathesis(
+    base_url: str, token: str, report_dir: Path, max_examples: int = 25, seed: int = 20261123, timeout_s: float = 400
+) -> subprocess.CompletedProcess:
     """schemathesis with every check and phase against ``base_url``'s /openapi.json."""
     report_dir.mkdir(parents=True, exist_ok=True)
-    command = [str(Path(sys.executable).parent / "schemathesis"), "--config-file", str(CONFIG), "run",
-               f"{base_url}/openapi.json", "--checks", "all", "--phases", "examples,coverage,fuzzing,stateful",
-               "--max-examples", str(max_examples), "--seed", str(seed), "--generation-database", "none",
-               "--header", f"Authorization: Bearer {token}", "--request-timeout", "10", "--workers", "2",
-               "--no-color", "--report", "junit", "--report-dir", str(report_dir)]
-    env = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.contractkit",
-           "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    command = [
+        str(Path(sys.executable).parent / "schemathesis"),
+        "--config-file",
+        str(CONFIG),
+        "run",
+        f"{base_url}/openapi.json",
+        "--checks",
+        "all",
+        "--phases",
+        "examples,coverage,fuzzing,stateful",
+        "--max-examples",
+        str(max_examples),
+        "--seed",
+        str(seed),
+        "--generation-database",
+        "none",
+        "--header",
+        f"Authorization: Bearer {token}",
+        "--request-timeout",
+        "10",
+        "--workers",
+        "2",
+        "--no-color",
+        "--report",
+        "junit",
+        "--report-dir",
+        str(report_dir),
+    ]
+    env = {
+        **os.environ,
+        "SCHEMATHESIS_HOOKS": "tests.contractkit",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    }
     return subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=env, timeout=timeout_s)

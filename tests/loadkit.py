@@ -20,14 +20,18 @@ import websockets
 
 from tests.conftest import LiveStack, call_started, new_call_id, utterance
 
-ANGRY = ["你们这服务太差了,我都等了半个小时了", "气死我了,钱到现在还没到账,你们到底在干什么",
-         "我要投诉你们,这都第三次了还没解决", "太过分了,一直说系统问题,我的钱怎么办"]
+ANGRY = [
+    "你们这服务太差了,我都等了半个小时了",
+    "气死我了,钱到现在还没到账,你们到底在干什么",
+    "我要投诉你们,这都第三次了还没解决",
+    "太过分了,一直说系统问题,我的钱怎么办",
+]
 
 
 @dataclass
 class LoadResult:
     call_ids: list[str] = field(default_factory=list)
-    nudges: dict[str, int] = field(default_factory=dict)          # call_id -> ack nudges received
+    nudges: dict[str, int] = field(default_factory=dict)  # call_id -> ack nudges received
     transcript_lat: list[tuple[float, float]] = field(default_factory=list)  # (received at, latency s)
     hook_times: dict[int, float] = field(default_factory=dict)
 
@@ -48,8 +52,14 @@ def _epoch(ts: str) -> float:
     return datetime.fromisoformat(ts.replace("Z", "+00:00")).timestamp()
 
 
-async def run_load(live: LiveStack, agents: list[str], calls: int, every_s: float,
-                   hooks: dict[int, Callable[[], None]] | None = None, drain_s: float = 60) -> LoadResult:
+async def run_load(
+    live: LiveStack,
+    agents: list[str],
+    calls: int,
+    every_s: float,
+    hooks: dict[int, Callable[[], None]] | None = None,
+    drain_s: float = 60,
+) -> LoadResult:
     hooks = hooks or {}
     res = LoadResult()
     sockets = {a: await websockets.connect(f"{live.gateway_ws}/ws/agent?token={live.token(a)}") for a in agents}
@@ -67,10 +77,14 @@ async def run_load(live: LiveStack, agents: list[str], calls: int, every_s: floa
     for i in range(calls):
         call_id = new_call_id("ld")
         res.call_ids.append(call_id)
-        resp = await asyncio.to_thread(live.post_events, [
-            call_started(call_id, agents[i % len(agents)]),
-            utterance(call_id, 1, "您好,请问有什么可以帮您?", speaker="agent"),
-            utterance(call_id, 2, ANGRY[i % len(ANGRY)], start_ms=3000)])
+        resp = await asyncio.to_thread(
+            live.post_events,
+            [
+                call_started(call_id, agents[i % len(agents)]),
+                utterance(call_id, 1, "您好,请问有什么可以帮您?", speaker="agent"),
+                utterance(call_id, 2, ANGRY[i % len(ANGRY)], start_ms=3000),
+            ],
+        )
         assert resp.status_code == 202, resp.text
         if i in hooks:
             res.hook_times[i] = time.time()
@@ -87,8 +101,9 @@ async def run_load(live: LiveStack, agents: list[str], calls: int, every_s: floa
     return res
 
 
-async def count_on_topic(settings, topic: str, call_ids: set[str], records: list | None = None,
-                         any_type: bool = False) -> dict[str, int]:
+async def count_on_topic(
+    settings, topic: str, call_ids: set[str], records: list | None = None, any_type: bool = False
+) -> dict[str, int]:
     """acknowledge_emotion nudges (or any record without a type) per call on a topic, from the beginning."""
     from shared.kafka import consumer, topic_partitions
 
@@ -107,7 +122,9 @@ async def count_on_topic(settings, topic: str, call_ids: set[str], records: list
                 for r in fetched:
                     rec = json.loads(r.value)
                     call_id = rec.get("call_id")
-                    if call_id in call_ids and (any_type or rec.get("type", "acknowledge_emotion") == "acknowledge_emotion"):
+                    if call_id in call_ids and (
+                        any_type or rec.get("type", "acknowledge_emotion") == "acknowledge_emotion"
+                    ):
                         counts[call_id] = counts.get(call_id, 0) + 1
                         if records is not None:
                             records.append(rec)

@@ -45,9 +45,18 @@ SCRIPT = [
     (12, "customer", "没有了", 41000, 41500),
     (13, "agent", "谢谢您的来电,再见", 42000, 43500),
 ]
-EXPECTED = {"greeting": "pass", "attention": "pass", "respect": "pass", "understanding": "pass",
-            "affirmation": "na", "confirm_request": "pass", "hold_etiquette": "pass", "privacy": "fail",
-            "compliance": "pass", "closing": "pass"}
+EXPECTED = {
+    "greeting": "pass",
+    "attention": "pass",
+    "respect": "pass",
+    "understanding": "pass",
+    "affirmation": "na",
+    "confirm_request": "pass",
+    "hold_etiquette": "pass",
+    "privacy": "fail",
+    "compliance": "pass",
+    "closing": "pass",
+}
 
 
 def scripted_call(call_id: str, agent: str, customer: dict | None = None) -> list[dict]:

@@ -107,9 +107,20 @@ def test_partials_are_cheap_and_neutral_unless_strong():
 
 
 def test_robust_inputs():
-    for text in ("", "   ", "😡😡😡", "the app keeps crashing, 太差了!!!", "你們這個系統怎麼又登不上了",
-                 "ＡＢＣ１２３！？", "。。。？？？", "\x00\u200b\ufeff", "a" * 10_000, "太差了" * 3400,
-                 "謝謝你，問題已經解決了", "😊👍"):
+    for text in (
+        "",
+        "   ",
+        "😡😡😡",
+        "the app keeps crashing, 太差了!!!",
+        "你們這個系統怎麼又登不上了",
+        "ＡＢＣ１２３！？",
+        "。。。？？？",
+        "\x00\u200b\ufeff",
+        "a" * 10_000,
+        "太差了" * 3400,
+        "謝謝你，問題已經解決了",
+        "😊👍",
+    ):
         valid(analyze_text(text, "customer"))
         valid(analyze_text(text, "agent", partial=True))
     assert analyze_text("").sentiment == 0.5 and analyze_text("").emotion == "neutral"
@@ -126,8 +137,15 @@ def test_results_are_independent_copies():
 
 def test_analyze_utterance_record():
     ts = datetime(2026, 11, 23, 8, 0, 14, tzinfo=UTC)
-    event = Utterance(type="utterance", call_id="c-1", seq=17, speaker="customer",
-                      text="你们这服务太差了,我手机13812345678", is_final=True, ts=ts)
+    event = Utterance(
+        type="utterance",
+        call_id="c-1",
+        seq=17,
+        speaker="customer",
+        text="你们这服务太差了,我手机13812345678",
+        is_final=True,
+        ts=ts,
+    )
     record = analyze_utterance(event)
     assert record.call_id == "c-1" and record.seq == 17 and record.emotion == "anger"
     assert "13812345678" not in record.text and "pii:phone" in record.cues
@@ -144,8 +162,13 @@ def test_property_any_text_gives_valid_analysis(text, speaker, partial):
 
 
 @settings(max_examples=80, deadline=None)
-@given(st.text(alphabet="我你们的不太很没有是了吗呢啊差好急慌懂谢气投诉等一二三四五六七八九零幺两洞"
-                        "0123456789０１２３ ，。！？!?-", max_size=80))
+@given(
+    st.text(
+        alphabet="我你们的不太很没有是了吗呢啊差好急慌懂谢气投诉等一二三四五六七八九零幺两洞"
+        "0123456789０１２３ ，。！？!?-",
+        max_size=80,
+    )
+)
 def test_property_domain_alphabet(text):
     valid(analyze_text(text))
 
@@ -153,8 +176,11 @@ def test_property_domain_alphabet(text):
 def test_calm_question_about_a_worrying_fact_is_not_an_emotion():
     # Situation words (登录不上, 冻结, 卖不出去) in a calm question are what is asked
     # about; feeling words (急死, 担心) still count.
-    for text in ("你好，我想问一下，我的交易软件登录不上去了，一直提示账号或密码错误。",
-                 "我想查一下我的账户为什么被冻结了。", "你好，我想问一下我的融券为什么卖不出去了。"):
+    for text in (
+        "你好，我想问一下，我的交易软件登录不上去了，一直提示账号或密码错误。",
+        "我想查一下我的账户为什么被冻结了。",
+        "你好，我想问一下我的融券为什么卖不出去了。",
+    ):
         a = analyze_text(text, "customer")
         assert a.emotion == "neutral", (text, a)
     assert analyze_text("我的交易软件登录不上去了，急死我了", "customer").emotion == "anxiety"
@@ -164,7 +190,10 @@ def test_calm_question_about_a_worrying_fact_is_not_an_emotion():
 def test_suggestion_is_not_confusion_and_sarcasm_is_anger():
     a = analyze_text("我给你们提个建议，你们交易软件的条件单设置太复杂了，我觉得你们应该做个简单模式。", "customer")
     assert a.emotion == "neutral" and "suggestion" in a.cues and "confusion" not in a.cues
-    for text in ("呵呵，你们的系统可真稳定，一到开盘就崩", "又是系统升级？上个月也是这个理由",
-                 "你们客服是不是都只会说“请您耐心等待”这一句"):
+    for text in (
+        "呵呵，你们的系统可真稳定，一到开盘就崩",
+        "又是系统升级？上个月也是这个理由",
+        "你们客服是不是都只会说“请您耐心等待”这一句",
+    ):
         assert analyze_text(text, "customer").emotion == "anger", text
     assert "pii:password" in analyze_text("那您把您的交易密码告诉我一下，我登录进去帮您看看。", "agent").cues

@@ -18,8 +18,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.speech, needs_speech]
 
 def test_angry_customer_audio_nudges_the_agent(stack):
     port = free_port()
-    proc = stack.stack.add("asr", ["serve", "asr"], port=port, HEARTLINE_ASR_PORT=port,
-                           HEARTLINE_ASR_PARTIAL_INTERVAL_MS=2000)
+    proc = stack.stack.add(
+        "asr", ["serve", "asr"], port=port, HEARTLINE_ASR_PORT=port, HEARTLINE_ASR_PARTIAL_INTERVAL_MS=2000
+    )
     stack.stack.wait_ready(120, [proc])
     call_id = new_call_id("asr")
     token = stack.token("tests", "ingest")
@@ -30,7 +31,7 @@ def test_angry_customer_audio_nudges_the_agent(stack):
     async def send_audio(ws, speaker: str, seconds: float) -> None:
         pcm = channel_pcm("call_angry_transfer", speaker)[: int(16000 * 2 * seconds)]
         for i in range(0, len(pcm), 3200):  # 100 ms messages, as fast as the socket takes them
-            await ws.send(pcm[i:i + 3200])
+            await ws.send(pcm[i : i + 3200])
 
     async def finish(ws) -> list[dict]:
         await ws.send('{"kind": "end"}')
@@ -51,8 +52,13 @@ def test_angry_customer_audio_nudges_the_agent(stack):
             # 9.5 s would acknowledge the emotion and rightly cancel the nudge).
             await asyncio.gather(send_audio(agent_ch, "agent", 7), send_audio(customer_ch, "customer", 10))
             customer_events = await finish(customer_ch)
-            msgs = await collect(agent_ws, 30, until=lambda m: any(
-                x["kind"] == "nudge" and x["call_id"] == call_id and x["type"] == "acknowledge_emotion" for x in m))
+            msgs = await collect(
+                agent_ws,
+                30,
+                until=lambda m: any(
+                    x["kind"] == "nudge" and x["call_id"] == call_id and x["type"] == "acknowledge_emotion" for x in m
+                ),
+            )
             agent_events = await finish(agent_ch)
         finally:
             await agent_ws.close()
@@ -61,8 +67,9 @@ def test_angry_customer_audio_nudges_the_agent(stack):
     agent_events, customer_events, msgs = asyncio.run(scenario())
     angry = [e for e in customer_events if e["type"] == "utterance" and e["is_final"]]
     assert angry and "服务太差" in angry[0]["text"], customer_events
-    nudges = [m for m in msgs if m["kind"] == "nudge" and m["call_id"] == call_id
-              and m["type"] == "acknowledge_emotion"]
+    nudges = [
+        m for m in msgs if m["kind"] == "nudge" and m["call_id"] == call_id and m["type"] == "acknowledge_emotion"
+    ]
     assert nudges, [(m["kind"], m.get("type"), m.get("text")) for m in msgs if m.get("call_id") == call_id]
     assert nudges[0]["trigger_seq"] == angry[0]["seq"] == 1  # agent greeting is 0, the customer 1
     assert agent_events[-1]["type"] == "call_ended", "the call ends when its last channel closes"

@@ -25,9 +25,23 @@ def transcripts() -> dict[str, list[dict]]:
     """Every recorded call through `heartline transcribe --fast` (the real command)."""
     out = {}
     for c in CALLS:
-        proc = subprocess.run([sys.executable, "-m", "heartline.cli", "transcribe", str(DATA / c["file"]),
-                               "--fast", "--agent-id", "a-007", "--call-id", f"t-{c['name'][:20]}"],
-                              capture_output=True, text=True, timeout=240)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "heartline.cli",
+                "transcribe",
+                str(DATA / c["file"]),
+                "--fast",
+                "--agent-id",
+                "a-007",
+                "--call-id",
+                f"t-{c['name'][:20]}",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=240,
+        )
         assert proc.returncode == 0, proc.stderr[-2000:]
         out[c["name"]] = [json.loads(line) for line in proc.stdout.splitlines()]
     return out
@@ -109,7 +123,7 @@ def test_audio_websocket_streams_events_back():
         url = f"/v1/audio?call_id=c-ws1&speaker=customer&agent_id=a-007&token={token}"
         with client.websocket_connect(url) as ws:
             for i in range(0, len(pcm), 640):  # 20 ms messages
-                ws.send_bytes(pcm[i:i + 640])
+                ws.send_bytes(pcm[i : i + 640])
             ws.send_text('{"kind": "end"}')
             echoed = []
             while True:

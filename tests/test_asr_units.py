@@ -91,20 +91,27 @@ def test_seq_follows_segment_start_across_channels_and_partials_precede_final():
 
 def test_a_segment_without_text_emits_nothing():
     settings = Settings(asr_partial_interval_ms=0)
-    stream = ChannelStream("c-2", "agent", CallSeq(), lambda a, f: Hypothesis("", 0.0),
-                           ScriptedVad([True] * 30 + [False] * 30), settings)
+    stream = ChannelStream(
+        "c-2", "agent", CallSeq(), lambda a, f: Hypothesis("", 0.0), ScriptedVad([True] * 30 + [False] * 30), settings
+    )
     assert stream.feed(b"\0" * FRAME_BYTES * 60) + stream.finish() == []
 
 
 def test_frames_are_reassembled_from_odd_sized_messages():
     settings = Settings(asr_partial_interval_ms=0, asr_end_silence_ms=300)
     got = []
-    stream = ChannelStream("c-3", "agent", CallSeq(), lambda a, f: got.append(len(a)) or Hypothesis("好", 1.0),
-                           ScriptedVad([True] * 30 + [False] * 30), settings)
+    stream = ChannelStream(
+        "c-3",
+        "agent",
+        CallSeq(),
+        lambda a, f: got.append(len(a)) or Hypothesis("好", 1.0),
+        ScriptedVad([True] * 30 + [False] * 30),
+        settings,
+    )
     pcm = (np.arange(FRAME_BYTES * 30, dtype=np.int64) % 200).astype("<i2").tobytes()
     out = []
     for i in range(0, len(pcm), 333):
-        out += stream.feed(pcm[i:i + 333])
+        out += stream.feed(pcm[i : i + 333])
     assert [e.text for e in out] == ["好"] and got
 
 

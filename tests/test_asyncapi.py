@@ -29,8 +29,19 @@ def test_asyncapi_covers_every_topic_socket_and_message_kind():
     assert {"/ws/agent", "/ws/wall", "/v1/stream", "/v1/audio"} <= addresses
     agent = doc["channels"]["agentSocket"]
     kinds = {doc["components"]["messages"][m["$ref"].rsplit("/", 1)[1]]["name"] for m in agent["messages"].values()}
-    assert kinds == {"call", "transcript", "call_state", "nudge", "feedback_ack", "resumed", "pong", "error",
-                     "feedback", "resume", "ping"}
+    assert kinds == {
+        "call",
+        "transcript",
+        "call_state",
+        "nudge",
+        "feedback_ack",
+        "resumed",
+        "pong",
+        "error",
+        "feedback",
+        "resume",
+        "ping",
+    }
     assert set(agent["x-close-codes"]) == {"4401", "4403", "4408", "4429", "1008", "1009"}
     state = doc["channels"]["callState"]
     assert state["bindings"]["kafka"]["topicConfiguration"]["cleanup.policy"] == ["compact"]
@@ -52,12 +63,23 @@ def test_every_example_in_the_asyncapi_validates_against_its_schema(schema):
 def test_asyncapi_schemas_refuse_what_the_models_refuse():
     doc = yaml.safe_load(asyncapi.OUT.read_text(encoding="utf-8"))
     event = asyncapi.schema_validator(doc, "CallEvent")
-    good = {"type": "utterance", "call_id": "c-1", "seq": 1, "speaker": "customer", "text": "好",
-            "ts": "2026-11-23T08:00:00.000Z"}
+    good = {
+        "type": "utterance",
+        "call_id": "c-1",
+        "seq": 1,
+        "speaker": "customer",
+        "text": "好",
+        "ts": "2026-11-23T08:00:00.000Z",
+    }
     assert event.is_valid(good)
     parse_event(good)
-    for bad in ({**good, "seq": -1}, {**good, "speaker": "robot"}, {**good, "type": "dtmf"},
-                {**good, "call_id": "bad id"}, {**good, "seq": "1"}):
+    for bad in (
+        {**good, "seq": -1},
+        {**good, "speaker": "robot"},
+        {**good, "type": "dtmf"},
+        {**good, "call_id": "bad id"},
+        {**good, "seq": "1"},
+    ):
         assert not event.is_valid(bad), bad
         with pytest.raises(ValueError):
             parse_event(bad)
@@ -69,8 +91,11 @@ def _openapis() -> dict[str, dict]:
     from services.ingest.app import create_app as ingest
 
     settings = Settings()
-    return {"ingest": ingest(settings).openapi(), "gateway": gateway(settings).openapi(),
-            "asr": asr(settings, transcriber=object(), sink=object()).openapi()}
+    return {
+        "ingest": ingest(settings).openapi(),
+        "gateway": gateway(settings).openapi(),
+        "asr": asr(settings, transcriber=object(), sink=object()).openapi(),
+    }
 
 
 def test_openapi_declares_bodies_errors_bounds_and_content_types():

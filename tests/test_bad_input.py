@@ -33,25 +33,37 @@ ANGRY = "你们这服务太差了,我都等了半个小时了"
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=50),
     lambda children: st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=10), children, max_size=6),
-    max_leaves=20)
+    max_leaves=20,
+)
 # CallEvent-shaped objects with wrong, missing or hostile fields
-event_like = st.fixed_dictionaries({
-    "type": st.sampled_from(["utterance", "call_started", "call_ended", "hold_started", "bogus", ""]) | json_values,
-}, optional={
-    "call_id": st.text(max_size=140) | json_values,
-    "seq": st.integers(min_value=-5, max_value=2**63) | json_values,
-    "speaker": st.sampled_from(["agent", "customer", "robot"]) | json_values,
-    "text": st.text(max_size=200) | json_values,
-    "ts": st.sampled_from(["2026-11-23T08:00:00Z", "1970-01-01T00:00:00Z", "2999-01-01T00:00:00Z", "yesterday"])
-          | st.datetimes().map(lambda d: d.isoformat()) | json_values,
-    "is_final": json_values, "confidence": json_values, "start_ms": json_values, "agent_id": json_values,
-})
+event_like = st.fixed_dictionaries(
+    {
+        "type": st.sampled_from(["utterance", "call_started", "call_ended", "hold_started", "bogus", ""]) | json_values,
+    },
+    optional={
+        "call_id": st.text(max_size=140) | json_values,
+        "seq": st.integers(min_value=-5, max_value=2**63) | json_values,
+        "speaker": st.sampled_from(["agent", "customer", "robot"]) | json_values,
+        "text": st.text(max_size=200) | json_values,
+        "ts": st.sampled_from(["2026-11-23T08:00:00Z", "1970-01-01T00:00:00Z", "2999-01-01T00:00:00Z", "yesterday"])
+        | st.datetimes().map(lambda d: d.isoformat())
+        | json_values,
+        "is_final": json_values,
+        "confidence": json_values,
+        "start_ms": json_values,
+        "agent_id": json_values,
+    },
+)
 
 
 def _post_raw(stack, body: bytes, token: str | None = None) -> httpx.Response:
     token = token or stack.token("tests", "service")
-    return httpx.post(f"{stack.ingest_url}/v1/events", content=body, timeout=10,
-                      headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    return httpx.post(
+        f"{stack.ingest_url}/v1/events",
+        content=body,
+        timeout=10,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
 
 
 @hsettings(max_examples=400, deadline=None)
@@ -84,18 +96,52 @@ CASES = [  # (body, status, words in the answer)
     (b'"just a string"', 422, "JSON object"),
     (b"null", 422, "JSON object"),
     (b'{"type": "utterance"}', 422, "call_id"),
-    (json.dumps({"type": "utterance", "call_id": "c-x1", "ts": "2026-11-23T08:00:00Z", "seq": "abc",
-                 "speaker": "customer", "text": "hi"}).encode(), 422, "seq"),
-    (json.dumps({"type": "call_started", "call_id": "bad id with spaces 😀", "ts": "2026-11-23T08:00:00Z"}).encode(),
-     422, "call_id"),
+    (
+        json.dumps(
+            {
+                "type": "utterance",
+                "call_id": "c-x1",
+                "ts": "2026-11-23T08:00:00Z",
+                "seq": "abc",
+                "speaker": "customer",
+                "text": "hi",
+            }
+        ).encode(),
+        422,
+        "seq",
+    ),
+    (
+        json.dumps({"type": "call_started", "call_id": "bad id with spaces 😀", "ts": "2026-11-23T08:00:00Z"}).encode(),
+        422,
+        "call_id",
+    ),
     (json.dumps({"type": "wiretap", "call_id": "c-x2", "ts": "2026-11-23T08:00:00Z"}).encode(), 422, "type"),
     (json.dumps({"type": "hold_started", "call_id": "c-x3", "ts": "2999-01-01T00:00:00Z"}).encode(), 422, "future"),
-    (json.dumps({"type": "utterance", "call_id": "c-x4", "ts": "2026-11-23T08:00:00Z", "seq": 1,
-                 "speaker": "customer", "text": "长" * 10_001}).encode(), 422, "text"),
-    (b'{"type": "utterance", "call_id": "c-x5", "ts": "2026-11-23T08:00:00Z", "seq": 1, "speaker": "customer", '
-     b'"text": "hi", "confidence": NaN}', 422, "confidence"),
-    (b"[" + b",".join([b'{"type":"hold_started","call_id":"c-x6","ts":"2026-11-23T08:00:00Z"}'] * 1001) + b"]",
-     413, "1000"),
+    (
+        json.dumps(
+            {
+                "type": "utterance",
+                "call_id": "c-x4",
+                "ts": "2026-11-23T08:00:00Z",
+                "seq": 1,
+                "speaker": "customer",
+                "text": "长" * 10_001,
+            }
+        ).encode(),
+        422,
+        "text",
+    ),
+    (
+        b'{"type": "utterance", "call_id": "c-x5", "ts": "2026-11-23T08:00:00Z", "seq": 1, "speaker": "customer", '
+        b'"text": "hi", "confidence": NaN}',
+        422,
+        "confidence",
+    ),
+    (
+        b"[" + b",".join([b'{"type":"hold_started","call_id":"c-x6","ts":"2026-11-23T08:00:00Z"}'] * 1001) + b"]",
+        413,
+        "1000",
+    ),
     (b'["' + b"x" * 1_100_000 + b'"]', 413, "bytes"),
 ]
 
@@ -123,36 +169,66 @@ def test_ingest_websocket_bad_messages_get_errors_and_the_socket_stays(stack):
     async def go():
         url = stack.ingest_url.replace("http://", "ws://") + f"/v1/stream?token={stack.token('asr', 'ingest')}"
         async with websockets.connect(url, max_size=None) as ws:
-            for bad in ["{oops", "[]", json.dumps({"type": "utterance", "call_id": "c-1"}), b"\x00\x01binary",
-                        json.dumps({"type": "hold_started", "call_id": "c-y", "ts": "2999-01-01T00:00:00Z"})]:
+            for bad in [
+                "{oops",
+                "[]",
+                json.dumps({"type": "utterance", "call_id": "c-1"}),
+                b"\x00\x01binary",
+                json.dumps({"type": "hold_started", "call_id": "c-y", "ts": "2999-01-01T00:00:00Z"}),
+            ]:
                 await ws.send(bad)
                 reply = json.loads(await asyncio.wait_for(ws.recv(), 5))
                 assert reply["kind"] == "error" and reply["error"], (bad, reply)
             await ws.send(json.dumps(call_started(new_call_id("bi"), "a-051")))
             assert await collect(ws, 1) == [], "a good event after the garbage is accepted silently"
+
     asyncio.run(go())
 
 
 def test_raw_garbage_on_the_topics_goes_to_the_dlq_with_a_reason_and_nothing_stalls(stack):
     s = stack.settings
     tag = uuid.uuid4().hex[:8]
-    stt_bad = {f"{tag}-notjson": b"not json at all", f"{tag}-utf8": b"\xff\xfe\xfa{",
-               f"{tag}-array": b"[1, 2, 3]", f"{tag}-missing": b'{"type": "utterance", "call_id": "c-1"}',
-               f"{tag}-future": json.dumps({"type": "hold_started", "call_id": "c-f", "ts": "2999-01-01T00:00:00Z"}).encode(),
-               f"{tag}-empty": b"", f"{tag}-tombstone": None}
-    ua_bad = {f"{tag}-ua-notjson": b"{{{", f"{tag}-ua-utf8": b"\xc3\x28",
-              f"{tag}-ua-wrong": json.dumps({"call_id": "c-w", "seq": "x", "speaker": 3}).encode(),
-              f"{tag}-ua-list": b"[]"}
+    stt_bad = {
+        f"{tag}-notjson": b"not json at all",
+        f"{tag}-utf8": b"\xff\xfe\xfa{",
+        f"{tag}-array": b"[1, 2, 3]",
+        f"{tag}-missing": b'{"type": "utterance", "call_id": "c-1"}',
+        f"{tag}-future": json.dumps({"type": "hold_started", "call_id": "c-f", "ts": "2999-01-01T00:00:00Z"}).encode(),
+        f"{tag}-empty": b"",
+        f"{tag}-tombstone": None,
+    }
+    ua_bad = {
+        f"{tag}-ua-notjson": b"{{{",
+        f"{tag}-ua-utf8": b"\xc3\x28",
+        f"{tag}-ua-wrong": json.dumps({"call_id": "c-w", "seq": "x", "speaker": 3}).encode(),
+        f"{tag}-ua-list": b"[]",
+    }
 
     async def go():
         await produce_raw(s, s.topics.stt_events, [(k.encode(), v) for k, v in stt_bad.items()])
         await produce_raw(s, s.topics.utterance_analysis, [(k.encode(), v) for k, v in ua_bad.items()])
         # duplicates, out of order, unknown and already-ended calls, through ingest
         ended = new_call_id("bi")
-        assert stack.post_events([call_started(ended, "a-052"), {"type": "call_ended", "call_id": ended,
-                                  "ts": call_started(ended)["ts"]}]).status_code == 202
-        assert stack.post_events([utterance(ended, 3, ANGRY), utterance(new_call_id("bi"), 9, ANGRY),
-                                  utterance(ended, 2, "好"), utterance(ended, 2, "好")]).status_code == 202
+        assert (
+            stack.post_events(
+                [
+                    call_started(ended, "a-052"),
+                    {"type": "call_ended", "call_id": ended, "ts": call_started(ended)["ts"]},
+                ]
+            ).status_code
+            == 202
+        )
+        assert (
+            stack.post_events(
+                [
+                    utterance(ended, 3, ANGRY),
+                    utterance(new_call_id("bi"), 9, ANGRY),
+                    utterance(ended, 2, "好"),
+                    utterance(ended, 2, "好"),
+                ]
+            ).status_code
+            == 202
+        )
         # the proof nothing stalled: a good call after all of it gets its nudge
         good = new_call_id("bi")
         async with websockets.connect(f"{stack.gateway_ws}/ws/agent?token={stack.token('a-053')}") as ws:
@@ -164,8 +240,7 @@ def test_raw_garbage_on_the_topics_goes_to_the_dlq_with_a_reason_and_nothing_sta
             assert any(x["kind"] == "nudge" and x["call_id"] == good for x in msgs), "no nudge after the garbage"
             print(f"\ngood call nudged {time.monotonic() - t0:.1f}s after the garbage")
         await asyncio.sleep(1)
-        return (await read_topic(s, dlq(s.topics.stt_events)),
-                await read_topic(s, dlq(s.topics.utterance_analysis)))
+        return (await read_topic(s, dlq(s.topics.stt_events)), await read_topic(s, dlq(s.topics.utterance_analysis)))
 
     stt_dlq, ua_dlq = asyncio.run(go())
     for bad, dead in ((stt_bad, stt_dlq), (ua_bad, ua_dlq)):
@@ -173,8 +248,14 @@ def test_raw_garbage_on_the_topics_goes_to_the_dlq_with_a_reason_and_nothing_sta
         for key in bad:
             assert key in by_key, f"{key} not dead-lettered; DLQ keys: {sorted(by_key)}"
             assert by_key[key]["reason"], by_key[key]
-    print("\nDLQ reasons:", {k: v["reason"][:60] for k, v in
-                             {k.decode(): json.loads(v) for k, v in stt_dlq + ua_dlq if k}.items() if tag in k})
+    print(
+        "\nDLQ reasons:",
+        {
+            k: v["reason"][:60]
+            for k, v in {k.decode(): json.loads(v) for k, v in stt_dlq + ua_dlq if k}.items()
+            if tag in k
+        },
+    )
     for proc in stack.stack.procs:
         assert proc.popen.poll() is None, f"{proc.name} died"
         assert httpx.get(f"{proc.url}/readyz", timeout=5).status_code == 200, proc.name
@@ -184,15 +265,22 @@ def test_gateway_socket_bad_messages_get_errors_and_flooding_closes_4429(stack):
     async def go():
         async with websockets.connect(f"{stack.gateway_ws}/ws/agent?token={stack.token('a-054')}") as ws:
             await collect(ws, 0.5)
-            for bad in ["{oops", "[1]", '{"kind": 5}', '{"kind": "teleport"}', b"\x00binary",
-                        '{"kind": "resume", "call_id": "nope", "after_seq": "x"}',
-                        '{"kind": "feedback", "nudge_id": "someone-elses", "action": "accepted"}']:
+            for bad in [
+                "{oops",
+                "[1]",
+                '{"kind": 5}',
+                '{"kind": "teleport"}',
+                b"\x00binary",
+                '{"kind": "resume", "call_id": "nope", "after_seq": "x"}',
+                '{"kind": "feedback", "nudge_id": "someone-elses", "action": "accepted"}',
+            ]:
                 await ws.send(bad)
-                reply = (await collect(ws, 3, until=lambda m: any(x["kind"] == "error" for x in m)))
+                reply = await collect(ws, 3, until=lambda m: any(x["kind"] == "error" for x in m))
                 assert any(x["kind"] == "error" and x["error"] for x in reply), (bad, reply)
             await ws.send('{"kind": "ping", "t": 1}')
-            assert any(m["kind"] == "pong" for m in await collect(ws, 3, until=lambda m: any(
-                x["kind"] == "pong" for x in m))), "socket still serves after the garbage"
+            assert any(
+                m["kind"] == "pong" for m in await collect(ws, 3, until=lambda m: any(x["kind"] == "pong" for x in m))
+            ), "socket still serves after the garbage"
         async with websockets.connect(f"{stack.gateway_ws}/ws/agent?token={stack.token('a-055')}") as ws:
             with pytest.raises(websockets.ConnectionClosed) as closed:
                 for _ in range(500):
@@ -208,4 +296,5 @@ def test_gateway_socket_bad_messages_get_errors_and_flooding_closes_4429(stack):
                 await collect(ws, 5)
                 await ws.recv()
             assert closed.value.rcvd.code == 1009
+
     asyncio.run(go())

@@ -35,8 +35,11 @@ ANGRY = "你们这服务太差了,我都等了半个小时了"
 
 def _expired(settings, sub="tests", role="service") -> str:
     now = int(time.time())
-    return jwt.encode({"sub": sub, "role": role, "aud": settings.token_audience, "iat": now - 100, "exp": now - 10},
-                      settings.jwt_secret.get_secret_value(), algorithm="HS256")
+    return jwt.encode(
+        {"sub": sub, "role": role, "aud": settings.token_audience, "iat": now - 100, "exp": now - 10},
+        settings.jwt_secret.get_secret_value(),
+        algorithm="HS256",
+    )
 
 
 async def _close_code(url: str) -> int | None:
@@ -53,13 +56,20 @@ async def _close_code(url: str) -> int | None:
 
 def test_ingest_requires_a_valid_service_token(stack):
     s = stack.settings
-    wrong = jwt.encode({"sub": "x", "role": "service", "aud": s.token_audience, "iat": int(time.time()),
-                        "exp": int(time.time()) + 60},
-                       "not-the-secret-but-long-enough-for-hs256", algorithm="HS256")
+    wrong = jwt.encode(
+        {"sub": "x", "role": "service", "aud": s.token_audience, "iat": int(time.time()), "exp": int(time.time()) + 60},
+        "not-the-secret-but-long-enough-for-hs256",
+        algorithm="HS256",
+    )
     ev = [call_started(new_call_id("bd"), "a-070")]
     assert httpx.post(f"{stack.ingest_url}/v1/events", json=ev).status_code == 401
-    for token, why in [("garbage", "garbage"), (wrong, "wrong secret"), (_expired(s), "expired"),
-                       (stack.token("a-070", "agent"), "agent role"), (stack.token("s-1", "supervisor"), "supervisor")]:
+    for token, why in [
+        ("garbage", "garbage"),
+        (wrong, "wrong secret"),
+        (_expired(s), "expired"),
+        (stack.token("a-070", "agent"), "agent role"),
+        (stack.token("s-1", "supervisor"), "supervisor"),
+    ]:
         resp = httpx.post(f"{stack.ingest_url}/v1/events", json=ev, headers={"Authorization": f"Bearer {token}"})
         assert resp.status_code == 401, (why, resp.text)
     assert stack.post_events(ev).status_code == 202
@@ -112,8 +122,10 @@ def test_an_agent_never_receives_another_agents_calls(stack):
         got = {a: [] for a in agents}
 
         async def listen(a):
-            got[a] = await collect(sockets[a], 20, until=lambda m: len(
-                {x["call_id"] for x in m if x["kind"] == "nudge"}) >= 3)
+            got[a] = await collect(
+                sockets[a], 20, until=lambda m: len({x["call_id"] for x in m if x["kind"] == "nudge"}) >= 3
+            )
+
         await asyncio.gather(*(listen(a) for a in agents))
         for ws in sockets.values():
             await ws.close()
@@ -150,8 +162,12 @@ def test_pii_never_leaves_the_analyzer(stack):
     assert id_checksum_ok(ID) and luhn_ok(CARD)
     s = stack.settings
     call_id = new_call_id("pii")
-    texts = [f"我的身份证号是{ID},你帮我查一下", f"卡号{CARD}扣了两次钱,气死我了", f"你打我手机{MOBILE}吧",
-             f"身份证 {ID[:6]} {ID[6:14]} {ID[14:]} 银行卡 {CARD[:4]}-{CARD[4:8]}-{CARD[8:12]}-{CARD[12:]}"]
+    texts = [
+        f"我的身份证号是{ID},你帮我查一下",
+        f"卡号{CARD}扣了两次钱,气死我了",
+        f"你打我手机{MOBILE}吧",
+        f"身份证 {ID[:6]} {ID[6:14]} {ID[14:]} 银行卡 {CARD[:4]}-{CARD[4:8]}-{CARD[8:12]}-{CARD[12:]}",
+    ]
 
     async def go():
         async with websockets.connect(f"{stack.gateway_ws}/ws/wall?token={stack.token('s-080', 'supervisor')}") as wall:
@@ -166,13 +182,27 @@ def test_pii_never_leaves_the_analyzer(stack):
         bad = {"type": "utterance", "call_id": call_id, "seq": "x", "speaker": "customer", "text": texts[0]}
         assert (await asyncio.to_thread(stack.post_events, [bad])).status_code == 422
         await produce_raw(s, s.topics.stt_events, [(call_id.encode(), json.dumps(bad, ensure_ascii=False).encode())])
-        await produce_raw(s, s.topics.utterance_analysis, [(call_id.encode(), json.dumps(
-            {"call_id": call_id, "text": texts[1], "seq": "bad"}, ensure_ascii=False).encode())])
+        await produce_raw(
+            s,
+            s.topics.utterance_analysis,
+            [
+                (
+                    call_id.encode(),
+                    json.dumps({"call_id": call_id, "text": texts[1], "seq": "bad"}, ensure_ascii=False).encode(),
+                )
+            ],
+        )
         await asyncio.sleep(3)
         topics = {}
-        for name in (s.topics.utterance_analysis, s.topics.nudges, s.topics.call_state,
-                     dlq(s.topics.stt_events), dlq(s.topics.utterance_analysis),
-                     dlq(s.topics.nudges), dlq(s.topics.call_state)):
+        for name in (
+            s.topics.utterance_analysis,
+            s.topics.nudges,
+            s.topics.call_state,
+            dlq(s.topics.stt_events),
+            dlq(s.topics.utterance_analysis),
+            dlq(s.topics.nudges),
+            dlq(s.topics.call_state),
+        ):
             topics[name] = [(k, v) for k, v in await read_topic(s, name) if k == call_id.encode()]
         return wall_msgs, topics
 
@@ -181,11 +211,14 @@ def test_pii_never_leaves_the_analyzer(stack):
     assert len([a for a in analysed if a["call_id"] == call_id]) >= len(texts) - 1, "the utterances were analysed"
     assert any("pii:id_card" in a["cues"] for a in analysed)
     # everything that could carry the raw digits
-    haystacks = {f"topic {name}": b"\n".join(v or b"" for _, v in recs).decode("utf-8", "replace")
-                 for name, recs in topics.items()}
+    haystacks = {
+        f"topic {name}": b"\n".join(v or b"" for _, v in recs).decode("utf-8", "replace")
+        for name, recs in topics.items()
+    }
     # the raw record we produced ourselves on utterance-analysis is input, not analyzer output
     haystacks[f"topic {s.topics.utterance_analysis}"] = "\n".join(
-        json.dumps(a, ensure_ascii=False) for a in analysed if a.get("seq") != "bad")
+        json.dumps(a, ensure_ascii=False) for a in analysed if a.get("seq") != "bad"
+    )
     haystacks["wall"] = json.dumps(wall_msgs, ensure_ascii=False)
     for proc in stack.stack.procs:
         haystacks[f"log {proc.name}"] = (stack.stack.log_dir / f"{proc.name}.log").read_text(errors="replace")

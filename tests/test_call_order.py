@@ -15,8 +15,17 @@ T0 = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 
 
 def utt(seq: int, end_ms: int, final: bool = False, speaker: str = "customer", call: str = "c-1") -> Utterance:
-    return Utterance(type="utterance", call_id=call, seq=seq, speaker=speaker, text="我想问一下", is_final=final, start_ms=0,
-                     end_ms=end_ms, ts=T0 + timedelta(milliseconds=end_ms))
+    return Utterance(
+        type="utterance",
+        call_id=call,
+        seq=seq,
+        speaker=speaker,
+        text="我想问一下",
+        is_final=final,
+        start_ms=0,
+        end_ms=end_ms,
+        ts=T0 + timedelta(milliseconds=end_ms),
+    )
 
 
 def test_gate_admits_the_first_partial_then_one_per_second_of_speech_and_each_final_once():

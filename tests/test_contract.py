@@ -50,8 +50,9 @@ def test_ingest_keeps_its_openapi_contract(stack):
 
 
 def test_gateway_keeps_its_openapi_contract(stack):
-    result = run_schemathesis(stack.gateway_url, stack.token("s-001", "supervisor"), LOGS / "schemathesis-gateway",
-                              max_examples=10)
+    result = run_schemathesis(
+        stack.gateway_url, stack.token("s-001", "supervisor"), LOGS / "schemathesis-gateway", max_examples=10
+    )
     _check(result, "gateway")
 
 
@@ -82,15 +83,20 @@ def test_review_parameters_are_bounded_and_checked_before_the_database(stack):
     _error_body(_get(stack, "/api/review/calls?limit=0", sup), 422)
     for value in ("null", "", "2026-13-01", "1700000000", "2026-11-23T25:00:00Z"):
         _error_body(_get(stack, "/api/review/calls", sup, params={"since": value}), 422)
-    for since, until in (("9999-12-31", "9999-12-31"), ("0001-01-01", "0001-01-01"),
-                         ("0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-23:59"),
-                         ("2016-12-31T23:59:60Z", "2026-11-23")):
+    for since, until in (
+        ("9999-12-31", "9999-12-31"),
+        ("0001-01-01", "0001-01-01"),
+        ("0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-23:59"),
+        ("2016-12-31T23:59:60Z", "2026-11-23"),
+    ):
         for path in ("/api/review/calls", "/api/review/acceptance"):
             resp = _get(stack, path, sup, params={"since": since, "until": until})
             assert resp.status_code == 200, (path, since, until, resp.text)
     _error_body(_get(stack, "/api/review/scores", sup, params={"since": "2026-12-01", "until": "2026-11-01"}), 422)
     _error_body(_get(stack, "/api/review/scores", sup, params={"since": "2026-01-01", "until": "2026-11-01"}), 422)
-    assert _get(stack, "/api/review/scores", sup, params={"since": "2026-11-01", "until": "2026-11-23"}).status_code == 200
+    assert (
+        _get(stack, "/api/review/scores", sup, params={"since": "2026-11-01", "until": "2026-11-23"}).status_code == 200
+    )
     _error_body(_get(stack, "/api/review/calls/not%20an%20id", sup), 422)
     _error_body(_get(stack, "/api/history/" + "c" * 129, sup), 422)
 
@@ -102,8 +108,12 @@ def test_auth_errors_have_the_one_shape(stack):
     _error_body(_get(stack, "/api/review/calls", stack.token("a-001")), 403)
     resp = httpx.post(f"{stack.ingest_url}/v1/events", json=[], timeout=10)
     _error_body(resp, 401)
-    resp = httpx.post(f"{stack.ingest_url}/v1/events", json=[], timeout=10,
-                      headers={"Authorization": f"Bearer {stack.token('a-001')}"})
+    resp = httpx.post(
+        f"{stack.ingest_url}/v1/events",
+        json=[],
+        timeout=10,
+        headers={"Authorization": f"Bearer {stack.token('a-001')}"},
+    )
     _error_body(resp, 401)
 
 
@@ -112,10 +122,24 @@ def test_unknown_paths_methods_and_big_bodies_have_the_one_shape(stack):
         _error_body(httpx.get(f"{base}/no/such/path", timeout=10), 404)
         _error_body(httpx.delete(f"{base}/metrics", timeout=10), 405)
     big = {"call_id": "c-1", "text": "好" * 30_000}
-    _error_body(httpx.post(f"{stack.gateway_url}/api/whisper", json=big, timeout=10,
-                           headers={"Authorization": f"Bearer {stack.token('s-001', 'supervisor')}"}), 413)
-    _error_body(httpx.post(f"{stack.ingest_url}/v1/events", content=b"[" * 2_000_000, timeout=10,
-                           headers={"Authorization": f"Bearer {stack.token('t', 'service')}"}), 413)
+    _error_body(
+        httpx.post(
+            f"{stack.gateway_url}/api/whisper",
+            json=big,
+            timeout=10,
+            headers={"Authorization": f"Bearer {stack.token('s-001', 'supervisor')}"},
+        ),
+        413,
+    )
+    _error_body(
+        httpx.post(
+            f"{stack.ingest_url}/v1/events",
+            content=b"[" * 2_000_000,
+            timeout=10,
+            headers={"Authorization": f"Bearer {stack.token('t', 'service')}"},
+        ),
+        413,
+    )
 
 
 def test_metrics_are_prometheus_text(stack):
@@ -127,8 +151,14 @@ def test_metrics_are_prometheus_text(stack):
 def test_token_requests_outside_the_schema_are_refused_by_the_schema(stack):
     """Guards: POST /api/token accepted any role and subject in its schema and refused them later."""
     url = f"{stack.gateway_url}/api/token"
-    for bad in ({"sub": "", "role": "agent"}, {"sub": "a-001", "role": "boss"}, {"sub": "s-001", "role": "agent"},
-                {"sub": "a-001", "role": "supervisor"}, {"sub": "a-001"}, ["a-001"]):
+    for bad in (
+        {"sub": "", "role": "agent"},
+        {"sub": "a-001", "role": "boss"},
+        {"sub": "s-001", "role": "agent"},
+        {"sub": "a-001", "role": "supervisor"},
+        {"sub": "a-001"},
+        ["a-001"],
+    ):
         body = _error_body(httpx.post(url, json=bad, timeout=10), 422)
         assert body["errors"], body
     _error_body(httpx.post(url, content=b"[" * 5000, headers={"content-type": "application/json"}, timeout=10), 400)
@@ -143,7 +173,7 @@ def test_whisper_text_the_schema_allows_is_the_text_the_gateway_takes(stack):
     """Guards: a 799-character text passed the schema (max 800) and was refused (422, max 200)."""
     sup = {"Authorization": f"Bearer {stack.token('s-001', 'supervisor')}"}
     url = f"{stack.gateway_url}/api/whisper"
-    for text in ("好" * 201, "   ", "a\u200bb", "a\x07b", "a\U000E0001"):
+    for text in ("好" * 201, "   ", "a\u200bb", "a\x07b", "a\U000e0001"):
         body = _error_body(httpx.post(url, json={"call_id": "c-1", "text": text}, headers=sup, timeout=10), 422)
         assert body["errors"][0]["where"] == "body.text", body
     _error_body(httpx.post(url, json={"call_id": "c-none", "text": "好" * 200}, headers=sup, timeout=10), 404)
@@ -154,9 +184,15 @@ def test_ingest_takes_json_types_as_the_schema_says(stack):
     a time (negative data accepted); a year-1 time with an offset raised OverflowError (500)."""
     call_id = new_call_id("ct")
     base = utterance(call_id, 1, "好的")
-    for field, value in (("seq", "17"), ("is_final", 1), ("ts", 1_700_000_000), ("confidence", "0.9"),
-                         ("ts", "0001-01-01T00:00:00+01:00"), ("ts", iso(utcnow().replace(year=utcnow().year + 2))),
-                         ("start_ms", 1.5)):
+    for field, value in (
+        ("seq", "17"),
+        ("is_final", 1),
+        ("ts", 1_700_000_000),
+        ("confidence", "0.9"),
+        ("ts", "0001-01-01T00:00:00+01:00"),
+        ("ts", iso(utcnow().replace(year=utcnow().year + 2))),
+        ("start_ms", 1.5),
+    ):
         resp = stack.post_events([{**base, field: value}])
         body = _error_body(resp, 422)
         assert body["accepted"] == 0 and body["rejected"] == 1 and body["errors"][0]["index"] == 0, body
@@ -183,32 +219,50 @@ def test_websocket_messages_and_topic_records_match_the_asyncapi(stack, spec):
 
     async def scenario():
         seen: dict[str, list[dict]] = {"agent": [], "wall": [], "stream": [], "client": []}
-        async with websockets.connect(f"{stack.gateway_ws}/ws/agent?token={stack.token(agent)}") as ws, \
-                websockets.connect(f"{stack.gateway_ws}/ws/wall?token={stack.token('s-002', 'supervisor')}") as wall:
+        async with (
+            websockets.connect(f"{stack.gateway_ws}/ws/agent?token={stack.token(agent)}") as ws,
+            websockets.connect(f"{stack.gateway_ws}/ws/wall?token={stack.token('s-002', 'supervisor')}") as wall,
+        ):
             assert stack.post_events([call_started(call_id, agent), utterance(call_id, 1, ANGRY)]).status_code == 202
-            msgs = await collect(ws, 30, until=lambda m: any(x["kind"] == "nudge" for x in m)
-                                 and any(x["kind"] == "transcript" for x in m))
+            msgs = await collect(
+                ws,
+                30,
+                until=lambda m: any(x["kind"] == "nudge" for x in m) and any(x["kind"] == "transcript" for x in m),
+            )
             nudge = next(m for m in msgs if m["kind"] == "nudge")
-            client = [{"kind": "feedback", "nudge_id": nudge["nudge_id"], "action": "accepted"},
-                      {"kind": "resume", "call_id": call_id, "after_seq": 0, "seen_nudges": []},
-                      {"kind": "ping", "t": 1}]
+            client = [
+                {"kind": "feedback", "nudge_id": nudge["nudge_id"], "action": "accepted"},
+                {"kind": "resume", "call_id": call_id, "after_seq": 0, "seen_nudges": []},
+                {"kind": "ping", "t": 1},
+            ]
             for m in client:
                 await ws.send(json.dumps(m))
             await ws.send("not json")
-            msgs += await collect(ws, 10, until=lambda m: {"feedback_ack", "resumed", "pong", "error"}
-                                  <= {x["kind"] for x in m})
+            msgs += await collect(
+                ws, 10, until=lambda m: {"feedback_ack", "resumed", "pong", "error"} <= {x["kind"] for x in m}
+            )
             seen["agent"] = msgs
-            wall_client = [{"kind": "watch", "call_id": call_id}, {"kind": "ping"},
-                           {"kind": "whisper", "call_id": call_id, "text": "先向客户道歉"},
-                           {"kind": "whisper", "call_id": call_id, "text": "  "}, {"kind": "unwatch"}]
+            wall_client = [
+                {"kind": "watch", "call_id": call_id},
+                {"kind": "ping"},
+                {"kind": "whisper", "call_id": call_id, "text": "先向客户道歉"},
+                {"kind": "whisper", "call_id": call_id, "text": "  "},
+                {"kind": "unwatch"},
+            ]
             for m in wall_client:
                 await wall.send(json.dumps(m))
-            seen["wall"] = await collect(wall, 15, until=lambda m: {"call_state", "stats", "call", "transcript",
-                                                                   "whisper_ack", "error", "pong"}
-                                         <= {x["kind"] for x in m})
+            seen["wall"] = await collect(
+                wall,
+                15,
+                until=lambda m: (
+                    {"call_state", "stats", "call", "transcript", "whisper_ack", "error", "pong"}
+                    <= {x["kind"] for x in m}
+                ),
+            )
             seen["client"] = client + wall_client
-        async with websockets.connect(f"{stack.ingest_url.replace('http', 'ws')}/v1/stream"
-                                      f"?token={stack.token('t', 'service')}") as stream:
+        async with websockets.connect(
+            f"{stack.ingest_url.replace('http', 'ws')}/v1/stream?token={stack.token('t', 'service')}"
+        ) as stream:
             event = utterance(call_id, 2, "好的,谢谢", speaker="agent")
             await stream.send(json.dumps(event))
             await stream.send(json.dumps({**event, "seq": "x"}))
@@ -220,10 +274,25 @@ def test_websocket_messages_and_topic_records_match_the_asyncapi(stack, spec):
     agent_kinds = _schemas_by_kind(asyncapi.AGENT_SENT)
     wall_kinds = _schemas_by_kind(asyncapi.WALL_SENT)
     client_kinds = _schemas_by_kind(asyncapi.AGENT_RECEIVED + asyncapi.WALL_RECEIVED)
-    assert {m["kind"] for m in seen["agent"]} >= {"call", "transcript", "call_state", "nudge", "feedback_ack",
-                                                  "resumed", "pong", "error"}
-    assert {m["kind"] for m in seen["wall"]} >= {"call_state", "stats", "call", "transcript", "whisper_ack",
-                                                 "error", "pong"}
+    assert {m["kind"] for m in seen["agent"]} >= {
+        "call",
+        "transcript",
+        "call_state",
+        "nudge",
+        "feedback_ack",
+        "resumed",
+        "pong",
+        "error",
+    }
+    assert {m["kind"] for m in seen["wall"]} >= {
+        "call_state",
+        "stats",
+        "call",
+        "transcript",
+        "whisper_ack",
+        "error",
+        "pong",
+    }
     for m in seen["agent"]:
         _validate(spec, agent_kinds[m["kind"]], m)
     for m in seen["wall"]:
@@ -238,8 +307,14 @@ def test_websocket_messages_and_topic_records_match_the_asyncapi(stack, spec):
     t = stack.settings.topics
     bad = b'{"type": "utterance"}'
     asyncio.run(produce_raw(stack.settings, t.stt_events, [(call_id.encode(), bad)]))
-    by_topic = {t.stt_events: "CallEvent", t.call_events: "CallEvent", t.utterance_analysis: "UtteranceAnalysis",
-                t.call_state: "CallState", t.nudges: "Nudge", t.nudge_feedback: "NudgeFeedback"}
+    by_topic = {
+        t.stt_events: "CallEvent",
+        t.call_events: "CallEvent",
+        t.utterance_analysis: "UtteranceAnalysis",
+        t.call_state: "CallState",
+        t.nudges: "Nudge",
+        t.nudge_feedback: "NudgeFeedback",
+    }
     deadline = time.monotonic() + 20
     while True:
         dead = asyncio.run(read_topic(stack.settings, f"{t.stt_events}.dlq"))
@@ -273,7 +348,7 @@ def test_the_asr_bridge_keeps_its_contracts(stack, spec):
         async with websockets.connect(f"{base}&call_id={call_id}&speaker=customer&agent_id=a-072") as ch:
             pcm = channel_pcm("call_angry_transfer", "customer")[: 16000 * 2 * 6]
             for i in range(0, len(pcm), 3200):
-                await ch.send(pcm[i:i + 3200])
+                await ch.send(pcm[i : i + 3200])
             await ch.send(json.dumps({"kind": "end"}))
             msgs = [json.loads(raw) async for raw in ch]
         codes = []

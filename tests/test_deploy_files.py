@@ -46,14 +46,28 @@ OPS_DOC = ROOT / "docs" / "operations.md"
 # `heartline` subcommands (DESIGN.md "Command line" table, plus the per-service
 # commands and topic creation). Containers may only run these.
 HEARTLINE_COMMANDS = {
-    ("run",), ("analyze",), ("replay",), ("simulate",), ("token",), ("lag",), ("status",),
-    ("serve", "gateway"), ("serve", "ingest"), ("serve", "asr"),
-    ("worker", "analyzer"), ("worker", "nudger"), ("worker", "recorder"),
+    ("run",),
+    ("analyze",),
+    ("replay",),
+    ("simulate",),
+    ("token",),
+    ("lag",),
+    ("status",),
+    ("serve", "gateway"),
+    ("serve", "ingest"),
+    ("serve", "asr"),
+    ("worker", "analyzer"),
+    ("worker", "nudger"),
+    ("worker", "recorder"),
     ("topics", "create"),
 }
-APP_SERVICES = {"ingest": ("serve", "ingest"), "gateway": ("serve", "gateway"),
-                "analyzer": ("worker", "analyzer"), "nudger": ("worker", "nudger"),
-                "recorder": ("worker", "recorder")}
+APP_SERVICES = {
+    "ingest": ("serve", "ingest"),
+    "gateway": ("serve", "gateway"),
+    "analyzer": ("worker", "analyzer"),
+    "nudger": ("worker", "nudger"),
+    "recorder": ("worker", "recorder"),
+}
 WORKERS = {"analyzer", "nudger"}
 TOKEN_SERVICES = {"ingest", "gateway"}  # the only ones that mint or verify tokens: they alone hold the key
 HISTORY_SERVICES = {"recorder", "gateway"}  # the recorder writes the call history database, the gateway reads it
@@ -61,8 +75,12 @@ SALT_SERVICES = {"nudger", "recorder"}  # hash customer ids (call-state, erasure
 MIN_PARTITIONS = 12
 K8S_VERSION = "1.34"  # bundled by kubernetes-validate 1.37.0 (1.34 .. 1.37)
 # Metrics not exported by Heartline that the alerts may use.
-EXTERNAL_METRICS = {"up", "kube_pod_status_ready", "kube_deployment_status_replicas_available",
-                    "kube_deployment_spec_replicas"}
+EXTERNAL_METRICS = {
+    "up",
+    "kube_pod_status_ready",
+    "kube_deployment_status_replicas_available",
+    "kube_deployment_spec_replicas",
+}
 
 
 def _yaml_docs(path: Path) -> list[dict]:
@@ -81,6 +99,7 @@ def _offline_env() -> dict[str, str]:
 
 
 # --------------------------------------------------------------------- metrics
+
 
 def exported_metric_names() -> set[str]:
     """Sample names /metrics exposes for the metrics declared in shared/metrics.py."""
@@ -134,6 +153,7 @@ def test_metrics_module_declares_metrics():
 
 
 # --------------------------------------------------------------------- commands
+
 
 def _cli_words() -> set[str] | None:
     """Words heartline/cli.py can dispatch on (string constants, function names)."""
@@ -193,6 +213,7 @@ def test_deploy_files_run_real_heartline_commands():
 
 # --------------------------------------------------------------------- compose
 
+
 @pytest.fixture(scope="module")
 def compose() -> dict:
     return yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))
@@ -200,14 +221,16 @@ def compose() -> dict:
 
 def test_compose_matches_compose_spec_offline_without_docker_compose():
     """check-jsonschema's bundled Compose schema; no network, no docker-compose on PATH."""
-    assert importlib.util.find_spec("check_jsonschema"), \
-        "install requirements-dev.txt (check-jsonschema) into .venv"
+    assert importlib.util.find_spec("check_jsonschema"), "install requirements-dev.txt (check-jsonschema) into .venv"
     env = _offline_env()
     env["PATH"] = str(Path(sys.executable).parent)  # no docker, no docker-compose here
     proc = subprocess.run(
-        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.compose-spec",
-         str(COMPOSE)],
-        capture_output=True, text=True, env=env, timeout=120, cwd=ROOT,
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.compose-spec", str(COMPOSE)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        cwd=ROOT,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
@@ -220,7 +243,10 @@ def test_compose_spec_check_catches_an_error(tmp_path):
     bad.write_text(yaml.safe_dump(data), encoding="utf-8")
     proc = subprocess.run(
         [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.compose-spec", str(bad)],
-        capture_output=True, text=True, env=_offline_env(), timeout=120,
+        capture_output=True,
+        text=True,
+        env=_offline_env(),
+        timeout=120,
     )
     assert proc.returncode != 0
 
@@ -300,11 +326,13 @@ def test_compose_images_pinned_and_mounts_exist(compose):
 def test_compose_variables_are_required_or_defaulted():
     text = COMPOSE.read_text(encoding="utf-8")
     for expr in re.findall(r"\$\{([^}]*)\}", text):
-        assert re.fullmatch(r"[A-Z_][A-Z0-9_]*(:-[^}]*|:\?[^}]+)", expr), \
+        assert re.fullmatch(r"[A-Z_][A-Z0-9_]*(:-[^}]*|:\?[^}]+)", expr), (
             f"${{{expr}}}: give a default (:-) or an error (:?)"
+        )
 
 
 # --------------------------------------------------------------------- image
+
 
 def _dockerfile_instructions() -> list[tuple[str, str]]:
     text = DOCKERFILE.read_text(encoding="utf-8").replace("\\\n", " ")
@@ -403,6 +431,7 @@ def test_healthcheck_probes_http(tmp_path):
 
 # --------------------------------------------------------------------- kubernetes
 
+
 def _kustomize_resources() -> list[Path]:
     kust = yaml.safe_load((K8S / "kustomization.yaml").read_text(encoding="utf-8"))
     return [K8S / r for r in kust["resources"]]
@@ -480,11 +509,20 @@ def test_keda_schema_rejects_bad_metadata():
     import jsonschema
 
     schema = json.loads((K8S / "schemas" / "keda-scaledobject.json").read_text(encoding="utf-8"))
-    bad = {"apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject", "metadata": {"name": "x"},
-           "spec": {"scaleTargetRef": {"name": "x"},
-                    "triggers": [{"type": "kafka", "metadata": {"bootstrapServers": "k:9092",
-                                                                 "consumerGroup": "g", "topic": "t",
-                                                                 "lagThreshold": 200}}]}}
+    bad = {
+        "apiVersion": "keda.sh/v1alpha1",
+        "kind": "ScaledObject",
+        "metadata": {"name": "x"},
+        "spec": {
+            "scaleTargetRef": {"name": "x"},
+            "triggers": [
+                {
+                    "type": "kafka",
+                    "metadata": {"bootstrapServers": "k:9092", "consumerGroup": "g", "topic": "t", "lagThreshold": 200},
+                }
+            ],
+        },
+    }
     assert list(jsonschema.Draft202012Validator(schema).iter_errors(bad))
 
 
@@ -495,9 +533,13 @@ def test_k8s_deployments(k8s_docs):
     config = _by_kind(k8s_docs, "ConfigMap")["heartline-env"]["data"]
     kust = yaml.safe_load((K8S / "kustomization.yaml").read_text(encoding="utf-8"))
     image_names = {i["name"] for i in kust.get("images", [])}
-    ports = {"ingest": int(config["HEARTLINE_INGEST_PORT"]), "gateway": int(config["HEARTLINE_GATEWAY_PORT"]),
-             "analyzer": int(config["HEARTLINE_WORKER_PORT"]), "nudger": int(config["HEARTLINE_WORKER_PORT"]),
-             "recorder": int(config["HEARTLINE_WORKER_PORT"])}
+    ports = {
+        "ingest": int(config["HEARTLINE_INGEST_PORT"]),
+        "gateway": int(config["HEARTLINE_GATEWAY_PORT"]),
+        "analyzer": int(config["HEARTLINE_WORKER_PORT"]),
+        "nudger": int(config["HEARTLINE_WORKER_PORT"]),
+        "recorder": int(config["HEARTLINE_WORKER_PORT"]),
+    }
     assert config["HEARTLINE_MODE"] == "production" and config["HEARTLINE_HOST"] == "0.0.0.0"
     assert "HEARTLINE_JWT_SECRET" not in config, "the secret belongs in a Secret"
     for name, cmd in APP_SERVICES.items():
@@ -519,8 +561,9 @@ def test_k8s_deployments(k8s_docs):
         if name in TOKEN_SERVICES:
             assert secret[0]["valueFrom"]["secretKeyRef"]["name"] == "heartline-jwt"
         rules = [m for m in c["volumeMounts"] if m["name"] == "rules"]
-        assert rules and rules[0].get("readOnly") and "subPath" not in rules[0], \
+        assert rules and rules[0].get("readOnly") and "subPath" not in rules[0], (
             "no subPath: the ConfigMap must update in place"
+        )
         assert config["HEARTLINE_RULES"].startswith(rules[0]["mountPath"] + "/")
         vol = next(v for v in pod["volumes"] if v["name"] == "rules")
         assert vol["configMap"]["name"] == "heartline-rules"
@@ -539,7 +582,9 @@ def test_signing_key_reaches_only_the_services_that_use_it(compose, k8s_docs):
     for name, svc in compose["services"].items():
         has = "HEARTLINE_JWT_SECRET" in (svc.get("environment") or {})
         assert has == (name in TOKEN_SERVICES), f"compose {name}: JWT secret {'present' if has else 'missing'}"
-    pods = {d["metadata"]["name"]: d["spec"]["template"]["spec"] for d in k8s_docs if d["kind"] in ("Deployment", "Job")}
+    pods = {
+        d["metadata"]["name"]: d["spec"]["template"]["spec"] for d in k8s_docs if d["kind"] in ("Deployment", "Job")
+    }
     assert pods
     for name, pod in pods.items():
         env = [e["name"] for c in pod["containers"] for e in c.get("env", [])]
@@ -547,15 +592,21 @@ def test_signing_key_reaches_only_the_services_that_use_it(compose, k8s_docs):
         assert ("HEARTLINE_JWT_SECRET" in env) == wanted, f"k8s {name}: {env}"
 
 
-SECRET_TEMPLATES = {"secret-jwt.template.yaml": ("heartline-jwt", "jwt-secret"),
-                    "secret-customer-salt.template.yaml": ("heartline-customer-salt", "customer-salt"),
-                    "secret-database.template.yaml": ("heartline-database", "database-url")}
+SECRET_TEMPLATES = {
+    "secret-jwt.template.yaml": ("heartline-jwt", "jwt-secret"),
+    "secret-customer-salt.template.yaml": ("heartline-customer-salt", "customer-salt"),
+    "secret-database.template.yaml": ("heartline-database", "database-url"),
+}
 
 
 def _secret_refs(pod: dict) -> dict[str, tuple[str, str]]:
     """Env variable -> (Secret, key) for every variable a pod's containers read from a Secret."""
-    return {e["name"]: (e["valueFrom"]["secretKeyRef"]["name"], e["valueFrom"]["secretKeyRef"]["key"])
-            for c in pod["containers"] for e in c.get("env", []) if "secretKeyRef" in e.get("valueFrom", {})}
+    return {
+        e["name"]: (e["valueFrom"]["secretKeyRef"]["name"], e["valueFrom"]["secretKeyRef"]["key"])
+        for c in pod["containers"]
+        for e in c.get("env", [])
+        if "secretKeyRef" in e.get("valueFrom", {})
+    }
 
 
 def test_k8s_secret_templates_are_not_applied():
@@ -569,16 +620,21 @@ def test_k8s_secrets_reach_the_services_that_use_them(k8s_docs):
     """Every Secret a pod reads has its template; the history database URL reaches the recorder
     (writes) and the gateway (reads), the customer-id salt the nudger and the recorder — each
     only those."""
-    pods = {d["metadata"]["name"].removeprefix("heartline-"): d["spec"]["template"]["spec"]
-            for d in k8s_docs if d["kind"] in ("Deployment", "Job")}
+    pods = {
+        d["metadata"]["name"].removeprefix("heartline-"): d["spec"]["template"]["spec"]
+        for d in k8s_docs
+        if d["kind"] in ("Deployment", "Job")
+    }
     templates = set(SECRET_TEMPLATES.values())
     for name, pod in pods.items():
         refs = _secret_refs(pod)
         assert set(refs.values()) <= templates, f"{name}: a Secret without a template: {refs}"
-        assert (refs.get("HEARTLINE_DATABASE_URL") == ("heartline-database", "database-url")) == \
-            (name in HISTORY_SERVICES), f"{name}: {refs}"
-        assert (refs.get("HEARTLINE_CUSTOMER_SALT") == ("heartline-customer-salt", "customer-salt")) == \
-            (name in SALT_SERVICES), f"{name}: {refs}"
+        assert (refs.get("HEARTLINE_DATABASE_URL") == ("heartline-database", "database-url")) == (
+            name in HISTORY_SERVICES
+        ), f"{name}: {refs}"
+        assert (refs.get("HEARTLINE_CUSTOMER_SALT") == ("heartline-customer-salt", "customer-salt")) == (
+            name in SALT_SERVICES
+        ), f"{name}: {refs}"
 
 
 def test_k8s_recorder(k8s_docs):
@@ -593,8 +649,9 @@ def test_k8s_recorder(k8s_docs):
     assert c["securityContext"]["readOnlyRootFilesystem"] is True
     assert {m["mountPath"] for m in c["volumeMounts"]} >= {"/etc/heartline/rules", "/var/lib/heartline", "/tmp"}
     assert _by_kind(k8s_docs, "PodDisruptionBudget")["heartline-recorder"]["spec"]["maxUnavailable"] == 1
-    assert "heartline-recorder" not in {so["spec"]["scaleTargetRef"]["name"]
-                                        for so in _by_kind(k8s_docs, "ScaledObject").values()}
+    assert "heartline-recorder" not in {
+        so["spec"]["scaleTargetRef"]["name"] for so in _by_kind(k8s_docs, "ScaledObject").values()
+    }
     assert Settings().group("recorder") == "heartline-recorder"
 
 
@@ -604,8 +661,9 @@ def test_k8s_topics_job_partitions(k8s_docs):
 
 
 def test_rules_configmap_in_sync():
-    proc = subprocess.run([sys.executable, str(K8S / "render_rules_configmap.py"), "--check"],
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, str(K8S / "render_rules_configmap.py"), "--check"], capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 0, proc.stderr
     (cm,) = _yaml_docs(K8S / "rules-configmap.yaml")
     rules_text = (ROOT / "rules" / "default.yaml").read_text(encoding="utf-8")
@@ -622,6 +680,7 @@ def test_rules_configmap_render_round_trips():
 
 
 # --------------------------------------------------------------------- prometheus, grafana
+
 
 @pytest.fixture(scope="module")
 def alert_rules() -> list[dict]:
@@ -640,8 +699,11 @@ def test_prometheus_configs_parse():
             for rel in job.get("relabel_configs", []):
                 assert rel.get("target_label") != "service", "would clobber the metrics' own service label"
     targets = {t for j in compose_cfg["scrape_configs"] for s in j.get("static_configs", []) for t in s["targets"]}
-    dns = {(n, j["dns_sd_configs"][0]["port"]) for j in compose_cfg["scrape_configs"]
-           for n in j.get("dns_sd_configs", [{}])[0].get("names", [])}
+    dns = {
+        (n, j["dns_sd_configs"][0]["port"])
+        for j in compose_cfg["scrape_configs"]
+        for n in j.get("dns_sd_configs", [{}])[0].get("names", [])
+    }
     assert {"ingest:8001", "gateway:8000"} <= targets
     assert {("analyzer", 6066), ("nudger", 6066)} <= dns
 
@@ -660,8 +722,13 @@ def test_alert_rules(alert_rules):
         assert metrics <= known, f"{rule['alert']}: unknown {metrics - known}"
         assert promql_other_metrics(rule["expr"]) <= EXTERNAL_METRICS
         used |= metrics | promql_other_metrics(rule["expr"])
-    for required in ("heartline_consumer_lag", "heartline_e2e_latency_seconds_bucket",
-                     "heartline_dlq_total", "up", "kube_pod_status_ready"):
+    for required in (
+        "heartline_consumer_lag",
+        "heartline_e2e_latency_seconds_bucket",
+        "heartline_dlq_total",
+        "up",
+        "kube_pod_status_ready",
+    ):
         assert required in used, f"no alert on {required}"
 
 
@@ -681,9 +748,15 @@ def test_dashboard(alert_rules):
             metrics = promql_heartline_metrics(t["expr"])
             assert metrics <= known, f"{panel['title']}: unknown {metrics - known}"
             used |= metrics
-    for required in ("heartline_e2e_latency_seconds_bucket", "heartline_consumer_lag",
-                     "heartline_events_in_total", "heartline_events_out_total", "heartline_nudges_total",
-                     "heartline_nudge_feedback_total", "heartline_ws_clients"):
+    for required in (
+        "heartline_e2e_latency_seconds_bucket",
+        "heartline_consumer_lag",
+        "heartline_events_in_total",
+        "heartline_events_out_total",
+        "heartline_nudges_total",
+        "heartline_nudge_feedback_total",
+        "heartline_ws_clients",
+    ):
         assert required in used, f"dashboard lacks {required}"
 
 
@@ -694,6 +767,7 @@ def test_helpers_find_unknown_metrics():
 
 
 # --------------------------------------------------------------------- docs
+
 
 def test_operations_doc(alert_rules):
     text = OPS_DOC.read_text(encoding="utf-8")

@@ -38,6 +38,9 @@ def mentioned() -> list[tuple[str, int, Path]]:
 def test_every_path_the_docs_name_exists():
     found = mentioned()
     assert len(found) > 100
-    missing = [f"{doc}:{n}: {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}"
-               for doc, n, path in found if not path.exists()]
+    missing = [
+        f"{doc}:{n}: {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}"
+        for doc, n, path in found
+        if not path.exists()
+    ]
     assert not missing, "\n".join(missing)

@@ -17,8 +17,11 @@ ANGRY = "你们这服务太差了,我都等了半个小时了"
 
 
 def _nudges(msgs, call_id, nudge_type=None):
-    return [m for m in msgs if m["kind"] == "nudge" and m["call_id"] == call_id
-            and (nudge_type is None or m["type"] == nudge_type)]
+    return [
+        m
+        for m in msgs
+        if m["kind"] == "nudge" and m["call_id"] == call_id and (nudge_type is None or m["type"] == nudge_type)
+    ]
 
 
 async def _agent(stack, agent_id):
@@ -41,7 +44,9 @@ def test_angry_customer_nudges_only_their_agent_once(stack):
             assert nudge["nudge_id"] == f"{call_id}:17:acknowledge_emotion"
             assert nudge["ingest_ts"], "ingest_ts is carried through"
             assert ANGRY[:8] in nudge["reason"]
-            latency_ms = (received - datetime.fromisoformat(nudge["ingest_ts"].replace("Z", "+00:00")).timestamp()) * 1000
+            latency_ms = (
+                received - datetime.fromisoformat(nudge["ingest_ts"].replace("Z", "+00:00")).timestamp()
+            ) * 1000
             print(f"\nend-to-end latency ingest -> agent socket: {latency_ms:.1f} ms")
             transcript = [m for m in msgs if m["kind"] == "transcript" and m["call_id"] == call_id]
             assert transcript and transcript[0]["text"] == ANGRY
@@ -123,9 +128,23 @@ def test_librdkafka_client_speaks_the_contract(stack):
     async def scenario():
         ws = await _agent(stack, "a-032")
         done = await asyncio.to_thread(
-            subprocess.run, [kcat, "-b", stack.settings.kafka, "-t", stack.settings.topics.stt_events,
-                             "-P", "-K", "\t", "-X", "acks=all"],
-            input=lines.encode(), capture_output=True, timeout=30)
+            subprocess.run,
+            [
+                kcat,
+                "-b",
+                stack.settings.kafka,
+                "-t",
+                stack.settings.topics.stt_events,
+                "-P",
+                "-K",
+                "\t",
+                "-X",
+                "acks=all",
+            ],
+            input=lines.encode(),
+            capture_output=True,
+            timeout=30,
+        )
         assert done.returncode == 0, done.stderr.decode()
         msgs = await collect(ws, 15, until=lambda m: _nudges(m, call_id, "acknowledge_emotion"))
         await ws.close()
@@ -155,8 +174,11 @@ def test_outside_kafka_client_speaks_the_contract(stack):
         ws = await _agent(stack, "a-031")
         prod = KafkaProducer(bootstrap_servers=stack.settings.kafka)
         for ev in events:
-            prod.send(stack.settings.topics.stt_events, key=call_id.encode(),
-                      value=json.dumps(ev, ensure_ascii=False).encode()).get(10)
+            prod.send(
+                stack.settings.topics.stt_events,
+                key=call_id.encode(),
+                value=json.dumps(ev, ensure_ascii=False).encode(),
+            ).get(10)
         prod.close()
         msgs = await collect(ws, 10, until=lambda m: _nudges(m, call_id, "acknowledge_emotion"))
         await ws.close()
@@ -194,15 +216,24 @@ def test_lag_and_status_commands_report_the_running_groups(stack):
     call_id = new_call_id()
     assert stack.post_events([call_started(call_id), utterance(call_id, 1, "你好")]).status_code == 202
     time.sleep(3)  # a commit interval or two
-    env = {**os.environ, "HEARTLINE_KAFKA": stack.settings.kafka, "HEARTLINE_BROKER": stack.settings.broker,
-           "HEARTLINE_TOPIC_PREFIX": stack.settings.topic_prefix,
-           "HEARTLINE_GATEWAY_PORT": str(stack.settings.gateway_port),
-           "HEARTLINE_INGEST_PORT": str(stack.settings.ingest_port), "HEARTLINE_DATA_DIR": "/nonexistent"}
-    lag = subprocess.run([sys.executable, "-m", "heartline.cli", "lag"], env=env, capture_output=True, text=True, timeout=60)
+    env = {
+        **os.environ,
+        "HEARTLINE_KAFKA": stack.settings.kafka,
+        "HEARTLINE_BROKER": stack.settings.broker,
+        "HEARTLINE_TOPIC_PREFIX": stack.settings.topic_prefix,
+        "HEARTLINE_GATEWAY_PORT": str(stack.settings.gateway_port),
+        "HEARTLINE_INGEST_PORT": str(stack.settings.ingest_port),
+        "HEARTLINE_DATA_DIR": "/nonexistent",
+    }
+    lag = subprocess.run(
+        [sys.executable, "-m", "heartline.cli", "lag"], env=env, capture_output=True, text=True, timeout=60
+    )
     assert lag.returncode == 0, lag.stderr
     assert f"{stack.settings.topic_prefix}heartline-analyzer" in lag.stdout
     assert "total lag" in lag.stdout
-    status = subprocess.run([sys.executable, "-m", "heartline.cli", "status"], env=env, capture_output=True, text=True, timeout=60)
+    status = subprocess.run(
+        [sys.executable, "-m", "heartline.cli", "status"], env=env, capture_output=True, text=True, timeout=60
+    )
     assert status.returncode == 0, status.stderr
     assert "gateway" in status.stdout and "yes" in status.stdout
     if stack.settings.broker == "kafka":  # DescribeGroups answers on Apache Kafka: who is in each group

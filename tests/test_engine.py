@@ -32,8 +32,16 @@ class Call:
         self.call_id, self.rules, self.now = call_id, rules, T0
         self.mem: CallMemory | None = None
         self.nudges = []
-        self.feed(CallStarted(type="call_started", call_id=call_id, ts=T0, agent_id="a-001",
-                              customer=Customer(name="王先生", segment=segment)), 0)
+        self.feed(
+            CallStarted(
+                type="call_started",
+                call_id=call_id,
+                ts=T0,
+                agent_id="a-001",
+                customer=Customer(name="王先生", segment=segment),
+            ),
+            0,
+        )
 
     def at(self, ms: int) -> datetime:
         return T0 + timedelta(milliseconds=ms)
@@ -52,17 +60,39 @@ class Call:
         self.nudges += out
         return out
 
-    def say(self, seq, speaker, text, start_ms, end_ms, *, cues=(), emotion="neutral", score=0.5,
-            sentiment=0.6, final=True):
-        a = UtteranceAnalysis(call_id=self.call_id, seq=seq, speaker=speaker, text=text, is_final=final,
-                              sentiment=sentiment, emotion=emotion, emotion_score=score, cues=list(cues),
-                              start_ms=start_ms, end_ms=end_ms, ts=self.at(end_ms), ingest_ts=self.at(end_ms),
-                              analyzed_ts=self.at(end_ms))
+    def say(
+        self, seq, speaker, text, start_ms, end_ms, *, cues=(), emotion="neutral", score=0.5, sentiment=0.6, final=True
+    ):
+        a = UtteranceAnalysis(
+            call_id=self.call_id,
+            seq=seq,
+            speaker=speaker,
+            text=text,
+            is_final=final,
+            sentiment=sentiment,
+            emotion=emotion,
+            emotion_score=score,
+            cues=list(cues),
+            start_ms=start_ms,
+            end_ms=end_ms,
+            ts=self.at(end_ms),
+            ingest_ts=self.at(end_ms),
+            analyzed_ts=self.at(end_ms),
+        )
         return self.feed(a, end_ms)
 
     def partial(self, seq, speaker, text, start_ms, end_ms):
-        u = Utterance(type="utterance", call_id=self.call_id, seq=seq, speaker=speaker, text=text,
-                      is_final=False, start_ms=start_ms, end_ms=end_ms, ts=self.at(end_ms))
+        u = Utterance(
+            type="utterance",
+            call_id=self.call_id,
+            seq=seq,
+            speaker=speaker,
+            text=text,
+            is_final=False,
+            start_ms=start_ms,
+            end_ms=end_ms,
+            ts=self.at(end_ms),
+        )
         return self.feed(u, end_ms)
 
     def event(self, cls, kind, ms):
@@ -123,8 +153,19 @@ def test_emotion_from_partials_never_fires():
 # --- dedupe, cooldown, one card per turn -------------------------------------------------------
 def test_duplicate_final_and_event_are_not_double_counted():
     c = Call()
-    c.feed(Utterance(type="utterance", call_id="c-1", seq=1, speaker="customer", text="你们这服务太差了",
-                     start_ms=1000, end_ms=3000, ts=c.at(3000)), 3000)
+    c.feed(
+        Utterance(
+            type="utterance",
+            call_id="c-1",
+            seq=1,
+            speaker="customer",
+            text="你们这服务太差了",
+            start_ms=1000,
+            end_ms=3000,
+            ts=c.at(3000),
+        ),
+        3000,
+    )
     for _ in range(3):  # the analysis, then two redeliveries
         c.say(1, "customer", "你们这服务太差了", 1000, 3000, **ANGRY)
     c.wait(15000)
@@ -274,12 +315,15 @@ def test_backchannel_and_customer_cutting_in_are_not_interrupting():
 
 
 # --- immediate rules ---------------------------------------------------------------------------
-@pytest.mark.parametrize("speaker,cue,kind,case", [
-    ("customer", C.PII_ID_CARD, "privacy_guard", "customer_read"),
-    ("agent", C.PII_BANK_CARD, "privacy_guard", "agent_repeat"),
-    ("agent", C.PII_PASSWORD, "privacy_guard", "password"),
-    ("agent", C.PROMISE_RETURNS, "compliance_warning", None),
-])
+@pytest.mark.parametrize(
+    "speaker,cue,kind,case",
+    [
+        ("customer", C.PII_ID_CARD, "privacy_guard", "customer_read"),
+        ("agent", C.PII_BANK_CARD, "privacy_guard", "agent_repeat"),
+        ("agent", C.PII_PASSWORD, "privacy_guard", "password"),
+        ("agent", C.PROMISE_RETURNS, "compliance_warning", None),
+    ],
+)
 def test_immediate_rules(speaker, cue, kind, case):
     c = Call()
     out = c.say(1, speaker, "……", 1000, 3000, cues=[cue])
@@ -434,9 +478,25 @@ def test_memory_round_trips_through_json():
 
 
 def test_unknown_call_is_created():
-    mem, out = step(None, UtteranceAnalysis(
-        call_id="c-x", seq=3, speaker="customer", text="你好", sentiment=0.5, emotion="neutral",
-        emotion_score=0.5, start_ms=10000, end_ms=11000, ts=T0, ingest_ts=T0, analyzed_ts=T0), T0, RULES)
+    mem, out = step(
+        None,
+        UtteranceAnalysis(
+            call_id="c-x",
+            seq=3,
+            speaker="customer",
+            text="你好",
+            sentiment=0.5,
+            emotion="neutral",
+            emotion_score=0.5,
+            start_ms=10000,
+            end_ms=11000,
+            ts=T0,
+            ingest_ts=T0,
+            analyzed_ts=T0,
+        ),
+        T0,
+        RULES,
+    )
     assert mem.state.call_id == "c-x" and mem.state.agent_id is None and out == []
     assert new_memory("c-y").state.call_id == "c-y"
 
@@ -461,8 +521,10 @@ def test_nothing_after_the_call_ended():
 def test_long_dead_air_reaches_the_agent_after_another_card():
     """A card for the turn (emotion, confusion) does not replace timely_response: it waits card_gap_s."""
     gap = RULES.card_gap_s
-    for cues, kw, first in (([], ANGRY, "acknowledge_emotion"),
-                            ([C.CONFUSION], dict(emotion="confusion", score=0.9), "guide_step_by_step")):
+    for cues, kw, first in (
+        ([], ANGRY, "acknowledge_emotion"),
+        ([C.CONFUSION], dict(emotion="confusion", score=0.9), "guide_step_by_step"),
+    ):
         c = Call()
         c.say(1, "customer", "这个融资利率是怎么算的我不太明白", 1000, 3000, cues=cues, **kw)
         c.wait(20000)  # 17 s of dead air
@@ -539,8 +601,7 @@ def test_acknowledge_emotion_at_most_twice_per_call():
 # --- reassure_urgency --------------------------------------------------------------------------
 def test_urgency_wants_action_now_not_only_soothing():
     c = Call()
-    c.say(1, "customer", "马上收盘了我的单子挂不上来不及了", 1000, 3000, cues=[C.URGENCY], emotion="anxiety",
-          score=0.9)
+    c.say(1, "customer", "马上收盘了我的单子挂不上来不及了", 1000, 3000, cues=[C.URGENCY], emotion="anxiety", score=0.9)
     c.say(2, "agent", "您别着急", 3300, 4000, cues=[C.EMPATHY])  # soothing, no action
     c.wait(15000)
     assert c.types() == ["reassure_urgency"]

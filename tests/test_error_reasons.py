@@ -24,12 +24,23 @@ MARKER = "保密标记七三一九"
 
 BAD = {
     "unknown type tag": lambda: parse_event({"type": MARKER, "call_id": "c-1", "ts": "2026-11-23T08:00:00Z"}),
-    "bad call id": lambda: parse_event({"type": "hold_started", "call_id": f"c {MARKER}", "ts": "2026-11-23T08:00:00Z"}),
-    "bad speaker": lambda: parse_event({"type": "utterance", "call_id": "c-1", "seq": 1, "speaker": MARKER,
-                                        "text": "x", "ts": "2026-11-23T08:00:00Z"}),
+    "bad call id": lambda: parse_event(
+        {"type": "hold_started", "call_id": f"c {MARKER}", "ts": "2026-11-23T08:00:00Z"}
+    ),
+    "bad speaker": lambda: parse_event(
+        {"type": "utterance", "call_id": "c-1", "seq": 1, "speaker": MARKER, "text": "x", "ts": "2026-11-23T08:00:00Z"}
+    ),
     "bad timestamp": lambda: parse_event({"type": "call_ended", "call_id": "c-1", "ts": MARKER}),
-    "seq not a number": lambda: parse_event({"type": "utterance", "call_id": "c-1", "seq": MARKER,
-                                             "speaker": "customer", "text": "x", "ts": "2026-11-23T08:00:00Z"}),
+    "seq not a number": lambda: parse_event(
+        {
+            "type": "utterance",
+            "call_id": "c-1",
+            "seq": MARKER,
+            "speaker": "customer",
+            "text": "x",
+            "ts": "2026-11-23T08:00:00Z",
+        }
+    ),
     "name too long": lambda: CallState.model_validate({"call_id": "c-1", "customer": {"name": MARKER * 10}}),
     "not JSON": lambda: UtteranceAnalysis.model_validate_json(f'{{"call_id": "{MARKER}", '.encode()),
 }
@@ -84,8 +95,19 @@ def test_database_errors_do_not_carry_the_row(engine):
     values — engines hide bound parameters — and error_class names what failed without the message."""
     from shared.schemas import utcnow
 
-    row = dict(call_id="c-hide-1", seq=1, speaker="customer", text=f"{MARKER} 我的身份证号是", sentiment=0.2,
-               emotion="anger", emotion_score=0.9, cues=[], start_ms=0, end_ms=1000, ts=utcnow())
+    row = dict(
+        call_id="c-hide-1",
+        seq=1,
+        speaker="customer",
+        text=f"{MARKER} 我的身份证号是",
+        sentiment=0.2,
+        emotion="anger",
+        emotion_score=0.9,
+        cues=[],
+        start_ms=0,
+        end_ms=1000,
+        ts=utcnow(),
+    )
     with engine.begin() as conn:
         conn.execute(insert(UtteranceRow).values(**row))
     with pytest.raises(Exception) as caught, engine.begin() as conn:

@@ -91,8 +91,11 @@ def schedules(inputs, rng):
     lagged = []
     for t in ingest:
         lagged.append(max(lagged[-1] if lagged else 0.0, t + 20))
-    return {"real time": (realtime, 0.0), "30 s backlog read in one burst": (burst, burst[-1]),
-            "20 s upstream lag": (lagged, 0.0)}
+    return {
+        "real time": (realtime, 0.0),
+        "30 s backlog read in one burst": (burst, burst[-1]),
+        "20 s upstream lag": (lagged, 0.0),
+    }
 
 
 def test_margin_and_idle_are_small():
@@ -108,9 +111,17 @@ def test_every_reading_schedule_yields_the_replays_nudges(calls, rules, jitter):
         inputs = nudger_inputs(events, delays)
         if not inputs:
             continue
-        expected = [n.nudge_id for n in replay(
-            [e.model_copy(update={"ingest_ts": e.ts + timedelta(seconds=d)}) for e, d in zip(events, delays, strict=True)],
-            rules, salt=SALT)]
+        expected = [
+            n.nudge_id
+            for n in replay(
+                [
+                    e.model_copy(update={"ingest_ts": e.ts + timedelta(seconds=d)})
+                    for e, d in zip(events, delays, strict=True)
+                ],
+                rules,
+                salt=SALT,
+            )
+        ]
         for label, (read_at, backlog_until) in schedules(inputs, rng).items():
             got = live(inputs, rules, read_at, backlog_until)
             assert sorted(got) == sorted(expected), f"{name}, {label}: live {sorted(got)} vs replay {sorted(expected)}"

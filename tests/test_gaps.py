@@ -14,6 +14,7 @@ from tests.conftest import make_settings
 
 pytestmark = [pytest.mark.brokers("embedded", "kafka")]
 
+
 def test_skipped_offsets_are_fetched_back_in_order(broker):
     settings = make_settings(broker)
     topic = settings.topics.stt_events

@@ -43,10 +43,10 @@ class AgentClient:
 
     def __init__(self, stack, agent: str):
         self.stack, self.agent = stack, agent
-        self.shown: set[str] = set()                 # nudge ids on screen
-        self.after_seq: dict[str, int] = {}          # call -> highest final seq shown
-        self.per_connection: list[Counter] = []      # nudge id -> times sent, per connection
-        self.reshown: list[str] = []                 # ids sent again that the client had shown
+        self.shown: set[str] = set()  # nudge ids on screen
+        self.after_seq: dict[str, int] = {}  # call -> highest final seq shown
+        self.per_connection: list[Counter] = []  # nudge id -> times sent, per connection
+        self.reshown: list[str] = []  # ids sent again that the client had shown
         self.ws = None
         self.task = None
 
@@ -57,9 +57,16 @@ class AgentClient:
 
     async def resume(self, calls: list[str]) -> None:
         for call_id in calls:
-            await self.ws.send(json.dumps({"kind": "resume", "call_id": call_id,
-                                           "after_seq": self.after_seq.get(call_id, -1),
-                                           "seen_nudges": sorted(self.shown)}))
+            await self.ws.send(
+                json.dumps(
+                    {
+                        "kind": "resume",
+                        "call_id": call_id,
+                        "after_seq": self.after_seq.get(call_id, -1),
+                        "seen_nudges": sorted(self.shown),
+                    }
+                )
+            )
 
     async def _listen(self, ws, sent: Counter) -> None:
         try:
@@ -98,9 +105,11 @@ def test_gateway_sigkill_and_restart_loses_and_doubles_no_nudge(stack):
         events = []
         for agent, cs in calls.items():
             for i, call_id in enumerate(cs):
-                events += [call_started(call_id, agent),
-                           utterance(call_id, 1, "您好,请问有什么可以帮您?", speaker="agent"),
-                           utterance(call_id, 2, ANGRY[i % len(ANGRY)], start_ms=3000)]
+                events += [
+                    call_started(call_id, agent),
+                    utterance(call_id, 1, "您好,请问有什么可以帮您?", speaker="agent"),
+                    utterance(call_id, 2, ANGRY[i % len(ANGRY)], start_ms=3000),
+                ]
         assert (await asyncio.to_thread(stack.post_events, events)).status_code == 202
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline and not all(len(c.shown) >= CALLS_PER_AGENT for c in clients.values()):
@@ -112,8 +121,11 @@ def test_gateway_sigkill_and_restart_loses_and_doubles_no_nudge(stack):
         await asyncio.to_thread(st.stop_proc, gateway, signal.SIGKILL)
         killed = time.monotonic()
         # While the gateway is down the calls go on: new worried utterances -> new nudges.
-        down_events = [utterance(call_id, 3, WORRIED[i % 2], start_ms=9000)
-                       for cs in calls.values() for i, call_id in enumerate(cs)]
+        down_events = [
+            utterance(call_id, 3, WORRIED[i % 2], start_ms=9000)
+            for cs in calls.values()
+            for i, call_id in enumerate(cs)
+        ]
         assert (await asyncio.to_thread(stack.post_events, down_events)).status_code == 202
         await asyncio.sleep(3)  # the nudger raises them while no gateway runs
 
@@ -135,15 +147,18 @@ def test_gateway_sigkill_and_restart_loses_and_doubles_no_nudge(stack):
 
     clients, before, truth, later = asyncio.run(scenario())
     new_while_down = sum(len(truth.get(a, set()) - before[a]) for a in AGENTS)
-    print(f"nudges on the topic: {sum(map(len, truth.values()))}, raised while the gateway was down "
-          f"and not yet shown: {new_while_down}")
+    print(
+        f"nudges on the topic: {sum(map(len, truth.values()))}, raised while the gateway was down "
+        f"and not yet shown: {new_while_down}"
+    )
     assert new_while_down > 0, "the scenario must raise nudges while the gateway is down"
     for agent, c in clients.items():
         expected = truth.get(agent, set())
         assert expected <= c.shown, f"{agent} lost {sorted(expected - c.shown)}"
         assert c.shown <= later.get(agent, set()) | before[agent], f"{agent} got nudges not on the topic for its calls"
-        assert all(c.after_seq.get(call_id) == 3 for call_id in calls[agent]), \
+        assert all(c.after_seq.get(call_id) == 3 for call_id in calls[agent]), (
             f"{agent}: transcript said while the gateway was down not resumed: {c.after_seq}"
+        )
         for i, sent in enumerate(c.per_connection):
             doubled = {n: k for n, k in sent.items() if k > 1}
             assert not doubled, f"{agent} connection {i}: sent twice {doubled}"

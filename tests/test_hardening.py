@@ -104,10 +104,23 @@ def test_validation_reasons_never_quote_the_input(stack):
     assert resp.status_code == 422 and MARKER not in resp.text and "unknown" in resp.text, resp.text
 
     bad_state = {"call_id": call_id, "customer": {"name": MARKER * 10}, "sentiment": 0.5}
-    asyncio.run(produce_raw(s, s.topics.stt_events, [(call_id.encode(), json.dumps(
-        {"type": MARKER, "call_id": call_id, "ts": "2026-11-23T08:00:00Z"}, ensure_ascii=False).encode())]))
-    asyncio.run(produce_raw(s, s.topics.call_state, [(call_id.encode(), json.dumps(
-        bad_state, ensure_ascii=False).encode())]))
+    asyncio.run(
+        produce_raw(
+            s,
+            s.topics.stt_events,
+            [
+                (
+                    call_id.encode(),
+                    json.dumps(
+                        {"type": MARKER, "call_id": call_id, "ts": "2026-11-23T08:00:00Z"}, ensure_ascii=False
+                    ).encode(),
+                )
+            ],
+        )
+    )
+    asyncio.run(
+        produce_raw(s, s.topics.call_state, [(call_id.encode(), json.dumps(bad_state, ensure_ascii=False).encode())])
+    )
 
     def reasons(topic):
         return [d["reason"] for k, d in _dlq_records(s, topic) if k == call_id.encode()]
@@ -162,10 +175,13 @@ class RecorderUnderTest:
 
 
 REFUSE = {
-    "sqlite": ["CREATE TRIGGER IF NOT EXISTS hl_test_refuse_poison BEFORE INSERT ON utterances "
-               "WHEN NEW.call_id LIKE 'poison-%' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"],
-    "postgresql": ["ALTER TABLE utterances ADD CONSTRAINT hl_test_refuse_poison "
-                   "CHECK (call_id NOT LIKE 'poison-%') NOT VALID"],
+    "sqlite": [
+        "CREATE TRIGGER IF NOT EXISTS hl_test_refuse_poison BEFORE INSERT ON utterances "
+        "WHEN NEW.call_id LIKE 'poison-%' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
+    ],
+    "postgresql": [
+        "ALTER TABLE utterances ADD CONSTRAINT hl_test_refuse_poison CHECK (call_id NOT LIKE 'poison-%') NOT VALID"
+    ],
 }
 
 
@@ -186,8 +202,14 @@ def recorder(request, stack):
         conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
     engine.dispose()
     port = free_port()
-    proc = stack.stack.add("recorder-pg", ["worker", "recorder"], port=port, HEARTLINE_WORKER_PORT=port,
-                           HEARTLINE_DATABASE_URL=url, HEARTLINE_GROUP_GENERATION=7)
+    proc = stack.stack.add(
+        "recorder-pg",
+        ["worker", "recorder"],
+        port=port,
+        HEARTLINE_WORKER_PORT=port,
+        HEARTLINE_DATABASE_URL=url,
+        HEARTLINE_GROUP_GENERATION=7,
+    )
     try:
         stack.stack.wait_ready(120, procs=[proc])
         rec = RecorderUnderTest("postgresql", url, proc)
@@ -215,24 +237,37 @@ def test_a_record_the_database_refuses_is_dead_lettered_and_history_goes_on(stac
     the same batch forever: history stopped, offsets never moved, /readyz said ready."""
     poison, good, later = new_call_id("poison"), new_call_id("ok"), new_call_id("ok")
     before = recorder.metric("heartline_dlq_total", service="recorder", reason="unstorable")
-    assert stack.post_events([
-        call_started(poison, "a-091"), utterance(poison, 1, f"{MARKER} 我的账户登录不上", start_ms=100),
-        call_started(good, "a-092"), utterance(good, 1, GOOD, start_ms=100),
-        utterance(good, 2, "好的,我帮您查一下", speaker="agent", start_ms=2000),
-    ]).status_code == 202
+    assert (
+        stack.post_events(
+            [
+                call_started(poison, "a-091"),
+                utterance(poison, 1, f"{MARKER} 我的账户登录不上", start_ms=100),
+                call_started(good, "a-092"),
+                utterance(good, 1, GOOD, start_ms=100),
+                utterance(good, 2, "好的,我帮您查一下", speaker="agent", start_ms=2000),
+            ]
+        ).status_code
+        == 202
+    )
     _wait(lambda: recorder.stored(good) == 2, 45, f"{recorder.kind}: the good call of the batch is stored")
     assert stack.post_events([call_started(later, "a-093"), utterance(later, 1, GOOD)]).status_code == 202
     _wait(lambda: recorder.stored(later) == 1, 45, f"{recorder.kind}: a later call is stored too")
     assert recorder.stored(poison) == 0
 
-    _wait(lambda: recorder.metric("heartline_dlq_total", service="recorder", reason="unstorable") > before, 20,
-          "the refused record is counted as dead-lettered")
+    _wait(
+        lambda: recorder.metric("heartline_dlq_total", service="recorder", reason="unstorable") > before,
+        20,
+        "the refused record is counted as dead-lettered",
+    )
     s = stack.settings
     recorders = 2 if recorder.kind == "postgresql" else 1  # the SQLite recorder runs (and refuses) throughout
 
     def letters():
-        found = [d for k, d in _dlq_records(s, s.topics.utterance_analysis)
-                 if k == poison.encode() and d["reason"].startswith("not stored")]
+        found = [
+            d
+            for k, d in _dlq_records(s, s.topics.utterance_analysis)
+            if k == poison.encode() and d["reason"].startswith("not stored")
+        ]
         return found if len(found) >= recorders else None
 
     letters = _wait(letters, 20, "each recorder put the refused record on utterance-analysis.dlq")
@@ -249,17 +284,31 @@ def test_a_unit_mixup_on_the_topic_is_dead_lettered_not_retried(stack, recorder)
     it used to fail the INTEGER insert and stop the recorder for good."""
     s = stack.settings
     odd, good = new_call_id("mix"), new_call_id("ok")
-    record = {"call_id": odd, "seq": 1, "speaker": "customer", "text": GOOD, "is_final": True,
-              "sentiment": 0.5, "emotion": "neutral", "emotion_score": 0.5, "cues": [],
-              "start_ms": 2_200_000_000, "end_ms": 2_201_500_000,
-              "ts": "2026-11-23T08:00:14.100Z", "ingest_ts": "2026-11-23T08:00:14.100Z",
-              "analyzed_ts": "2026-11-23T08:00:14.120Z"}
+    record = {
+        "call_id": odd,
+        "seq": 1,
+        "speaker": "customer",
+        "text": GOOD,
+        "is_final": True,
+        "sentiment": 0.5,
+        "emotion": "neutral",
+        "emotion_score": 0.5,
+        "cues": [],
+        "start_ms": 2_200_000_000,
+        "end_ms": 2_201_500_000,
+        "ts": "2026-11-23T08:00:14.100Z",
+        "ingest_ts": "2026-11-23T08:00:14.100Z",
+        "analyzed_ts": "2026-11-23T08:00:14.120Z",
+    }
     asyncio.run(produce_raw(s, s.topics.utterance_analysis, [(odd.encode(), json.dumps(record).encode())]))
     assert stack.post_events([call_started(good, "a-094"), utterance(good, 1, GOOD)]).status_code == 202
     _wait(lambda: recorder.stored(good) == 1, 45, f"{recorder.kind}: the call after the odd record is stored")
     assert recorder.stored(odd) == 0
-    letters = _wait(lambda: [d for k, d in _dlq_records(s, s.topics.utterance_analysis) if k == odd.encode()], 20,
-                    "the odd record is dead-lettered")
+    letters = _wait(
+        lambda: [d for k, d in _dlq_records(s, s.topics.utterance_analysis) if k == odd.encode()],
+        20,
+        "the odd record is dead-lettered",
+    )
     assert any("start_ms" in d["reason"] for d in letters), letters
     assert httpx.get(f"{recorder.base}/readyz", timeout=15).status_code == 200
 
@@ -288,8 +337,9 @@ def test_a_recorder_that_cannot_store_reports_not_ready_and_loses_nothing(stack,
     _wait(lambda: httpx.get(f"{recorder.base}/readyz", timeout=15).status_code == 200, 30, "ready again")
     assert recorder.metric("heartline_consumer_stuck", service="recorder") == 0
     s = stack.settings
-    assert not [d for k, d in _dlq_records(s, s.topics.utterance_analysis) if k == call_id.encode()], \
+    assert not [d for k, d in _dlq_records(s, s.topics.utterance_analysis) if k == call_id.encode()], (
         "a record held back by an unreachable database must not be dead-lettered"
+    )
 
 
 # ---------------------------------------------------------------- D. limits
@@ -324,8 +374,12 @@ def test_deeply_nested_json_is_a_400_not_a_500(stack):
     deep_object = '{"type": "call_started", "call_id": "c-deep", "x": ' + deep + "}"
     token = stack.token("tests", "service")
     for body in (deep, deep_object):
-        resp = httpx.post(f"{stack.ingest_url}/v1/events", content=body, timeout=10,
-                          headers={"Authorization": f"Bearer {token}", "content-type": "application/json"})
+        resp = httpx.post(
+            f"{stack.ingest_url}/v1/events",
+            content=body,
+            timeout=10,
+            headers={"Authorization": f"Bearer {token}", "content-type": "application/json"},
+        )
         assert resp.status_code == 400 and "nested too deeply" in resp.json()["error"], resp.text
     resp = httpx.post(f"{stack.gateway_url}/api/token", content=deep, headers={"content-type": "application/json"})
     assert 400 <= resp.status_code < 500, resp.status_code
@@ -441,8 +495,10 @@ def test_pages_work_under_the_csp_and_never_take_a_token_from_the_url(stack):
 
     agent, call_id = "a-098", new_call_id("csp")
     p = pw.sync_playwright().start()
-    browser = p.chromium.launch(executable_path="/usr/bin/chromium",
-                                args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+    browser = p.chromium.launch(
+        executable_path="/usr/bin/chromium",
+        args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+    )
     try:
         ctx = browser.new_context(locale="zh-CN")
         ctx.add_init_script(CSP_WATCH)

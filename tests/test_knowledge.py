@@ -83,7 +83,8 @@ def test_starter_base_is_valid_and_safe():
 
 def test_invalid_file_names_file_line_and_field(tmp_path):
     bad = ONE.replace("    owner: 运营部\n", "    owner: 运营部\n    colour: blue\n").replace(
-        "answer: 开通创业板", "answer: 请访问 www.example.com 开通创业板")
+        "answer: 开通创业板", "answer: 请访问 www.example.com 开通创业板"
+    )
     with pytest.raises(KnowledgeError) as err:
         parse_file(bad, "faq.yaml")
     text = str(err.value)
@@ -91,11 +92,14 @@ def test_invalid_file_names_file_line_and_field(tmp_path):
     assert "faq.yaml line 9: entries.0.colour: Extra inputs are not permitted" in text
 
 
-@pytest.mark.parametrize("answer, why", [
-    ("请拨打95551234转人工,我们帮您处理。", "phone or account number"),
-    ("这个产品保本保息,您放心购买吧。", "may not promise returns"),
-    ("您好", "at least 8 characters"),
-])
+@pytest.mark.parametrize(
+    "answer, why",
+    [
+        ("请拨打95551234转人工,我们帮您处理。", "phone or account number"),
+        ("这个产品保本保息,您放心购买吧。", "may not promise returns"),
+        ("您好", "at least 8 characters"),
+    ],
+)
 def test_unsafe_or_empty_answers_are_refused(answer, why):
     with pytest.raises(KnowledgeError, match=why):
         parse_file(ONE.replace("开通创业板需要满足资产和交易经验的要求,具体以我司公布的标准为准。", answer), "x.yaml")
@@ -152,17 +156,20 @@ def test_watcher_reloads_and_keeps_the_previous_base_on_a_bad_file(tmp_path):
 # ------------------------------------------------------------ retrieval, gate, threshold
 
 
-@pytest.mark.parametrize("text, entry", [
-    ("您好,我想问一下手续费怎么算", "fee-commission"),
-    ("转账多久到账啊", "transfer-in-arrival"),
-    ("风险测评怎么重做", "risk-assessment-redo"),
-    ("创业板怎么开通", "perm-chinext"),
-    ("我的密码锁定了怎么办", "pwd-locked"),
-    ("港股通有什么开通要求", "perm-hk-connect"),
-    ("中签了什么时候缴款", "ipo-win-pay"),
-    ("父亲去世了股票怎么继承", "inheritance"),
-    ("你們的手續費怎麼算", "fee-commission"),  # traditional characters are folded
-])
+@pytest.mark.parametrize(
+    "text, entry",
+    [
+        ("您好,我想问一下手续费怎么算", "fee-commission"),
+        ("转账多久到账啊", "transfer-in-arrival"),
+        ("风险测评怎么重做", "risk-assessment-redo"),
+        ("创业板怎么开通", "perm-chinext"),
+        ("我的密码锁定了怎么办", "pwd-locked"),
+        ("港股通有什么开通要求", "perm-hk-connect"),
+        ("中签了什么时候缴款", "ipo-win-pay"),
+        ("父亲去世了股票怎么继承", "inheritance"),
+        ("你們的手續費怎麼算", "fee-commission"),  # traditional characters are folded
+    ],
+)
 def test_common_questions_find_their_entry(base, text, entry):
     a = analyze_text(text)
     match = base.match(a.text, a.cues, a.emotion, a.emotion_score)
@@ -171,22 +178,28 @@ def test_common_questions_find_their_entry(base, text, entry):
     assert match.question in base.entries[entry].questions
 
 
-@pytest.mark.parametrize("text", [
-    "好的,谢谢你啊",                         # not a question
-    "我的身份证号是110101199003074514",       # a number read out
-    "凭什么收我这么多手续费,你们到底讲不讲理?",  # angry rhetorical question: acknowledge, don't quote the FAQ
-    "没有了,谢谢。",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "好的,谢谢你啊",  # not a question
+        "我的身份证号是110101199003074514",  # a number read out
+        "凭什么收我这么多手续费,你们到底讲不讲理?",  # angry rhetorical question: acknowledge, don't quote the FAQ
+        "没有了,谢谢。",
+    ],
+)
 def test_no_card_when_not_a_question(base, text):
     a = analyze_text(text)
     assert base.match(a.text, a.cues, a.emotion, a.emotion_score) is None
 
 
-@pytest.mark.parametrize("text", [
-    "请问你们那边今天天气怎么样",
-    "我想问一下期货的夜盘怎么交易",
-    "你叫什么名字",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "请问你们那边今天天气怎么样",
+        "我想问一下期货的夜盘怎么交易",
+        "你叫什么名字",
+    ],
+)
 def test_weak_matches_show_nothing(base, text):
     a = analyze_text(text)
     assert is_question(a.text, a.cues, a.emotion, a.emotion_score)
@@ -212,9 +225,13 @@ def test_empty_base_answers_nothing():
 
 def test_keywords_join_what_jieba_cuts_apart():
     # a two-entry base scores lower than the starter base: its own threshold
-    r = Retriever([Entry(id="a", questions=("科创板开通条件", "怎么开科创板"), answer="x" * 10, keywords=("科创板",)),
-                   Entry(id="b", questions=("板块轮动是什么", "行业板块怎么看"), answer="y" * 10, keywords=("板块",))],
-                  min_score=0.5)
+    r = Retriever(
+        [
+            Entry(id="a", questions=("科创板开通条件", "怎么开科创板"), answer="x" * 10, keywords=("科创板",)),
+            Entry(id="b", questions=("板块轮动是什么", "行业板块怎么看"), answer="y" * 10, keywords=("板块",)),
+        ],
+        min_score=0.5,
+    )
     words, keys = r.tokens("科创板怎么开")
     assert "科创板" in words and keys == {"科创板"}
     assert r.match("科创板怎么开?").id == "a"
@@ -224,8 +241,17 @@ def test_keywords_join_what_jieba_cuts_apart():
 
 
 def _event(seq: int, text: str, speaker: str = "customer", final: bool = True) -> Utterance:
-    return Utterance(type="utterance", call_id="c-k", seq=seq, speaker=speaker, text=text, is_final=final,
-                     start_ms=seq * 4000, end_ms=seq * 4000 + 2500, ts=T0 + timedelta(seconds=seq * 4 + 2.5))
+    return Utterance(
+        type="utterance",
+        call_id="c-k",
+        seq=seq,
+        speaker=speaker,
+        text=text,
+        is_final=final,
+        start_ms=seq * 4000,
+        end_ms=seq * 4000 + 2500,
+        ts=T0 + timedelta(seconds=seq * 4 + 2.5),
+    )
 
 
 def test_analysis_carries_the_match_for_customer_finals_only(base):
@@ -238,8 +264,17 @@ def test_analysis_carries_the_match_for_customer_finals_only(base):
 
 
 def test_v1_records_still_read():
-    old = {"v": 1, "nudge_id": "c:1:acknowledge_emotion", "call_id": "c", "agent_id": "a", "type": "acknowledge_emotion",
-           "title": "t", "suggestion": "s", "reason": "r", "created_ts": "2026-11-23T08:00:00.000Z"}
+    old = {
+        "v": 1,
+        "nudge_id": "c:1:acknowledge_emotion",
+        "call_id": "c",
+        "agent_id": "a",
+        "type": "acknowledge_emotion",
+        "title": "t",
+        "suggestion": "s",
+        "reason": "r",
+        "created_ts": "2026-11-23T08:00:00.000Z",
+    }
     assert Nudge.model_validate(old).source is None
 
 
@@ -249,10 +284,22 @@ class Call:
         self.mem, _ = step(None, CallStarted(type="call_started", call_id=call_id, ts=T0, agent_id="a-001"), T0, rules)
 
     def ask(self, seq: int, text: str, knowledge: KnowledgeMatch | None):
-        a = UtteranceAnalysis(call_id="c-k", seq=seq, speaker="customer", text=text, sentiment=0.5,
-                              emotion="neutral", emotion_score=0.5, cues=[], start_ms=seq * 4000,
-                              end_ms=seq * 4000 + 2500, ts=T0 + timedelta(seconds=seq * 4),
-                              ingest_ts=T0 + timedelta(seconds=seq * 4), analyzed_ts=utcnow(), knowledge=knowledge)
+        a = UtteranceAnalysis(
+            call_id="c-k",
+            seq=seq,
+            speaker="customer",
+            text=text,
+            sentiment=0.5,
+            emotion="neutral",
+            emotion_score=0.5,
+            cues=[],
+            start_ms=seq * 4000,
+            end_ms=seq * 4000 + 2500,
+            ts=T0 + timedelta(seconds=seq * 4),
+            ingest_ts=T0 + timedelta(seconds=seq * 4),
+            analyzed_ts=utcnow(),
+            knowledge=knowledge,
+        )
         self.mem, out = step(self.mem, a, T0 + timedelta(seconds=seq * 4), self.rules)
         cards = [n for n in out if n.type == T.KNOWLEDGE_ANSWER]
         self.cards += cards
@@ -304,14 +351,29 @@ def test_disabled_rule_shows_no_card():
 
 def test_gateway_rule_stats_count_knowledge_answers_per_entry():
     book = CallBook()
-    nudges = [("c:1:knowledge_answer", "perm-chinext"), ("c:2:knowledge_answer", "pwd-locked"),
-              ("d:1:knowledge_answer", "perm-chinext")]
+    nudges = [
+        ("c:1:knowledge_answer", "perm-chinext"),
+        ("c:2:knowledge_answer", "pwd-locked"),
+        ("d:1:knowledge_answer", "perm-chinext"),
+    ]
     for nid, source in nudges:
-        book.on_nudge({"call_id": nid.split(":")[0], "nudge_id": nid, "type": "knowledge_answer", "source": source,
-                       "agent_id": "a-001", "audience": "agent"})
+        book.on_nudge(
+            {
+                "call_id": nid.split(":")[0],
+                "nudge_id": nid,
+                "type": "knowledge_answer",
+                "source": source,
+                "agent_id": "a-001",
+                "audience": "agent",
+            }
+        )
     book.on_nudge({"call_id": "c", "nudge_id": "c:1:acknowledge_emotion", "type": "acknowledge_emotion"})
-    for nid, action in [("c:1:knowledge_answer", "accepted"), ("c:2:knowledge_answer", "dismissed"),
-                        ("d:1:knowledge_answer", "accepted"), ("d:1:knowledge_answer", "dismissed")]:
+    for nid, action in [
+        ("c:1:knowledge_answer", "accepted"),
+        ("c:2:knowledge_answer", "dismissed"),
+        ("d:1:knowledge_answer", "accepted"),
+        ("d:1:knowledge_answer", "dismissed"),
+    ]:
         book.on_feedback({"call_id": nid.split(":")[0], "nudge_id": nid, "type": "knowledge_answer", "action": action})
     stats = book.rule_stats()
     assert stats["knowledge_answer"]["shown"] == 3 and stats["knowledge_answer"]["accepted"] == 2
@@ -334,13 +396,39 @@ def test_recorder_acceptance_per_entry(tmp_path):
     now = utcnow()
     recs = []
     for i, source in enumerate(["perm-chinext", "perm-chinext", "pwd-locked"]):
-        recs.append(Nudge(nudge_id=f"c-{i}:1:knowledge_answer", call_id=f"c-{i}", agent_id="a-001",
-                          type="knowledge_answer", title="q", suggestion="a", reason="r", created_ts=now,
-                          source=source))
-    recs.append(NudgeFeedback(nudge_id="c-0:1:knowledge_answer", call_id="c-0", agent_id="a-001",
-                              type="knowledge_answer", action="accepted", ts=now))
-    recs.append(NudgeFeedback(nudge_id="c-2:1:knowledge_answer", call_id="c-2", agent_id="a-001",
-                              type="knowledge_answer", action="dismissed", ts=now))
+        recs.append(
+            Nudge(
+                nudge_id=f"c-{i}:1:knowledge_answer",
+                call_id=f"c-{i}",
+                agent_id="a-001",
+                type="knowledge_answer",
+                title="q",
+                suggestion="a",
+                reason="r",
+                created_ts=now,
+                source=source,
+            )
+        )
+    recs.append(
+        NudgeFeedback(
+            nudge_id="c-0:1:knowledge_answer",
+            call_id="c-0",
+            agent_id="a-001",
+            type="knowledge_answer",
+            action="accepted",
+            ts=now,
+        )
+    )
+    recs.append(
+        NudgeFeedback(
+            nudge_id="c-2:1:knowledge_answer",
+            call_id="c-2",
+            agent_id="a-001",
+            type="knowledge_answer",
+            action="dismissed",
+            ts=now,
+        )
+    )
     store.apply(recs, now=now)
     by_entry = acceptance(store)["by_entry"]
     assert by_entry["perm-chinext"]["shown"] == 2 and by_entry["perm-chinext"]["accepted"] == 1

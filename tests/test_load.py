@@ -42,8 +42,9 @@ def test_few_hundred_calls_lose_and_double_no_nudge(broker):
     stack.start(timeout=120)
     try:
         # drain_max_s: however slow the box, every queued record gets through before counting
-        step = run_step(stack, CALLS, duration=SECONDS, warmup=5.0, speed=SPEED, wall=True,
-                        end_delay_s=2.0, drain_max_s=240.0)
+        step = run_step(
+            stack, CALLS, duration=SECONDS, warmup=5.0, speed=SPEED, wall=True, end_delay_s=2.0, drain_max_s=240.0
+        )
     finally:
         stack.stop()
     step["broker"] = broker.kind
@@ -54,5 +55,7 @@ def test_few_hundred_calls_lose_and_double_no_nudge(broker):
     assert step["lag"]["drained"], f"workers never caught up within the drain: {step['lag']['end_of_window']}"
     assert n["immediate_expected"] > 0, "the run produced no immediate nudge to check"
     assert not n["duplicates"], f"nudge shown twice on one socket: {n['duplicates'][:10]}"
-    assert not n["lost"], (f"{len(n['lost'])} immediate nudges ({', '.join(IMMEDIATE)}) expected by the replay "
-                           f"never reached a socket: {n['lost'][:10]}")
+    assert not n["lost"], (
+        f"{len(n['lost'])} immediate nudges ({', '.join(IMMEDIATE)}) expected by the replay "
+        f"never reached a socket: {n['lost'][:10]}"
+    )

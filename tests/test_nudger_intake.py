@@ -50,8 +50,10 @@ def test_admit_drops_finals_masks_partials_and_hashes_the_customer_id():
     assert isinstance(partial, Utterance) and not _leaks(partial.text) and "卡号" not in partial.text
     assert (partial.seq, partial.start_ms, partial.end_ms) == (1, 0, 2000)
     assert quote(partial.text) == ""  # masked speech is never quoted
-    started = admit(_ev("call_started", 0, agent_id="a-1", customer={"id": f" {PHONE} ", "name": "王先生",
-                                                                     "segment": "senior"}), SALT)
+    started = admit(
+        _ev("call_started", 0, agent_id="a-1", customer={"id": f" {PHONE} ", "name": "王先生", "segment": "senior"}),
+        SALT,
+    )
     assert isinstance(started, CallStarted)
     assert started.customer.id is None and started.customer.id_hash == hash_customer(SALT, PHONE)
     assert (started.customer.name, started.customer.segment) == ("王先生", "senior")
@@ -62,7 +64,9 @@ def test_admit_drops_finals_masks_partials_and_hashes_the_customer_id():
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.text(alphabet=st.sampled_from(list("嗯啊哦好对是的行，。 ！？、-…我的卡号六二两幺洞12345abcXx"))), st.booleans())
+@given(
+    st.text(alphabet=st.sampled_from(list("嗯啊哦好对是的行，。 ！？、-…我的卡号六二两幺洞12345abcXx"))), st.booleans()
+)
 def test_property_masked_partials_time_like_the_original(text, agent):
     """The timing rules read content length and backchannel-ness: the mask keeps both, and no digit."""
     masked = admit(_utt(3, "agent" if agent else "customer", text, 0, 1000, False), SALT).text
@@ -122,8 +126,11 @@ def test_the_nudger_gets_the_customer_salt_in_kubernetes():
     import yaml
 
     root = Path(__file__).resolve().parent.parent / "deploy" / "k8s"
-    (dep,) = [d for d in yaml.safe_load_all((root / "nudger.yaml").read_text(encoding="utf-8"))
-              if d and d["kind"] == "Deployment"]
+    (dep,) = [
+        d
+        for d in yaml.safe_load_all((root / "nudger.yaml").read_text(encoding="utf-8"))
+        if d and d["kind"] == "Deployment"
+    ]
     (container,) = dep["spec"]["template"]["spec"]["containers"]
     (salt,) = [e for e in container.get("env", []) if e["name"] == "HEARTLINE_CUSTOMER_SALT"]
     ref = salt["valueFrom"]["secretKeyRef"]
@@ -143,9 +150,19 @@ def test_the_recorder_stores_the_nudgers_hash_and_erases_by_the_clear_id(tmp_pat
     store = Store(engine, SALT)
     try:
         hashed = admit(_ev("call_started", 0, customer={"id": PHONE, "name": "王先生"}), SALT).customer
-        store.apply([CallState(call_id="c-h1", customer=hashed, started_ts=T0, last_update_ts=T0),
-                     CallState(call_id="c-h0", customer=Customer(id=PHONE), started_ts=T0 - timedelta(days=1),
-                               ended_ts=T0 - timedelta(days=1), last_update_ts=T0)], now=T0)  # from before hashing
+        store.apply(
+            [
+                CallState(call_id="c-h1", customer=hashed, started_ts=T0, last_update_ts=T0),
+                CallState(
+                    call_id="c-h0",
+                    customer=Customer(id=PHONE),
+                    started_ts=T0 - timedelta(days=1),
+                    ended_ts=T0 - timedelta(days=1),
+                    last_update_ts=T0,
+                ),
+            ],
+            now=T0,
+        )  # from before hashing
         assert history(store, "c-h1")["customer"]["known"]
         assert [c["call_id"] for c in store.export_customer(PHONE)["calls"]] == ["c-h0", "c-h1"]
         gone = store.delete_customer(PHONE, now=T0 + timedelta(minutes=1))

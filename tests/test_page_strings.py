@@ -78,7 +78,11 @@ def test_no_chinese_outside_the_string_tables():
 class _Visible(HTMLParser):
     """Chinese text or attributes in the HTML whose element has no data-i18n key for it."""
 
-    ATTRS: ClassVar[dict[str, str]] = {"placeholder": "data-i18n-placeholder", "title": "data-i18n-title", "aria-label": "data-i18n-aria"}
+    ATTRS: ClassVar[dict[str, str]] = {
+        "placeholder": "data-i18n-placeholder",
+        "title": "data-i18n-title",
+        "aria-label": "data-i18n-aria",
+    }
 
     def __init__(self) -> None:
         super().__init__()

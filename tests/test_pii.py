@@ -48,9 +48,9 @@ def test_id_card_spoken_digits():
 
 
 def test_bank_card_with_spaces_and_dashes():
-    grouped = " ".join(CARD[i:i + 4] for i in range(0, len(CARD), 4))
+    grouped = " ".join(CARD[i : i + 4] for i in range(0, len(CARD), 4))
     assert redact(f"卡号 {grouped} 没错")[0] == "卡号 [银行卡号] 没错"
-    dashed = "-".join(CARD[i:i + 4] for i in range(0, len(CARD), 4))
+    dashed = "-".join(CARD[i : i + 4] for i in range(0, len(CARD), 4))
     assert redact(dashed) == ("[银行卡号]", ["pii:bank_card"])
 
 
@@ -89,8 +89,11 @@ def test_analysis_redacts_text_and_reports_cues():
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.text(alphabet="0123456789", min_size=17, max_size=17),
-       st.text(alphabet="，。 的我是号abc", max_size=6), st.text(alphabet="，。 的我是号abc", max_size=6))
+@given(
+    st.text(alphabet="0123456789", min_size=17, max_size=17),
+    st.text(alphabet="，。 的我是号abc", max_size=6),
+    st.text(alphabet="，。 的我是号abc", max_size=6),
+)
 def test_property_valid_ids_never_leak(body, prefix, suffix):
     number = make_id(body)
     text, cues = redact(prefix + "身份证" + number + suffix)
@@ -99,8 +102,7 @@ def test_property_valid_ids_never_leak(body, prefix, suffix):
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.sampled_from("3456789"), st.text(alphabet="0123456789", min_size=9, max_size=9),
-       st.booleans())
+@given(st.sampled_from("3456789"), st.text(alphabet="0123456789", min_size=9, max_size=9), st.booleans())
 def test_property_phones_never_leak(second, rest, spoken):
     number = "1" + second + rest
     said = "".join(SPOKEN[c] for c in number) if spoken else number
@@ -118,6 +120,7 @@ def test_numbers_still_being_read_out_are_masked_in_partials():
 
 # ---------------------------------------------------------------- numbers as they are said
 
+
 def test_spoken_digits_with_single_separators():
     """Digit by digit with a space between: the pre-check once wanted three numerals in a row."""
     assert redact("我的手机 幺 三 八 一 二 三 四 五 六 七 八") == ("我的手机 [手机号]", ["pii:phone"])
@@ -126,8 +129,15 @@ def test_spoken_digits_with_single_separators():
 
 
 def test_numbers_split_by_punctuation_fillers_and_double_spaces():
-    for said in ("138，1234，5678", "138。1234。5678", "138然后1234然后5678", "138  1234  5678",
-                 "一三八、一二三四、五六七八", "幺三八，嗯，幺二三四。然后 五六七八", "１３８　１２３４　５６７８"):
+    for said in (
+        "138，1234，5678",
+        "138。1234。5678",
+        "138然后1234然后5678",
+        "138  1234  5678",
+        "一三八、一二三四、五六七八",
+        "幺三八，嗯，幺二三四。然后 五六七八",
+        "１３８　１２３４　５６７８",
+    ):
         text, cues = redact(f"我手机{said}，记一下")
         assert cues == ["pii:phone"] and text == "我手机[手机号]，记一下", (said, text)
 
@@ -157,7 +167,7 @@ FORMS = {
     "arabic": NUMERALS,
     "full_width": "０１２３４５６７８９",
     "chinese": "零一二三四五六七八九",
-    "spoken": "洞幺两三四五六拐八勾",   # 0 洞, 1 幺, 2 两, 7 拐, 9 勾: how digits are read on the phone
+    "spoken": "洞幺两三四五六拐八勾",  # 0 洞, 1 幺, 2 两, 7 拐, 9 勾: how digits are read on the phone
     "variant": "〇么二三四五六七八九",
 }
 X_FORMS = ("X", "x", "Ｘ", "叉")
@@ -188,8 +198,9 @@ def digits_left(text: str) -> str:
     return "".join(re.findall(r"[0-9X]", digit_view(text)))
 
 
-mobiles = st.builds(lambda p, rest: "1" + p + rest, st.sampled_from("3456789"),
-                    st.text(alphabet=NUMERALS, min_size=9, max_size=9))
+mobiles = st.builds(
+    lambda p, rest: "1" + p + rest, st.sampled_from("3456789"), st.text(alphabet=NUMERALS, min_size=9, max_size=9)
+)
 ids = st.text(alphabet=NUMERALS, min_size=17, max_size=17).map(make_id)
 cards = st.text(alphabet=NUMERALS, min_size=15, max_size=18).map(make_card)
 accounts = st.text(alphabet=NUMERALS, min_size=6, max_size=12)
@@ -210,7 +221,9 @@ def test_property_mobiles_never_survive_in_any_form(data, number, prefix, suffix
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.data(), ids, st.sampled_from(("身份证号是", "我的身份证", "证件号码", "号码是", "")), st.sampled_from(SUFFIXES))
+@given(
+    st.data(), ids, st.sampled_from(("身份证号是", "我的身份证", "证件号码", "号码是", "")), st.sampled_from(SUFFIXES)
+)
 def test_property_id_numbers_never_survive_in_any_form(data, number, prefix, suffix):
     _never_leaks(number, data.draw(said(number)), prefix, suffix, {"pii:id_card"})
 
@@ -222,8 +235,12 @@ def test_property_bank_cards_never_survive_in_any_form(data, number, prefix, suf
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.data(), accounts, st.sampled_from(("资金账号是", "我的资金账号", "客户号", "股东代码是 ", "账号：")),
-       st.sampled_from(SUFFIXES))
+@given(
+    st.data(),
+    accounts,
+    st.sampled_from(("资金账号是", "我的资金账号", "客户号", "股东代码是 ", "账号：")),
+    st.sampled_from(SUFFIXES),
+)
 def test_property_account_numbers_never_survive_in_any_form(data, number, prefix, suffix):
     _never_leaks(number, data.draw(said(number)), prefix, suffix, {"pii:account", "pii:phone"})  # 11 digits 1[3-9]…
 

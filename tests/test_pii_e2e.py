@@ -43,12 +43,12 @@ KEEP_S = 2
 
 
 def _card() -> str:
-    body = f"622848{uuid.uuid4().int % 10 ** 9:09d}"
+    body = f"622848{uuid.uuid4().int % 10**9:09d}"
     return next(body + d for d in "0123456789" if luhn_ok(body + d))
 
 
 def _phone() -> str:
-    return f"139{uuid.uuid4().int % 10 ** 8:08d}"
+    return f"139{uuid.uuid4().int % 10**8:08d}"
 
 
 SPOKEN = dict(zip("0123456789", "洞幺两三四五六拐八勾", strict=True))
@@ -91,7 +91,7 @@ def test_partial_card_number_and_customer_id_never_leave_the_analyzer(pii_stack)
     s = pii_stack.settings
     card, phone, call_id = _card(), _phone(), new_call_id("piie")
     spoken = " ".join(SPOKEN[c] for c in card)
-    grouped = " ".join(card[i:i + 4] for i in range(0, len(card), 4))
+    grouped = " ".join(card[i : i + 4] for i in range(0, len(card), 4))
     started = call_started(call_id, "a-311")
     started["customer"] = {"id": phone, "name": "李女士", "segment": "senior"}
     events = [
@@ -105,8 +105,10 @@ def test_partial_card_number_and_customer_id_never_leave_the_analyzer(pii_stack)
     ]
     # A bad record (seq is not a number) whose text json.dumps escaped, the digits by hand too.
     escaped_digits = "".join(f"\\u{ord(c):04x}" for c in card)
-    bad = (f'{{"type": "utterance", "call_id": "{call_id}", "seq": "one", "speaker": "customer", '
-           f'"text": "\\u6211\\u7684\\u5361\\u53f7{escaped_digits}"}}').encode()
+    bad = (
+        f'{{"type": "utterance", "call_id": "{call_id}", "seq": "one", "speaker": "customer", '
+        f'"text": "\\u6211\\u7684\\u5361\\u53f7{escaped_digits}"}}'
+    ).encode()
 
     async def go():
         wall_url = f"{pii_stack.gateway_ws}/ws/wall?token={pii_stack.token('s-311', 'supervisor')}"
@@ -117,9 +119,14 @@ def test_partial_card_number_and_customer_id_never_leave_the_analyzer(pii_stack)
                 assert (await asyncio.to_thread(pii_stack.post_events, [event])).status_code == 202
                 await asyncio.sleep(0.3)
             await wall.send(json.dumps({"kind": "watch", "call_id": call_id}))
-            wall_msgs = await collect(wall, 12, until=lambda m: any(
-                x.get("kind") == "nudge" and x.get("type") == "timely_response" and x.get("call_id") == call_id
-                for x in m))
+            wall_msgs = await collect(
+                wall,
+                12,
+                until=lambda m: any(
+                    x.get("kind") == "nudge" and x.get("type") == "timely_response" and x.get("call_id") == call_id
+                    for x in m
+                ),
+            )
             ended = {"type": "call_ended", "call_id": call_id, "ts": iso(utcnow())}
             assert (await asyncio.to_thread(pii_stack.post_events, [ended])).status_code == 202
             wall_msgs += await collect(wall, KEEP_S + 4)
@@ -131,9 +138,16 @@ def test_partial_card_number_and_customer_id_never_leave_the_analyzer(pii_stack)
                 break
             await asyncio.sleep(1)
         topics = {}
-        for name in (s.topics.utterance_analysis, s.topics.nudges, s.topics.call_state, _changelog(s),
-                     dlq(s.topics.stt_events), dlq(s.topics.utterance_analysis), dlq(s.topics.nudges),
-                     dlq(s.topics.call_state)):
+        for name in (
+            s.topics.utterance_analysis,
+            s.topics.nudges,
+            s.topics.call_state,
+            _changelog(s),
+            dlq(s.topics.stt_events),
+            dlq(s.topics.utterance_analysis),
+            dlq(s.topics.nudges),
+            dlq(s.topics.call_state),
+        ):
             topics[name] = [(k, v) for k, v in await read_topic(s, name) if k == call_id.encode()]
         return wall_msgs, topics
 
@@ -151,8 +165,10 @@ def test_partial_card_number_and_customer_id_never_leave_the_analyzer(pii_stack)
     assert {c.get("id_hash") for c in customers} == {hash_customer(s.customer_salt.get_secret_value(), phone)}
     assert [m for m in wall_msgs if m.get("kind") == "call_state" and m.get("call_id") == call_id], "the wall saw it"
 
-    haystacks = {f"topic {name}": b"\n".join(v or b"" for _, v in recs).decode("utf-8", "replace")
-                 for name, recs in topics.items()}
+    haystacks = {
+        f"topic {name}": b"\n".join(v or b"" for _, v in recs).decode("utf-8", "replace")
+        for name, recs in topics.items()
+    }
     haystacks["wall"] = json.dumps(wall_msgs, ensure_ascii=False)
     haystacks["history db"] = _db_dump(s.db_url)
     for proc in pii_stack.stack.procs:
@@ -174,14 +190,22 @@ def test_customer_delete_reaches_the_db_and_the_compacted_topics(pii_stack):
         started = call_started(call_id, "a-312")
         started["customer"] = {"id": who, "name": "赵先生"}
         # a live call that has gone quiet: nothing left for the nudger to change
-        events += [started, utterance(call_id, 1, "您好很高兴为您服务", speaker="agent"),
-                   utterance(call_id, 2, "好的", start_ms=1600, end_ms=2000)]
+        events += [
+            started,
+            utterance(call_id, 1, "您好很高兴为您服务", speaker="agent"),
+            utterance(call_id, 2, "好的", start_ms=1600, end_ms=2000),
+        ]
     assert pii_stack.post_events(events).status_code == 202
     env = pii_stack.stack.env()
 
     def cli(*args) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "heartline.cli", "customer", *args], env=env,
-                              capture_output=True, text=True, timeout=120)
+        return subprocess.run(
+            [sys.executable, "-m", "heartline.cli", "customer", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
     deadline = time.monotonic() + 30
     while not json.loads(cli("export", "--id", phone).stdout)["calls"]:  # the recorder has it

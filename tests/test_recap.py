@@ -31,7 +31,10 @@ def test_what_was_wanted_done_promised_and_how_it_ended():
     assert r["outcome_line"]["seq"] == 7
     assert [x["seq"] for x in r["follow_ups"]] == [6]
     assert r["emotion"] == "neutral"
-    assert r["text"] == "登录:我想重置一下登录密码 → 已经帮您提交了重置申请,24小时内会有短信通知您 → 已解决;待跟进:已经帮您提交了重置申请,24小时内会有短信通知您"
+    assert (
+        r["text"]
+        == "登录:我想重置一下登录密码 → 已经帮您提交了重置申请,24小时内会有短信通知您 → 已解决;待跟进:已经帮您提交了重置申请,24小时内会有短信通知您"
+    )
 
 
 def test_every_line_is_quoted_from_the_transcript():
@@ -58,8 +61,7 @@ def test_escalated_call_without_a_request_falls_back_on_topic_and_the_complaint_
 
 
 def test_a_call_with_no_agent_action_says_so_plainly():
-    turns = [t(1, "customer", "你们这个手续费怎么这么贵", emotion="anger", score=0.7),
-             t(2, "agent", "这个是统一标准")]
+    turns = [t(1, "customer", "你们这个手续费怎么这么贵", emotion="anger", score=0.7), t(2, "agent", "这个是统一标准")]
     r = recap(turns, "fees", "unresolved")
     assert r["done"] == [] and r["follow_ups"] == []
     assert r["outcome_line"]["seq"] == 1

@@ -62,22 +62,50 @@ def store(request, tmp_path):
 
 
 def state(call_id, start, end=None, customer_id=PHONE, agent="a-001", **kw) -> CallState:
-    return CallState(call_id=call_id, agent_id=agent, started_ts=start, ended_ts=end,
-                     customer=Customer(id=customer_id, name="王先生", segment="senior"),
-                     last_update_ts=end or start, talk_ms=TalkMs(agent=1000, customer=2000), **kw)
+    return CallState(
+        call_id=call_id,
+        agent_id=agent,
+        started_ts=start,
+        ended_ts=end,
+        customer=Customer(id=customer_id, name="王先生", segment="senior"),
+        last_update_ts=end or start,
+        talk_ms=TalkMs(agent=1000, customer=2000),
+        **kw,
+    )
 
 
 def said(call_id, seq, text, speaker="customer", emotion="neutral", score=0.5, cues=(), at=None) -> UtteranceAnalysis:
     at = at or NOW
-    return UtteranceAnalysis(call_id=call_id, seq=seq, speaker=speaker, text=text, sentiment=0.3, emotion=emotion,
-                             emotion_score=score, cues=list(cues), start_ms=seq * 2000, end_ms=seq * 2000 + 1500,
-                             ts=at, ingest_ts=at, analyzed_ts=at)
+    return UtteranceAnalysis(
+        call_id=call_id,
+        seq=seq,
+        speaker=speaker,
+        text=text,
+        sentiment=0.3,
+        emotion=emotion,
+        emotion_score=score,
+        cues=list(cues),
+        start_ms=seq * 2000,
+        end_ms=seq * 2000 + 1500,
+        ts=at,
+        ingest_ts=at,
+        analyzed_ts=at,
+    )
 
 
 def nudge(call_id, seq, ntype="acknowledge_emotion", agent="a-001", audience="agent", at=None) -> Nudge:
-    return Nudge(nudge_id=f"{call_id}:{seq}:{ntype}", call_id=call_id, agent_id=agent, type=ntype, audience=audience,
-                 title="先安抚情绪", suggestion="非常理解您的心情", reason="客户情绪: 愤怒", trigger_seq=seq,
-                 created_ts=at or NOW)
+    return Nudge(
+        nudge_id=f"{call_id}:{seq}:{ntype}",
+        call_id=call_id,
+        agent_id=agent,
+        type=ntype,
+        audience=audience,
+        title="先安抚情绪",
+        suggestion="非常理解您的心情",
+        reason="客户情绪: 愤怒",
+        trigger_seq=seq,
+        created_ts=at or NOW,
+    )
 
 
 def angry_login_call(call_id, start, agent="a-001") -> list:
@@ -88,8 +116,14 @@ def angry_login_call(call_id, start, agent="a-001") -> list:
         said(call_id, 2, "我查一下", speaker="agent", at=start),
         said(call_id, 3, "算了算了,你们这什么破系统", emotion="anger", score=0.85, at=start),
         nudge(call_id, 1, agent=agent, at=start),
-        NudgeFeedback(nudge_id=f"{call_id}:1:acknowledge_emotion", call_id=call_id, agent_id=agent,
-                      type="acknowledge_emotion", action="dismissed", ts=start),
+        NudgeFeedback(
+            nudge_id=f"{call_id}:1:acknowledge_emotion",
+            call_id=call_id,
+            agent_id=agent,
+            type="acknowledge_emotion",
+            action="dismissed",
+            ts=start,
+        ),
         state(call_id, start, end=end, agent=agent, risk=0.7, sentiment_trend=[0.4, 0.2]),
     ]
 
@@ -123,8 +157,10 @@ def test_topic_and_outcome_judgement():
     assert judge.topic([T(1, "customer", "转账到账了吗,我要投诉")]) == "transfer"
     assert judge.topic([T(1, "agent", "登录密码")]) == "other", "only the customer's words classify"
     assert judge.summary_line(1, None) == "首次来电"
-    assert judge.summary_line(3, {"topic": "login", "outcome": "unresolved", "worst_emotion": "anger"}) \
+    assert (
+        judge.summary_line(3, {"topic": "login", "outcome": "unresolved", "worst_emotion": "anger"})
         == "本周第3次来电,上次因登录问题不满"
+    )
 
 
 # ---------------------------------------------------------------- store (both databases)
@@ -132,8 +168,9 @@ def test_topic_and_outcome_judgement():
 
 def test_migrations_are_idempotent_and_reversible(store):
     db.upgrade(store.engine)  # again: nothing to do
-    assert {"calls", "utterances", "nudges", "nudge_feedback", "erasures", "erased_calls"} \
-        <= set(inspect(store.engine).get_table_names())
+    assert {"calls", "utterances", "nudges", "nudge_feedback", "erasures", "erased_calls"} <= set(
+        inspect(store.engine).get_table_names()
+    )
     db.downgrade(store.engine)
     assert "calls" not in inspect(store.engine).get_table_names()
     db.upgrade(store.engine)
@@ -144,8 +181,8 @@ def test_call_is_recorded_and_reapplying_changes_nothing(store):
     recs = angry_login_call("c-1", NOW - timedelta(days=1))
     assert store.apply(recs, now=NOW) == {"c-1"}
     first = snapshot(store)
-    store.apply(recs, now=NOW)                   # the whole topic again
-    store.apply(list(reversed(recs)), now=NOW)   # and in another order
+    store.apply(recs, now=NOW)  # the whole topic again
+    store.apply(list(reversed(recs)), now=NOW)  # and in another order
     assert snapshot(store) == first
     row = review_call(store, "c-1")
     assert row["topic"] == "login" and row["outcome"] == "unresolved" and row["worst_emotion"] == "anger"
@@ -203,12 +240,21 @@ def test_repeat_caller_fires_only_for_the_same_open_topic(store):
 
 def test_review_queries_and_acceptance(store):
     store.apply(angry_login_call("v-1", NOW - timedelta(hours=3), agent="a-001"), now=NOW)
-    calm = [state("v-2", NOW - timedelta(hours=2), agent="a-002", customer_id="c-99"),
-            said("v-2", 1, "我想问一下佣金"), nudge("v-2", 1, "confirm_request", agent="a-002"),
-            NudgeFeedback(nudge_id="v-2:1:confirm_request", call_id="v-2", agent_id="a-002",
-                          type="confirm_request", action="accepted", ts=NOW),
-            said("v-2", 3, "好的,谢谢", cues=("gratitude",)),
-            state("v-2", NOW - timedelta(hours=2), end=NOW - timedelta(hours=1), agent="a-002", customer_id="c-99")]
+    calm = [
+        state("v-2", NOW - timedelta(hours=2), agent="a-002", customer_id="c-99"),
+        said("v-2", 1, "我想问一下佣金"),
+        nudge("v-2", 1, "confirm_request", agent="a-002"),
+        NudgeFeedback(
+            nudge_id="v-2:1:confirm_request",
+            call_id="v-2",
+            agent_id="a-002",
+            type="confirm_request",
+            action="accepted",
+            ts=NOW,
+        ),
+        said("v-2", 3, "好的,谢谢", cues=("gratitude",)),
+        state("v-2", NOW - timedelta(hours=2), end=NOW - timedelta(hours=1), agent="a-002", customer_id="c-99"),
+    ]
     store.apply(calm + [state("live", NOW)], now=NOW)
     every = review_calls(store)
     assert every["total"] == 2 and {c["call_id"] for c in every["calls"]} == {"v-1", "v-2"}, "finished calls only"

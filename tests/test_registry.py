@@ -37,5 +37,6 @@ def test_registration_refuses_unknown_types_and_inputs():
 
 def test_conflicting_threshold_defaults_are_refused():
     with pytest.raises(ValueError, match="declared twice"):
-        registry.detector(T.TIMELY_RESPONSE, on=registry.SPEECH,
-                          thresholds={"silence_s": registry.Threshold(99)})(lambda ctx, spec: None)
+        registry.detector(T.TIMELY_RESPONSE, on=registry.SPEECH, thresholds={"silence_s": registry.Threshold(99)})(
+            lambda ctx, spec: None
+        )

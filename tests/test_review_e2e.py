@@ -42,8 +42,11 @@ def stack(broker, tmp_path_factory):
 def scored_call(stack):
     call_id = new_call_id("sc")
     assert stack.post_events(scripted_call(call_id, "a-061")).status_code == 202
-    wait_for(lambda: api(stack, f"/api/review/calls/{call_id}", stack.token("s-001", "supervisor")).status_code
-             == 200, 30, "the call is recorded")
+    wait_for(
+        lambda: api(stack, f"/api/review/calls/{call_id}", stack.token("s-001", "supervisor")).status_code == 200,
+        30,
+        "the call is recorded",
+    )
     stack.post_events([ended(call_id)])
     return call_id, reviewed(stack, call_id, len(SCRIPT))
 
@@ -76,11 +79,15 @@ def test_the_post_call_summary_and_the_next_call_of_the_customer(stack, scored_c
     assert [x["seq"] for x in recap["done"]] == [8] and [x["seq"] for x in recap["follow_ups"]] == [8]
     # the same customer calls again: the desktop's history shows the last call's summary
     nxt = new_call_id("sc2")
-    stack.post_events([call_started(nxt, "a-062", customer=CUSTOMER),
-                       utterance(nxt, 1, "你好,我上次转账的事", start_ms=300)])
+    stack.post_events(
+        [call_started(nxt, "a-062", customer=CUSTOMER), utterance(nxt, 1, "你好,我上次转账的事", start_ms=300)]
+    )
     token = stack.token("a-062")
-    hist = wait_for(lambda: (r := api(stack, f"/api/history/{nxt}", token)).status_code == 200 and r.json(),
-                    20, "history of the next call")
+    hist = wait_for(
+        lambda: (r := api(stack, f"/api/history/{nxt}", token)).status_code == 200 and r.json(),
+        20,
+        "history of the next call",
+    )
     assert hist["last_recap"]["call_id"] == call_id
     assert hist["last_recap"]["follow_ups"][0]["text"] == SCRIPT[7][2]
     stack.post_events([ended(nxt)])
@@ -173,14 +180,20 @@ def test_only_supervisors_whisper_within_limits(stack):
         wall = await _wall_socket(stack, "s-002")
         try:
             await wall.send(json.dumps({"kind": "whisper", "call_id": call_id, "text": "x" * 201}))
-            too_long = [m for m in await collect(wall, 5, until=lambda m: any(x.get("about") for x in m))
-                        if m.get("about") == "whisper"]
+            too_long = [
+                m
+                for m in await collect(wall, 5, until=lambda m: any(x.get("about") for x in m))
+                if m.get("about") == "whisper"
+            ]
             return refused, too_long
         finally:
             await wall.close()
 
-    wait_for(lambda: api(stack, "/api/whisper", sup, json={"call_id": call_id, "text": "ping"}).status_code == 202,
-             20, "the gateway knows the call")
+    wait_for(
+        lambda: api(stack, "/api/whisper", sup, json={"call_id": call_id, "text": "ping"}).status_code == 202,
+        20,
+        "the gateway knows the call",
+    )
     refused, too_long = asyncio.run(scenario())
     assert refused == 4403
     assert too_long[0]["status"] == 422 and "at most 200" in too_long[0]["error"]
@@ -194,5 +207,8 @@ def test_only_supervisors_whisper_within_limits(stack):
     codes = [api(stack, "/api/whisper", burst, json=body).status_code for _ in range(4)]
     assert codes == [202, 202, 202, 429], codes
     stack.post_events([ended(call_id)])
-    wait_for(lambda: api(stack, "/api/whisper", stack.token("s-003", "supervisor"), json=body).status_code == 409,
-             20, "an ended call refuses whispers")
+    wait_for(
+        lambda: api(stack, "/api/whisper", stack.token("s-003", "supervisor"), json=body).status_code == 409,
+        20,
+        "an ended call refuses whispers",
+    )

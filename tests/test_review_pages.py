@@ -65,8 +65,11 @@ def context(browser):
 def scored_call(stack):
     call_id = new_call_id("pgsc")
     assert stack.post_events(scripted_call(call_id, "a-071")).status_code == 202
-    wait_for(lambda: api(stack, f"/api/review/calls/{call_id}", stack.token("s-001", "supervisor")).status_code
-             == 200, 30, "the call is recorded")
+    wait_for(
+        lambda: api(stack, f"/api/review/calls/{call_id}", stack.token("s-001", "supervisor")).status_code == 200,
+        30,
+        "the call is recorded",
+    )
     stack.post_events([ended(call_id)])
     return call_id, reviewed(stack, call_id, len(SCRIPT))
 
@@ -74,7 +77,7 @@ def scored_call(stack):
 def test_review_page_shows_the_scorecard_with_evidence_summary_and_trend(stack, context, scored_call):
     call_id, detail = scored_call
     page = context.new_page()
-    sign_in(page, f"{stack.gateway_url}/review", stack.token('s-001', 'supervisor'))
+    sign_in(page, f"{stack.gateway_url}/review", stack.token("s-001", "supervisor"))
     row = page.locator(f"[data-testid=review-calls] tr[data-call-id='{call_id}']")
     expect(row.get_by_test_id("call-score")).to_have_text(str(detail["score"]))
     row.click()
@@ -111,10 +114,14 @@ def test_whisper_from_the_wall_to_the_agent_desktop(stack, context, browser):
     try:
         wall = wall_ctx.new_page()
         wall.set_default_timeout(WAIT_MS)
-        sign_in(wall, f"{stack.gateway_url}/wall", stack.token('s-001', 'supervisor'))
-        stack.post_events([call_started(call_id, agent, customer={"name": "钱先生", "segment": "senior"}),
-                           utterance(call_id, 1, "我转的钱三天了还没到,你们到底怎么回事", start_ms=300, end_ms=3000),
-                           utterance(call_id, 2, "您好,我帮您查一下", speaker="agent", start_ms=3500, end_ms=5000)])
+        sign_in(wall, f"{stack.gateway_url}/wall", stack.token("s-001", "supervisor"))
+        stack.post_events(
+            [
+                call_started(call_id, agent, customer={"name": "钱先生", "segment": "senior"}),
+                utterance(call_id, 1, "我转的钱三天了还没到,你们到底怎么回事", start_ms=300, end_ms=3000),
+                utterance(call_id, 2, "您好,我帮您查一下", speaker="agent", start_ms=3500, end_ms=5000),
+            ]
+        )
         tile = wall.locator(f"[data-testid=tile][data-call-id='{call_id}']")
         tile.click()
         panel = wall.get_by_test_id("listen-panel")
@@ -162,8 +169,12 @@ def test_the_desktop_shows_the_last_calls_summary_for_the_same_customer(stack, c
     sign_in(page, f"{stack.gateway_url}/agent", stack.token(agent))
     expect(page.locator("[data-testid=conn-status]")).to_have_attribute("data-state", "open")
     try:
-        stack.post_events([call_started(call_id, agent, customer=CUSTOMER),
-                           utterance(call_id, 1, "你好,我上次转账的事还想问一下", start_ms=300)])
+        stack.post_events(
+            [
+                call_started(call_id, agent, customer=CUSTOMER),
+                utterance(call_id, 1, "你好,我上次转账的事还想问一下", start_ms=300),
+            ]
+        )
         recap = page.get_by_test_id("history-recap")
         expect(recap).to_have_attribute("data-call-id", first_id)
         expect(recap).to_contain_text("转账到账")
@@ -180,13 +191,15 @@ def test_the_review_page_and_the_desk_speak_english_on_request(stack, context, s
     label, no raw i18n key left), the choice survives a reload, and switching back restores Chinese."""
     call_id, detail = scored_call
     page = context.new_page()
-    sign_in(page, f"{stack.gateway_url}/review", stack.token('s-001', 'supervisor'))
+    sign_in(page, f"{stack.gateway_url}/review", stack.token("s-001", "supervisor"))
     page.locator(f"[data-testid=review-calls] tr[data-call-id='{call_id}']").click()
     expect(page.get_by_test_id("score-total")).to_have_text(str(detail["score"]))
     page.get_by_test_id("btn-lang").click()
     expect(page.locator("#calls-title")).to_contain_text("Finished calls")
     expect(page.locator("html")).to_have_attribute("lang", "en")
-    expect(page.locator("[data-testid=score-item][data-key='privacy'] .score-item-label")).to_have_text("Protects privacy")
+    expect(page.locator("[data-testid=score-item][data-key='privacy'] .score-item-label")).to_have_text(
+        "Protects privacy"
+    )
     recap = page.get_by_test_id("review-recap")
     expect(recap.locator("dt").nth(1)).to_have_text("Customer wanted")
     expect(recap.locator("dd[data-field='结果']")).to_contain_text("Resolved")

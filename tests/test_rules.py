@@ -135,16 +135,37 @@ def test_unknown_cue_in_satisfied_by_is_refused():
     _refused(customer_cue, "[confusion]", r"unknown agent cue 'confusion'")  # agent speech meets needs
 
 
-@pytest.mark.parametrize("old,new,pattern", [
-    ("    cooldown_s: 45\n", "    cooldown_s: \"45\"\n", r"dont_interrupt\.cooldown_s: Input should be a valid number"),
-    ("      min_overlap_ms: 1000 ", "      min_overlap_ms: lots ", r"thresholds\.min_overlap_ms: Input should be a valid"),
-    ("      min_overlap_ms: 1000 ", "      min_overlap_ms: true ", r"thresholds\.min_overlap_ms: Input should be a valid"),
-    ("    enabled: true\n    priority: normal\n    audience: agent\n    cooldown_s: 45\n",
-     "    enabled: 1\n    priority: normal\n    audience: agent\n    cooldown_s: 45\n",
-     r"dont_interrupt\.enabled: Input should be a valid boolean"),
-    ("satisfied_by: [request_restated]", "satisfied_by: request_restated", r"satisfied_by: Input should be a valid list"),
-    ("    max_per_call: 2 ", "    max_per_call: 1.5 ", r"max_per_call: Input should be a valid integer"),
-])
+@pytest.mark.parametrize(
+    "old,new,pattern",
+    [
+        (
+            "    cooldown_s: 45\n",
+            '    cooldown_s: "45"\n',
+            r"dont_interrupt\.cooldown_s: Input should be a valid number",
+        ),
+        (
+            "      min_overlap_ms: 1000 ",
+            "      min_overlap_ms: lots ",
+            r"thresholds\.min_overlap_ms: Input should be a valid",
+        ),
+        (
+            "      min_overlap_ms: 1000 ",
+            "      min_overlap_ms: true ",
+            r"thresholds\.min_overlap_ms: Input should be a valid",
+        ),
+        (
+            "    enabled: true\n    priority: normal\n    audience: agent\n    cooldown_s: 45\n",
+            "    enabled: 1\n    priority: normal\n    audience: agent\n    cooldown_s: 45\n",
+            r"dont_interrupt\.enabled: Input should be a valid boolean",
+        ),
+        (
+            "satisfied_by: [request_restated]",
+            "satisfied_by: request_restated",
+            r"satisfied_by: Input should be a valid list",
+        ),
+        ("    max_per_call: 2 ", "    max_per_call: 1.5 ", r"max_per_call: Input should be a valid integer"),
+    ],
+)
 def test_wrong_types_are_refused(old, new, pattern):
     text = DEFAULT.read_text(encoding="utf-8")
     bad = text.replace(old, new, 1)
@@ -154,22 +175,38 @@ def test_wrong_types_are_refused(old, new, pattern):
 
 def test_out_of_range_threshold_unknown_case_and_covers_are_refused():
     text = DEFAULT.read_text(encoding="utf-8")
-    _refused(text.replace("      silence_s: 7 ", "      silence_s: -7 ", 1), "silence_s: -7",
-             r"timely_response\.thresholds\.silence_s: must be ≥ 1")
-    _refused(text.replace("      anger_score: 0.6", "      anger_score: 6", 1), "anger_score: 6",
-             r"escalate_supervisor\.thresholds\.anger_score: must be ≤ 1")
-    _refused(text.replace("      anxiety:\n", "      anxious:\n", 1), "anxious:",
-             r"acknowledge_emotion\.cases\.anxious: unknown case 'anxious'")
-    _refused(text.replace("covers: [thank_for_waiting, confirm_request]", "covers: [thank_you, confirm_request]", 1),
-             "covers: [thank_you", r"acknowledge_emotion\.covers\.0: covers must name another nudger type")
-    _refused(text.replace("card_gap_s: 6 ", "card_gap_s: -1 ", 1), "card_gap_s: -1",
-             r"card_gap_s: Input should be greater than or equal to 0")
+    _refused(
+        text.replace("      silence_s: 7 ", "      silence_s: -7 ", 1),
+        "silence_s: -7",
+        r"timely_response\.thresholds\.silence_s: must be ≥ 1",
+    )
+    _refused(
+        text.replace("      anger_score: 0.6", "      anger_score: 6", 1),
+        "anger_score: 6",
+        r"escalate_supervisor\.thresholds\.anger_score: must be ≤ 1",
+    )
+    _refused(
+        text.replace("      anxiety:\n", "      anxious:\n", 1),
+        "anxious:",
+        r"acknowledge_emotion\.cases\.anxious: unknown case 'anxious'",
+    )
+    _refused(
+        text.replace("covers: [thank_for_waiting, confirm_request]", "covers: [thank_you, confirm_request]", 1),
+        "covers: [thank_you",
+        r"acknowledge_emotion\.covers\.0: covers must name another nudger type",
+    )
+    _refused(
+        text.replace("card_gap_s: 6 ", "card_gap_s: -1 ", 1),
+        "card_gap_s: -1",
+        r"card_gap_s: Input should be greater than or equal to 0",
+    )
 
 
 def test_every_error_is_listed_at_once():
     text = DEFAULT.read_text(encoding="utf-8")
     bad = text.replace("      silence_s: 7 ", "      silense_s: 7 ", 1).replace(
-        "satisfied_by: [request_restated]", "satisfied_by: [restated]", 1)
+        "satisfied_by: [request_restated]", "satisfied_by: [restated]", 1
+    )
     with pytest.raises(RulesError) as exc:
         parse_rules(bad, "rules.yaml")
     assert "silense_s" in str(exc.value) and "restated" in str(exc.value)
@@ -177,7 +214,9 @@ def test_every_error_is_listed_at_once():
 
 def test_one_source_of_threshold_defaults():
     """A threshold the file leaves out takes the default its detector declares — nowhere else."""
-    text = "version: 1\nnudges:\n  timely_response:\n    title: x\n    wordings: [a, b]\n    thresholds: {silence_s: 9}\n"
+    text = (
+        "version: 1\nnudges:\n  timely_response:\n    title: x\n    wordings: [a, b]\n    thresholds: {silence_s: 9}\n"
+    )
     spec = parse_rules(text, "r.yaml").nudges["timely_response"]
     declared = registry.thresholds_of("timely_response")
     assert spec.t("silence_s") == 9

@@ -50,20 +50,28 @@ def test_adding_and_removing_workers_rebalances_without_losing_a_nudge(broker):
         res = asyncio.run(run_load(live, AGENTS, CALLS, 0.25, hooks={20: add_workers, 45: add_workers, 70: stop_last}))
         stack.wait_ready(60, procs=[p for p in stack.procs if p.popen.poll() is None])
         time.sleep(3)
-        workers = {p.name: _partitions(p) for p in stack.procs
-                   if p.popen.poll() is None and p.name.split("-")[0] in ("analyzer", "nudger")}
+        workers = {
+            p.name: _partitions(p)
+            for p in stack.procs
+            if p.popen.poll() is None and p.name.split("-")[0] in ("analyzer", "nudger")
+        }
         if res.missing:  # say which hop lost it
             lost = set(res.missing)
-            print("\nmissing calls — analyses on topic:",
-                  asyncio.run(count_on_topic(settings, settings.topics.utterance_analysis, lost)),
-                  "nudges on topic:", asyncio.run(count_on_topic(settings, settings.topics.nudges, lost, recs := [])))
+            print(
+                "\nmissing calls — analyses on topic:",
+                asyncio.run(count_on_topic(settings, settings.topics.utterance_analysis, lost)),
+                "nudges on topic:",
+                asyncio.run(count_on_topic(settings, settings.topics.nudges, lost, recs := [])),
+            )
             for rec in recs:
                 print("  ", rec["nudge_id"], rec["agent_id"], "ingest", rec["ingest_ts"], "created", rec["created_ts"])
     finally:
         stack.stop()
     pauses = {i: res.max_latency_between(t, t + 20) for i, t in res.hook_times.items()}
-    print(f"\nlongest transcript delay after each change (s): {pauses}; workers at the end: "
-          f"{ {k: len(v) for k, v in workers.items()} }")
+    print(
+        f"\nlongest transcript delay after each change (s): {pauses}; workers at the end: "
+        f"{ {k: len(v) for k, v in workers.items()} }"
+    )
     assert not res.doubled, f"shown twice: {res.doubled}"
     assert not res.missing, f"lost nudges for {len(res.missing)} calls"
     # the two remaining analyzers share stt-events; the stopped one handed its partitions back

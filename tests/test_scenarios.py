@@ -62,13 +62,19 @@ AGENT_WORDS = {
     C.GREETING: ("您好", "很高兴为您服务"),
 }
 EMOTIONS = (
-    ("anger", ("太差", "气死", "搞什么", "什么破", "骗子", "什么态度", "骗我", "这么久才有人接", "投诉你们",
-               "有什么用")),
+    (
+        "anger",
+        ("太差", "气死", "搞什么", "什么破", "骗子", "什么态度", "骗我", "这么久才有人接", "投诉你们", "有什么用"),
+    ),
     ("sadness", ("难受", "去世", "伤心")),
     ("anxiety", ("担心", "着急", "急死")),
 )
-PII = ((C.PII_ID_CARD, re.compile(r"\d{17}[\dXx]")), (C.PII_PHONE, re.compile(r"1[3-9]\d{9}")),
-       (C.PII_BANK_CARD, re.compile(r"\d{16,19}")), (C.PII_PASSWORD, re.compile(r"密码(是|告诉我)")))
+PII = (
+    (C.PII_ID_CARD, re.compile(r"\d{17}[\dXx]")),
+    (C.PII_PHONE, re.compile(r"1[3-9]\d{9}")),
+    (C.PII_BANK_CARD, re.compile(r"\d{16,19}")),
+    (C.PII_PASSWORD, re.compile(r"密码(是|告诉我)")),
+)
 
 
 def reference_analyzer(event: Utterance) -> UtteranceAnalysis:
@@ -81,10 +87,17 @@ def reference_analyzer(event: Utterance) -> UtteranceAnalysis:
             found.add(cue)
     emotion, score = "neutral", 0.5
     if event.speaker == "customer":
-        emotion, score = next(((e, 0.85) for e, words in EMOTIONS if any(w in event.text for w in words)),
-                              ("neutral", 0.5))
-    return a.model_copy(update={"cues": sorted(cues | found), "emotion": emotion,
-                                "emotion_score": score, "text": re.sub(r"\d{6,}", "[号码]", event.text)})
+        emotion, score = next(
+            ((e, 0.85) for e, words in EMOTIONS if any(w in event.text for w in words)), ("neutral", 0.5)
+        )
+    return a.model_copy(
+        update={
+            "cues": sorted(cues | found),
+            "emotion": emotion,
+            "emotion_score": score,
+            "text": re.sub(r"\d{6,}", "[号码]", event.text),
+        }
+    )
 
 
 # --- where the real analyzer and the script labels disagree ------------------------------
@@ -113,8 +126,11 @@ def problems(name: str, nudges) -> list[str]:
     out = [f"{t} did not fire" for t in exp["must_fire"] if t not in fired]
     out += [f"{t} fired: {next(n.reason for n in nudges if n.type == t)}" for t in exp["must_not_fire"] if t in fired]
     # must_fire_after: {type: seq} — the type fires for a trigger after that seq (renewed, not the first)
-    out += [f"{t} did not fire after seq {seq}" for t, seq in (exp.get("must_fire_after") or {}).items()
-            if not any(n.type == t and (n.trigger_seq or 0) > seq for n in nudges)]
+    out += [
+        f"{t} did not fire after seq {seq}"
+        for t, seq in (exp.get("must_fire_after") or {}).items()
+        if not any(n.type == t and (n.trigger_seq or 0) > seq for n in nudges)
+    ]
     ids = [n.nudge_id for n in nudges]
     if len(ids) != len(set(ids)):
         out.append(f"duplicate nudge ids {sorted(i for i in set(ids) if ids.count(i) > 1)}")

@@ -17,8 +17,14 @@ def polite_call(call_id, start, agent="a-002"):
         said(call_id, 2, "我想问一下佣金是多少", cues=("request",), at=start),
         said(call_id, 3, "跟您确认一下,您是想了解佣金标准对吗", speaker="agent", cues=("request_restated",), at=start),
         said(call_id, 4, "没有了,谢谢", cues=("nothing_else", "gratitude"), at=start),
-        said(call_id, 5, "您看您还有其他问题吗?谢谢您的来电", speaker="agent", cues=("closing_question", "closing"),
-             at=start),
+        said(
+            call_id,
+            5,
+            "您看您还有其他问题吗?谢谢您的来电",
+            speaker="agent",
+            cues=("closing_question", "closing"),
+            at=start,
+        ),
         state(call_id, start, end=end, agent=agent),
     ]
 
@@ -36,8 +42,11 @@ def test_a_finished_call_is_scored_and_summarised_once_it_ends(store):
     items = {i["key"]: i for i in card["items"]}
     # the agent never greeted, never soothed the angry customer, never closed
     assert items["greeting"]["status"] == "fail" and items["understanding"]["status"] == "fail"
-    assert items["understanding"]["evidence"][0] == {"seq": 1, "speaker": "customer",
-                                                     "text": "我的交易软件登录不上去了,一直提示密码错误"}
+    assert items["understanding"]["evidence"][0] == {
+        "seq": 1,
+        "speaker": "customer",
+        "text": "我的交易软件登录不上去了,一直提示密码错误",
+    }
     assert items["closing"]["status"] == "fail" and items["hold_etiquette"]["status"] == "na"
     assert card["total"] == 60  # greeting 10, understanding 15, closing 5 lost of the 75 that apply
     assert done["recap"]["topic"] == "login" and done["recap"]["outcome"] == "unresolved"
@@ -90,10 +99,20 @@ def test_the_next_call_of_the_customer_sees_the_last_summary(store):
 
 def test_a_whisper_is_stored_with_its_sender(store):
     start = NOW - timedelta(minutes=5)
-    whisper = Nudge(nudge_id="c-wh1:whisper:abc", call_id="c-wh1", agent_id="a-003", type="supervisor_whisper",
-                    priority="high", title="主管提示", suggestion="先道歉,再说明到账时间", reason="来自主管 s-001",
-                    sender="s-001", created_ts=start)
+    whisper = Nudge(
+        nudge_id="c-wh1:whisper:abc",
+        call_id="c-wh1",
+        agent_id="a-003",
+        type="supervisor_whisper",
+        priority="high",
+        title="主管提示",
+        suggestion="先道歉,再说明到账时间",
+        reason="来自主管 s-001",
+        sender="s-001",
+        created_ts=start,
+    )
     store.apply([state("c-wh1", start, agent="a-003"), whisper], now=NOW)
     nudges = review_call(store, "c-wh1")["nudges"]
     assert [(n["type"], n["sender"], n["suggestion"]) for n in nudges] == [
-        ("supervisor_whisper", "s-001", "先道歉,再说明到账时间")]
+        ("supervisor_whisper", "s-001", "先道歉,再说明到账时间")
+    ]

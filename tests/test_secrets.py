@@ -19,8 +19,9 @@ from shared.config import PLACEHOLDER_SALT, PLACEHOLDER_SECRET, Settings
 from shared.secret_strength import weakness
 
 ROOT = Path(__file__).resolve().parent.parent
-K8S_TEMPLATE_VALUE = yaml.safe_load(
-    (ROOT / "deploy" / "k8s" / "secret-jwt.template.yaml").read_text(encoding="utf-8"))["stringData"]["jwt-secret"]
+K8S_TEMPLATE_VALUE = yaml.safe_load((ROOT / "deploy" / "k8s" / "secret-jwt.template.yaml").read_text(encoding="utf-8"))[
+    "stringData"
+]["jwt-secret"]
 STRONG = "9c1f0e7b3a5d2c4e6f8a0b1c3d5e7f9a2b4c6d8e0f1a3b5c7d9e2f4a6b8c0d1e"
 
 WEAK = {
@@ -36,8 +37,9 @@ WEAK = {
 }
 
 
-@pytest.mark.parametrize("variable,field", [("HEARTLINE_JWT_SECRET", "jwt_secret"),
-                                            ("HEARTLINE_CUSTOMER_SALT", "customer_salt")])
+@pytest.mark.parametrize(
+    "variable,field", [("HEARTLINE_JWT_SECRET", "jwt_secret"), ("HEARTLINE_CUSTOMER_SALT", "customer_salt")]
+)
 @pytest.mark.parametrize("why", list(WEAK))
 def test_weak_secrets_are_refused_outside_local_mode_naming_the_variable(variable, field, why):
     """Guards: production mode refuses a known placeholder, a short secret or a low-variety one
@@ -61,7 +63,8 @@ def test_random_secrets_pass_and_a_missing_one_is_refused_where_needed():
     with pytest.raises(ValueError, match="HEARTLINE_JWT_SECRET is not set"):
         mint(worker, "a-001", "agent")
     Settings(mode="production", jwt_secret=STRONG, customer_salt=secrets.token_hex(32)).require_secrets(
-        "jwt_secret", "customer_salt")
+        "jwt_secret", "customer_salt"
+    )
 
 
 def test_service_apps_refuse_to_start_without_their_secret():
@@ -72,8 +75,11 @@ def test_service_apps_refuse_to_start_without_their_secret():
     from services.recorder.worker import create_app as recorder
 
     bare = Settings(mode="production", kafka="127.0.0.1:1")
-    for create, variable in ((gateway, "HEARTLINE_JWT_SECRET"), (ingest, "HEARTLINE_JWT_SECRET"),
-                             (recorder, "HEARTLINE_CUSTOMER_SALT")):
+    for create, variable in (
+        (gateway, "HEARTLINE_JWT_SECRET"),
+        (ingest, "HEARTLINE_JWT_SECRET"),
+        (recorder, "HEARTLINE_CUSTOMER_SALT"),
+    ):
         with pytest.raises(ValueError, match=variable):
             create(bare)
 
@@ -82,8 +88,9 @@ def _token(settings: Settings, **claims) -> str:
     now = int(time.time())
     base = {"sub": "a-001", "role": "agent", "aud": settings.token_audience, "iat": now, "exp": now + 60}
     base.update(claims)
-    return jwt.encode({k: v for k, v in base.items() if v is not None},
-                      settings.jwt_secret.get_secret_value(), algorithm="HS256")
+    return jwt.encode(
+        {k: v for k, v in base.items() if v is not None}, settings.jwt_secret.get_secret_value(), algorithm="HS256"
+    )
 
 
 def test_tokens_need_our_audience_an_expiry_and_a_bounded_lifetime():

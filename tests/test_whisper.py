@@ -16,8 +16,13 @@ from shared.schemas import Nudge
 def test_text_is_trimmed_and_bounded():
     assert clean_text("  先道歉,\n 再说明到账时间  ") == "先道歉, 再说明到账时间"
     assert clean_text("好" * MAX_CHARS) == "好" * MAX_CHARS
-    for bad, words in ((None, "string"), ("   ", "empty"), ("好" * (MAX_CHARS + 1), "at most 200"),
-                       ("a\u200bb", "invisible"), ("a\x07b", "control")):
+    for bad, words in (
+        (None, "string"),
+        ("   ", "empty"),
+        ("好" * (MAX_CHARS + 1), "at most 200"),
+        ("a\u200bb", "invisible"),
+        ("a\x07b", "control"),
+    ):
         with pytest.raises(WhisperError) as err:
             clean_text(bad)
         assert err.value.status == 422 and words in err.value.message
@@ -42,7 +47,12 @@ def test_a_whisper_is_a_high_priority_agent_nudge_with_its_sender():
     again = Nudge.model_validate_json(n.to_json())
     assert again.model_dump(mode="json") == n.model_dump(mode="json")
     assert (n.type, n.audience, n.priority, n.sender, n.agent_id) == (
-        "supervisor_whisper", "agent", "high", "s-001", "a-001")
+        "supervisor_whisper",
+        "agent",
+        "high",
+        "s-001",
+        "a-001",
+    )
     assert n.nudge_id.startswith("c-1:whisper:") and n.reason == "来自值班主管 郑华(s-001)"
     assert make_whisper("c-1", "a-001", "s-9", None, "x").nudge_id != n.nudge_id
 

@@ -29,7 +29,7 @@ def port_for(argv: list[str], env: dict[str, str]) -> int | None:
         return int(env["HEARTLINE_HEALTH_PORT"])
     words = [os.path.basename(a) for a in argv]
     if "heartline" in words:
-        words = words[words.index("heartline") + 1:]
+        words = words[words.index("heartline") + 1 :]
     if len(words) >= 2 and words[0] == "serve":
         service = words[1]
         if service in ("gateway", "ingest"):

@@ -71,8 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     current = args.out.read_text(encoding="utf-8") if args.out.exists() else None
     if args.check:
         if current != text:
-            print(f"{args.out} is out of date: run python deploy/k8s/render_rules_configmap.py",
-                  file=sys.stderr)
+            print(f"{args.out} is out of date: run python deploy/k8s/render_rules_configmap.py", file=sys.stderr)
             return 1
         return 0
     if current != text:

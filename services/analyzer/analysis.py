@@ -49,11 +49,11 @@ class Analysis:
 
 
 # Blend weights (tuned on the dev split of tests/data/eval_utterances.jsonl).
-DOMAIN_WEIGHT = 0.7    # per unit of lexicon polarity, in logits
-BAYES_WEIGHT = 0.4     # snownlp's log-odds, squashed by tanh, at most ±this
+DOMAIN_WEIGHT = 0.7  # per unit of lexicon polarity, in logits
+BAYES_WEIGHT = 0.4  # snownlp's log-odds, squashed by tanh, at most ±this
 BAYES_SCALE = 6.0
-EMOTION_LEAN = 0.4     # polarity pulled toward a decided customer emotion
-PARTIAL_STRONG = 2.0   # |domain polarity| a partial needs to leave neutral
+EMOTION_LEAN = 0.4  # polarity pulled toward a decided customer emotion
+PARTIAL_STRONG = 2.0  # |domain polarity| a partial needs to leave neutral
 _CACHE_MAX_CHARS = 512
 
 
@@ -107,8 +107,9 @@ def analyze_text(text: str, speaker: str = "customer", *, partial: bool = False)
     return Analysis(sentiment=sentiment, emotion=emotion, emotion_score=score, cues=list(cues), text=redacted)
 
 
-def analyze_utterance(event: Utterance, ingest_ts: datetime | None = None,
-                      knowledge: Retriever | None = None) -> UtteranceAnalysis:
+def analyze_utterance(
+    event: Utterance, ingest_ts: datetime | None = None, knowledge: Retriever | None = None
+) -> UtteranceAnalysis:
     """Analyse one utterance event into the record the analyzer publishes.
 
     With a knowledge base, a customer final that asks something it answers

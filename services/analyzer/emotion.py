@@ -28,26 +28,32 @@ from shared.schemas import Emotion
 from .lexicon import EMOTIONS, general_hits, scan
 
 _BOUNDARY = frozenset(",.;!?~ \n\t")
-_RHETORICAL = re.compile(r"难道|难不成|凭什么|有(?:你们)?这么[^,.;!?]{1,10}的吗|是来[^,.;!?]{1,10}的吗|还得[^,.;!?]{0,8}呗|怎么还|怎么又|还要我|有没有搞错|你们是怎么|到底(?:有没有|能不能|会不会|怎么)|"
-                         r"(?:能不能|可不可以).{0,10}(?:好不好|行不行)|是不是.{0,8}(?:故意|有病|骗)|"
-                         r"能不能(?:有点|靠谱|专业|认真|上点心|负点责|算点数|给句)|不是.{1,8}吗|"
-                         r"就不能[^,.;!?]{0,8}吗|什么叫[^,.;!?]{1,8}\?|你跟我说[^,.;!?]{0,6}\?|"
-                         r"要的是[^.;!?]{1,12}不是")
+_RHETORICAL = re.compile(
+    r"难道|难不成|凭什么|有(?:你们)?这么[^,.;!?]{1,10}的吗|是来[^,.;!?]{1,10}的吗|还得[^,.;!?]{0,8}呗|怎么还|怎么又|还要我|有没有搞错|你们是怎么|到底(?:有没有|能不能|会不会|怎么)|"
+    r"(?:能不能|可不可以).{0,10}(?:好不好|行不行)|是不是.{0,8}(?:故意|有病|骗)|"
+    r"能不能(?:有点|靠谱|专业|认真|上点心|负点责|算点数|给句)|不是.{1,8}吗|"
+    r"就不能[^,.;!?]{0,8}吗|什么叫[^,.;!?]{1,8}\?|你跟我说[^,.;!?]{0,6}\?|"
+    r"要的是[^.;!?]{1,12}不是"
+)
 # Indignant "什么叫X？" is not bewilderment.
 _WHAT_IS_INDIGNANT = re.compile(r"什么叫[^,.;!?]{1,8}\?")
 # Habitual failure (一到开盘就崩) and "not a single…" (一个电话都没有): complaints
 # without a complaint word.
-_HABITUAL = re.compile(r"一到[^,.;!?]{1,6}就(?:崩|卡|出问题|掉线|闪退|打不开|登不上|不行|出错)|"
-                       r"一(?:个|条|句|次)[^,.;!?]{0,3}都(?:没|不给|不回)|要的是[^.;!?]{1,12}不是")
+_HABITUAL = re.compile(
+    r"一到[^,.;!?]{1,6}就(?:崩|卡|出问题|掉线|闪退|打不开|登不上|不行|出错)|"
+    r"一(?:个|条|句|次)[^,.;!?]{0,3}都(?:没|不给|不回)|要的是[^.;!?]{1,12}不是"
+)
 # Exasperated "again?" (又是系统升级？ / 又让我下载新版本？).
 _AGAIN_QUESTION = re.compile(r"(?:^|[,.!?])(?:又是|又让|又要|又来)[^,.;!?]{0,12}\?")
 _POLITE_INQUIRY = re.compile(r"^(?:你好|您好)?[,. ]*(?:我)?(?:想)?(?:问一下|请问|咨询一下|想问|想咨询|想查一下|想了解)")
 # A calm information question: polite framing (我想问一下 / 请问 / 我想查一下 …) or
 # a why-question. Its situation words (登录不上, 冻结, 卖不出去) are what is asked
 # about, not how the caller feels.
-_CALM_QUESTION = re.compile(r"^(?:你好|您好|喂)?[,. ]*(?:我)?(?:就是)?(?:想)?(?:问一下|问下|请问|咨询一下|想问|想咨询|"
-                            r"想查一下|想查下|查一下|想了解|了解一下|想确认)|为什么")
-CALM_SITUATION = 0.35   # situation-word emotion kept in a calm question
+_CALM_QUESTION = re.compile(
+    r"^(?:你好|您好|喂)?[,. ]*(?:我)?(?:就是)?(?:想)?(?:问一下|问下|请问|咨询一下|想问|想咨询|"
+    r"想查一下|想查下|查一下|想了解|了解一下|想确认)|为什么"
+)
+CALM_SITUATION = 0.35  # situation-word emotion kept in a calm question
 SUGGESTION_ANGER = 0.5  # anger kept in a calm suggestion (no !, no rhetoric, no threat)
 # A hypothetical question (如果到时候还不到账的话，我找谁？) asks about a worry, it does not voice one.
 _HYPOTHETICAL = re.compile(r"(?:如果|万一|要是|假如|假设)[^,.;!?]{0,16}")
@@ -70,16 +76,20 @@ _CUE_POLARITY = {C.IMPOLITE: -1.2}  # others: -0.5 for a negative cue
 _COURTESY = (C.EMPATHY, C.THANKS_FOR_WAITING, C.GREETING, C.CLOSING, C.CLOSING_QUESTION)
 _NEGATIVE = ("anger", "anxiety", "confusion", "sadness")
 THRESHOLD = 0.8  # below this the utterance is neutral
-NEGATED_FEELING = 0.2   # 我不是生气 / 不担心: the feeling is cancelled, the words lean barely positive
+NEGATED_FEELING = 0.2  # 我不是生气 / 不担心: the feeling is cancelled, the words lean barely positive
 BEFORE_CONTRAST = 0.35  # what comes before 但 / 可是 / 就是 … counts this much
 IRONY_ANGER = 0.6
 RHETORICAL_ANGER = 0.95  # a customer's rhetorical challenge (难道 / 凭什么 / 有这么…的吗)
 # A clause-initial contrast: the part after it is the point (可以 / 可能 / 可不可以 are no contrast).
 _CONTRAST = re.compile(r"(?:^|[,;])\s*(?:但是|但|可是|不过|只是|然而|就是|就怕|可(?![以能是不]))")
 # Irony: praise or thanks that can only mean blame.
-_IRONY = re.compile(r"呵呵|厉害厉害|可真(?:行|会|是|够|有)|真(?:行|有你们的)啊|(?:还|真)好意思|(?:还得|真得|得好好)谢谢|"
-                    r"谢谢你们(?:啊|了)?[,]?(?:让|害)我|见过最[^,.!?]{1,6}的|真会[^,.!?]{0,4}(?:折腾|挑时候)")
-_EMPHATIC_PRAISE = re.compile(r"(?:真是|实在是|太)(?:太)?(?:感谢|谢谢)你们了?|(?:真是|真)(?:好啊|好|周到|专业|高效|厉害)")
+_IRONY = re.compile(
+    r"呵呵|厉害厉害|可真(?:行|会|是|够|有)|真(?:行|有你们的)啊|(?:还|真)好意思|(?:还得|真得|得好好)谢谢|"
+    r"谢谢你们(?:啊|了)?[,]?(?:让|害)我|见过最[^,.!?]{1,6}的|真会[^,.!?]{0,4}(?:折腾|挑时候)"
+)
+_EMPHATIC_PRAISE = re.compile(
+    r"(?:真是|实在是|太)(?:太)?(?:感谢|谢谢)你们了?|(?:真是|真)(?:好啊|好|周到|专业|高效|厉害)"
+)
 _FAILURE = re.compile(r"(?:全|都)没了|白白|(?:连|一)[^,.!?]{0,8}都[^,.!?]{0,6}(?:不了|不到|没有|没)|又让我")
 
 
@@ -87,7 +97,9 @@ _FAILURE = re.compile(r"(?:全|都)没了|白白|(?:连|一)[^,.!?]{0,8}都[^,.!
 Contribution = tuple[int, float, list[tuple[str, float]], bool]
 
 
-def lexicon_scores(text: str, speaker: str, general: bool = True) -> tuple[dict[str, float], float, int, dict[str, float]]:
+def lexicon_scores(
+    text: str, speaker: str, general: bool = True
+) -> tuple[dict[str, float], float, int, dict[str, float]]:
     """``(emotion scores, domain polarity, sentiment terms hit, situation part)``.
 
     The situation part holds what situation words (``s`` entries) contributed to
@@ -153,13 +165,18 @@ def lexicon_scores(text: str, speaker: str, general: bool = True) -> tuple[dict[
     if not agent and contrib:
         cut = _contrast_at(text)
         if cut > 0 and any(c[0] >= cut for c in contrib):
-            contrib = [(st, pol * BEFORE_CONTRAST, [(n, w * BEFORE_CONTRAST) for n, w in emo], sit) if st < cut
-                       else (st, pol, emo, sit) for st, pol, emo, sit in contrib]
+            contrib = [
+                (st, pol * BEFORE_CONTRAST, [(n, w * BEFORE_CONTRAST) for n, w in emo], sit)
+                if st < cut
+                else (st, pol, emo, sit)
+                for st, pol, emo, sit in contrib
+            ]
         irony = _is_ironic(text, contrib)
         if irony:
-            contrib = [(st, -0.8 * pol if pol > 0 else pol,
-                        [("anger" if n == "satisfaction" else n, w) for n, w in emo], sit)
-                       for st, pol, emo, sit in contrib]
+            contrib = [
+                (st, -0.8 * pol if pol > 0 else pol, [("anger" if n == "satisfaction" else n, w) for n, w in emo], sit)
+                for st, pol, emo, sit in contrib
+            ]
     polarity = situ_pol = 0.0
     for _, pol, emotions, situation in contrib:
         polarity += pol
@@ -206,8 +223,14 @@ def _ends_rhetorical(text: str, end: int) -> bool:
     return False
 
 
-def rule_adjust(text: str, speaker: str, cues: list[str], scores: dict[str, float],
-                polarity: float, situ: dict[str, float] | None = None) -> float:
+def rule_adjust(
+    text: str,
+    speaker: str,
+    cues: list[str],
+    scores: dict[str, float],
+    polarity: float,
+    situ: dict[str, float] | None = None,
+) -> float:
     """Apply rhetorical / exclamation / cue rules in place; returns new polarity."""
     customer = speaker == "customer"
     rhetorical = _RHETORICAL.search(text) is not None
@@ -253,8 +276,14 @@ def rule_adjust(text: str, speaker: str, cues: list[str], scores: dict[str, floa
         scores["confusion"] += 0.3 if scores["anger"] == 0 else 0.0
         polarity -= 0.4
     exclaims = len(_EXCLAIM.findall(text))
-    if (customer and situ and not exclaims and not rhetorical and C.URGENCY not in cues
-            and (_CALM_QUESTION.search(text) or ("?" in text and _HYPOTHETICAL.search(text)))):
+    if (
+        customer
+        and situ
+        and not exclaims
+        and not rhetorical
+        and C.URGENCY not in cues
+        and (_CALM_QUESTION.search(text) or ("?" in text and _HYPOTHETICAL.search(text)))
+    ):
         # 我想问一下，我的交易软件登录不上去了 / 我想查一下账户为什么被冻结了: a calm
         # question about a worrying fact. Feeling words (着急, 担心) keep their weight.
         for name, w in situ.items():

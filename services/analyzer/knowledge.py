@@ -45,15 +45,16 @@ from .normalize import norm
 from .segment import cut
 
 # Thresholds (see the module docstring; docs/knowledge.md explains them).
-MIN_SCORE = 5.0       # BM25 score of the best wording (for a base the size of the starter one)
-MIN_COVERAGE = 0.10   # IDF share of the customer's words found in that wording
-ANGER_SKIP = 0.6      # an angry turn at or above this emotion score is not looked up
+MIN_SCORE = 5.0  # BM25 score of the best wording (for a base the size of the starter one)
+MIN_COVERAGE = 0.10  # IDF share of the customer's words found in that wording
+ANGER_SKIP = 0.6  # an angry turn at or above this emotion score is not looked up
 BM25_K1, BM25_B = 1.2, 0.75
 KEYWORD_BOOST = 2.0  # weight of a query term that is one of the base's keywords
 
 _QUESTION = re.compile(
     r"[?？]|吗|么(?:$|[,.!])|呢(?:$|[,.!])|怎么|怎样|如何|多久|多长|多少|几(?:点|天|个|次|号|时|年)|什么|啥|哪|"
-    r"能不能|能否|可不可以|可以吗|是不是|有没有|要不要|会不会|需不需要|用不用|请问|问一下|问问|想问|咨询|了解一下|为什么|为啥")
+    r"能不能|能否|可不可以|可以吗|是不是|有没有|要不要|会不会|需不需要|用不用|请问|问一下|问问|想问|咨询|了解一下|为什么|为啥"
+)
 _PUNCT = re.compile(r"[\s,.!?;:~\"'“”‘’()（）【】\[\]《》<>、·…—\-+*/=_|]+")
 # What kind of answer is asked for: a time, an amount, a reason, a place. Said in many
 # ways (多久 / 多长时间 / 几天 / 什么时候), one token each, so 转入多久到账 and 转账限额多少
@@ -65,14 +66,16 @@ _INTENTS = (
     ("?where", re.compile(r"哪里|哪儿|在哪|什么地方|何处")),
 )
 # Function words and call fillers: they say nothing about which answer is meant.
-STOPWORDS = frozenset("""
+STOPWORDS = frozenset(
+    """
 的 了 吗 呢 啊 吧 呀 哦 噢 嗯 哈 啦 嘛 么 着 过 得 地 也 都 就 还 又 再 才 和 跟 与 及 或 而 但 可是 但是 那 这 那个
 这个 这样 那样 这边 那边 我 你 您 他 她 它 我们 你们 他们 咱们 自己 人家 是 有 在 给 让 被 把 对 从 到 向 为 一 个
 一下 一点 一些 有点 请问 问 问问 问一下 想问 想 要 想要 需要 能 会 可以 能够 应该 好 好的 行 对 哦 喂 你好 您好 谢谢
 麻烦 帮 帮我 帮忙 下 上 里 中 时候 现在 刚才 刚刚 已经 一直 还是 到底 究竟 就是 其实 然后 所以 因为 如果 这么 那么
 怎么 怎么样 怎样 如何 什么 啥 为什么 为啥 吗 呢 么 多少 多久 几 哪 哪里 哪儿 是不是 有没有 能不能 可不可以 要不要
 会不会 咨询 了解 一下子 老师 姑娘 小姑娘 小伙子 先生 女士
-""".split())
+""".split()
+)
 
 
 @dataclass(frozen=True)
@@ -85,7 +88,7 @@ class Entry:
     keywords: tuple[str, ...] = ()
     owner: str = ""
     reviewed: date | None = None
-    source: str = ""   # file:line, for messages
+    source: str = ""  # file:line, for messages
 
 
 def is_question(text: str, cues: Iterable[str] = (), emotion: str = "neutral", emotion_score: float = 0.0) -> bool:
@@ -105,8 +108,7 @@ def is_question(text: str, cues: Iterable[str] = (), emotion: str = "neutral", e
 class Retriever:
     """A BM25 index over the wordings of a set of entries (built once per load; ``match`` is read-only)."""
 
-    def __init__(self, entries: Sequence[Entry] = (), min_score: float = MIN_SCORE,
-                 min_coverage: float = MIN_COVERAGE):
+    def __init__(self, entries: Sequence[Entry] = (), min_score: float = MIN_SCORE, min_coverage: float = MIN_COVERAGE):
         # BM25 scores grow with the size of the base: the defaults are set for the starter base.
         self.min_score, self.min_coverage = min_score, min_coverage
         self.entries: dict[str, Entry] = {e.id: e for e in entries}
@@ -190,8 +192,9 @@ class Retriever:
             out.append((ent, float(scores[doc]), self._docs[doc][1], covered / total if total else 0.0))
         return out
 
-    def match(self, text: str, cues: Iterable[str] = (), emotion: str = "neutral",
-              emotion_score: float = 0.0) -> KnowledgeMatch | None:
+    def match(
+        self, text: str, cues: Iterable[str] = (), emotion: str = "neutral", emotion_score: float = 0.0
+    ) -> KnowledgeMatch | None:
         """The answer to show for one customer final, or None (not a question, or no confident match)."""
         if not self.entries or not is_question(text, cues, emotion, emotion_score):
             return None

@@ -31,7 +31,7 @@ from shared.yaml_lines import YamlError, load, node_line
 log = logging.getLogger(__name__)
 
 DEFAULT_DIR = Path(__file__).resolve().parent.parent.parent / "knowledge"
-STALE_AFTER = timedelta(days=365)   # an entry not reviewed for a year is reported (not refused)
+STALE_AFTER = timedelta(days=365)  # an entry not reviewed for a year is reported (not refused)
 _URL = re.compile(r"https?://|www\.|\.(?:com|cn|net|org)\b", re.I)
 _DIGIT_RUN = re.compile(r"\d[\d\- ]{3,}\d")  # 5+ digits: a phone or account number
 _PROMISES = ("保本", "稳赚", "包赚", "保证收益", "保证盈利", "肯定涨", "一定涨", "稳涨", "不会亏", "零风险", "无风险")
@@ -105,9 +105,18 @@ def parse_file(text: str, source: str) -> list[Entry]:
         doc, tree = load(text, KnowledgeFile, source)
     except YamlError as exc:
         raise KnowledgeError(str(exc)) from exc
-    return [Entry(id=e.id, questions=tuple(e.questions), answer=e.answer, keywords=tuple(e.keywords),
-                  owner=e.owner, reviewed=e.reviewed, source=f"{source}:{node_line(tree, ('entries', i))}")
-            for i, e in enumerate(doc.entries)]
+    return [
+        Entry(
+            id=e.id,
+            questions=tuple(e.questions),
+            answer=e.answer,
+            keywords=tuple(e.keywords),
+            owner=e.owner,
+            reviewed=e.reviewed,
+            source=f"{source}:{node_line(tree, ('entries', i))}",
+        )
+        for i, e in enumerate(doc.entries)
+    ]
 
 
 def load_entries(directory: str | Path) -> list[Entry]:

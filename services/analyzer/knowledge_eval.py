@@ -83,8 +83,10 @@ def evaluate(base, show_errors: bool = False) -> dict:
             else:
                 wrong += 1
             if split == "dev" and (card is None or card.id != q["entry"]):
-                errors.append(f"dev   {q['entry']:>24} ← {card.id if card else '(none)':<24} {q['text']}  "
-                              f"{base.rank(analyze_text(q['text']).text)[:2]}")
+                errors.append(
+                    f"dev   {q['entry']:>24} ← {card.id if card else '(none)':<24} {q['text']}  "
+                    f"{base.rank(analyze_text(q['text']).text)[:2]}"
+                )
         out[f"{split}_n"] = len(items)
         out[f"{split}_top1"] = round(right / len(items), 3)
         out[f"{split}_no_card"] = round(none / len(items), 3)
@@ -93,8 +95,16 @@ def evaluate(base, show_errors: bool = False) -> dict:
     labels = {r["text"]: r for r in _jsonl(DATA / "knowledge_wild.jsonl")}
     utterances = customer_utterances()
     off = {"dev": [0, 0], "test": [0, 0]}
-    wild = {"right": 0, "no_card": 0, "wrong": 0, "n": 0, "none_n": 0, "none_card": 0,
-            "ambiguous_n": 0, "ambiguous_card": 0}
+    wild = {
+        "right": 0,
+        "no_card": 0,
+        "wrong": 0,
+        "n": 0,
+        "none_n": 0,
+        "none_card": 0,
+        "ambiguous_n": 0,
+        "ambiguous_card": 0,
+    }
     for i, text in enumerate(utterances):
         card, a = _card(base, text)
         label = labels.get(text)
@@ -190,9 +200,21 @@ def main(argv: list[str] | None = None) -> int:
     }
     print("targets: " + ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in met.items()))
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps({
-        "date": time.strftime("%Y-%m-%d"), "python": platform.python_version(), "targets": TARGETS,
-        "met": met, **result}, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    Path(args.out).write_text(
+        json.dumps(
+            {
+                "date": time.strftime("%Y-%m-%d"),
+                "python": platform.python_version(),
+                "targets": TARGETS,
+                "met": met,
+                **result,
+            },
+            ensure_ascii=False,
+            indent=1,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     return 0
 
 

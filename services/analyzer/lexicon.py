@@ -850,14 +850,18 @@ LEXICON: dict[str, Entry] = _parse()
 # Words the general lexicons rate (HowNet / DUTIR) that in a brokerage or bank call are
 # procedure or discourse, not evaluation: 需要 准备什么, 开通 创业板, 回头 再打, 没收到.
 # Call-center knowledge, so it wins over the general lexicon like the domain terms do.
-CALL_WORDS = frozenset("""
+CALL_WORDS = frozenset(
+    """
 需要 知道 明白 了解 通过 问题 有问题 东西 系统 升级 普通 刚刚 确实 承诺 业绩 回头 不到 没收 不能 不了
 开通 申请 提高 准备 可能 主要 其实 其次 消息 说好 活动 信用 自动 最新 完成 接受 正常 正常的 关键 先生
 财产 理财 新手 撤销 明细 转托 是的 创业 通知 规定 手续 条件 一般 基本 直接 马上 立刻 及时 简单 方便
-""".split())
-GENERAL: dict[str, Entry] = {term: Entry(term, "term", pol, emotions, general=True)
-                             for term, (pol, emotions) in general_terms().items()
-                             if term not in LEXICON and term not in CALL_WORDS}
+""".split()
+)
+GENERAL: dict[str, Entry] = {
+    term: Entry(term, "term", pol, emotions, general=True)
+    for term, (pol, emotions) in general_terms().items()
+    if term not in LEXICON and term not in CALL_WORDS
+}
 _GENERAL_LENGTHS: dict[str, tuple[int, ...]] = {}
 for _term in GENERAL:
     _GENERAL_LENGTHS[_term[0]] = tuple(sorted({*_GENERAL_LENGTHS.get(_term[0], ()), len(_term)}, reverse=True))
@@ -881,7 +885,7 @@ def scan(text: str) -> list[tuple[int, int, Entry]]:
         options = lengths.get(text[i])
         if options is not None:
             for length in options:
-                entry = lexicon.get(text[i:i + length])
+                entry = lexicon.get(text[i : i + length])
                 if entry is not None:
                     hits.append((i, i + length, entry))
                     i += length

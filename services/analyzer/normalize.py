@@ -15,8 +15,15 @@ from snownlp.normal import zh as _zh
 _FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
 _FULL_WIDTH[0x3000] = 0x20
 # Chinese punctuation that carries the same meaning as its ASCII cousin.
-_PUNCT = {ord("。"): ord("."), ord("，"): ord(","), ord("、"): ord(","), ord("；"): ord(";"),
-          ord("："): ord(":"), ord("…"): ord("."), ord("～"): ord("~")}
+_PUNCT = {
+    ord("。"): ord("."),
+    ord("，"): ord(","),
+    ord("、"): ord(","),
+    ord("；"): ord(";"),
+    ord("："): ord(":"),
+    ord("…"): ord("."),
+    ord("～"): ord("~"),
+}
 # Traditional → simplified, single characters only (snownlp ships the table).
 _T2S = {ord(k): ord(v) for k, v in _zh.zh2hans.items() if len(k) == 1 and len(v) == 1 and k != v}
 # 帳號 → 账号 is covered above; 裡/裏 are common in speech transcripts.
@@ -30,4 +37,3 @@ NORM_TABLE = str.maketrans(_NORM)
 
 def norm(text: str) -> str:
     return text.translate(NORM_TABLE)
-

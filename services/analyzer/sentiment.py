@@ -31,7 +31,8 @@ def _build() -> tuple[dict[str, float], float, float]:
     llr: dict[str, float] = {}
     for word in set(pos.d) | set(neg.d):
         llr[word] = (math.log(pos.d.get(word, pos.none)) - log_pos_total) - (
-            math.log(neg.d.get(word, neg.none)) - log_neg_total)
+            math.log(neg.d.get(word, neg.none)) - log_neg_total
+        )
     return llr, prior, unknown
 
 

@@ -45,7 +45,7 @@ from shared.validation import reason as invalid_reason
 
 SERVICE = "analyzer"
 BATCH = 500
-CHAIN_LIMIT = 200_000   # calls whose last output position is remembered
+CHAIN_LIMIT = 200_000  # calls whose last output position is remembered
 RETRY_PAUSE_S = 1.0
 KNOWLEDGE_EVERY_S = 2.0
 LAG_EVERY_S = 5.0
@@ -90,8 +90,11 @@ class Analyzer:
         await self.producer.start()
         self.consumer = consumer(self.settings, self.topic, group=self.group, enable_auto_commit=False)
         await self.consumer.start()
-        self._tasks = [asyncio.create_task(self._consume()), asyncio.create_task(self._reload_knowledge()),
-                       asyncio.create_task(self._report_lag())]
+        self._tasks = [
+            asyncio.create_task(self._consume()),
+            asyncio.create_task(self._reload_knowledge()),
+            asyncio.create_task(self._report_lag()),
+        ]
 
     async def stop(self) -> None:
         await stop_component(self._tasks, self.consumer, self.producer)
@@ -115,16 +118,19 @@ class Analyzer:
                         sent += await self._safe_handle(tp, record)
                 if sent:
                     await asyncio.gather(*sent)  # every output is on the broker before the offsets move
-                await self._commit({tp: OffsetAndMetadata(records[-1].offset + 1, "")
-                                    for tp, records in batches.items()})
+                await self._commit(
+                    {tp: OffsetAndMetadata(records[-1].offset + 1, "") for tp, records in batches.items()}
+                )
                 self.failures = 0
             except asyncio.CancelledError:
                 raise
             except KafkaError as exc:  # the broker refused or lost outputs: the batch again
                 self.failures += 1
                 self.chain.last.clear()  # the batch is written again: its records name no stale predecessor
-                log.error("outputs not acknowledged; retrying the batch",
-                          extra={"error": type(exc).__name__, "tries": self.failures})
+                log.error(
+                    "outputs not acknowledged; retrying the batch",
+                    extra={"error": type(exc).__name__, "tries": self.failures},
+                )
                 for tp, records in batches.items():
                     if tp in self.consumer.assignment():
                         self.consumer.seek(tp, records[0].offset)
@@ -148,8 +154,17 @@ class Analyzer:
             raise
         except Exception as exc:  # one bad record never stops the worker
             log.exception("record failed", extra={"partition": tp.partition, "offset": record.offset})
-            await dead_letter(aiokafka_send(self.producer), SERVICE, self.topic, record.key, record.value,
-                              f"internal error: {type(exc).__name__}", "internal", tp.partition, record.offset)
+            await dead_letter(
+                aiokafka_send(self.producer),
+                SERVICE,
+                self.topic,
+                record.key,
+                record.value,
+                f"internal error: {type(exc).__name__}",
+                "internal",
+                tp.partition,
+                record.offset,
+            )
             return []
 
     async def handle(self, tp: TopicPartition, record) -> list:
@@ -158,8 +173,17 @@ class Analyzer:
         try:
             event = parse_event(record.value)
         except ValidationError as exc:
-            await dead_letter(aiokafka_send(self.producer), SERVICE, self.topic, record.key, record.value,
-                              invalid_reason(exc, "CallEvent"), "invalid", tp.partition, record.offset)
+            await dead_letter(
+                aiokafka_send(self.producer),
+                SERVICE,
+                self.topic,
+                record.key,
+                record.value,
+                invalid_reason(exc, "CallEvent"),
+                "invalid",
+                tp.partition,
+                record.offset,
+            )
             return []
         key = event.call_id.encode()
         if not isinstance(event, Utterance):  # lifecycle: the nudger's, unchanged
@@ -170,10 +194,12 @@ class Analyzer:
             return []
         started = time.perf_counter()
         ingest_ts = event.ingest_ts or (
-            datetime.fromtimestamp(record.timestamp / 1000, UTC) if record.timestamp else None)
+            datetime.fromtimestamp(record.timestamp / 1000, UTC) if record.timestamp else None
+        )
         result = analyze_utterance(event, ingest_ts=ingest_ts, knowledge=self.knowledge.base)
         metrics.STAGE_SECONDS.labels(SERVICE, "final" if event.is_final else "partial").observe(
-            time.perf_counter() - started)
+            time.perf_counter() - started
+        )
         metrics.HOP_SECONDS.labels(SERVICE, self.topic).observe(max(0.0, time.time() - result.ingest_ts.timestamp()))
         headers = self.chain.headers(event.call_id, tp.partition, record.offset)
         metrics.EVENTS_OUT.labels(SERVICE, self.out).inc()
@@ -213,5 +239,11 @@ def main() -> None:
     import uvicorn
 
     settings = get_settings()
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.worker_port, log_config=None,
-                access_log=False, timeout_graceful_shutdown=3)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.worker_port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=3,
+    )

@@ -100,8 +100,7 @@ def create_app(settings: Settings | None = None, transcriber=None, sink=None) ->
     async def emit(ws: WebSocket, event) -> None:
         await state["sink"](event)
         try:
-            await ws.send_text(json.dumps({"kind": "event", "event": json.loads(event.to_json())},
-                                          ensure_ascii=False))
+            await ws.send_text(json.dumps({"kind": "event", "event": json.loads(event.to_json())}, ensure_ascii=False))
         except Exception:  # the client went away; the event is already out
             pass
 
@@ -123,12 +122,19 @@ def create_app(settings: Settings | None = None, transcriber=None, sink=None) ->
             return
         first = not call.channels
         call.channels.add(speaker)
-        stream = ChannelStream(call_id, speaker, call.seqs, state["transcriber"].decode,
-                               FrameVad(settings.asr_vad_aggressiveness), settings)
+        stream = ChannelStream(
+            call_id,
+            speaker,
+            call.seqs,
+            state["transcriber"].decode,
+            FrameVad(settings.asr_vad_aggressiveness),
+            settings,
+        )
         try:
             if first and call.lifecycle:
-                await emit(ws, CallStarted(type="call_started", call_id=call_id, ts=utcnow(),
-                                           agent_id=q.get("agent_id")))
+                await emit(
+                    ws, CallStarted(type="call_started", call_id=call_id, ts=utcnow(), agent_id=q.get("agent_id"))
+                )
             await _run_channel(ws, stream, lambda e: emit(ws, e))
         finally:
             call.channels.discard(speaker)

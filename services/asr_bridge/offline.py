@@ -48,15 +48,18 @@ def read_call(path: Path) -> list[bytes]:
     return [np.ascontiguousarray(c).tobytes() for c in chans]
 
 
-def call_events(path: Path, settings: Settings, decode, call_id: str, agent_id: str | None = None,
-                fast: bool = False) -> Iterator:
+def call_events(
+    path: Path, settings: Settings, decode, call_id: str, agent_id: str | None = None, fast: bool = False
+) -> Iterator:
     """Every CallEvent of the recording, in emission order."""
     chans = read_call(path)
     t0 = utcnow()
     clock = recorded_clock(t0) if fast else live_clock
     seqs = CallSeq()
-    streams = [ChannelStream(call_id, spk, seqs, decode, FrameVad(settings.asr_vad_aggressiveness),
-                             settings, clock) for spk in SPEAKERS]
+    streams = [
+        ChannelStream(call_id, spk, seqs, decode, FrameVad(settings.asr_vad_aggressiveness), settings, clock)
+        for spk in SPEAKERS
+    ]
     yield CallStarted(type="call_started", call_id=call_id, ts=t0, agent_id=agent_id, queue="recorded")
     n = max(len(c) for c in chans) // FRAME_BYTES
     started = time.monotonic()
@@ -66,7 +69,7 @@ def call_events(path: Path, settings: Settings, decode, call_id: str, agent_id: 
             if delay > 0:
                 time.sleep(delay)
         for stream, pcm in zip(streams, chans, strict=True):
-            yield from stream.feed(pcm[i * FRAME_BYTES:(i + 1) * FRAME_BYTES])
+            yield from stream.feed(pcm[i * FRAME_BYTES : (i + 1) * FRAME_BYTES])
     for stream in streams:
         yield from stream.finish()
     end = t0 + timedelta(milliseconds=n * FRAME_MS) if fast else utcnow()
@@ -75,23 +78,27 @@ def call_events(path: Path, settings: Settings, decode, call_id: str, agent_id: 
 
 def _sender(settings: Settings, to: str) -> tuple[Callable, Callable]:
     if to == "stdout":
+
         def send(event):
             sys.stdout.write(event.model_dump_json() + "\n")
             sys.stdout.flush()
+
         return send, lambda: None
     if to == "ingest":
         import httpx
 
         from shared.auth import mint
 
-        client = httpx.Client(timeout=10, headers={
-            "Authorization": f"Bearer {mint(settings, 'asr-transcribe', 'service')}"})
+        client = httpx.Client(
+            timeout=10, headers={"Authorization": f"Bearer {mint(settings, 'asr-transcribe', 'service')}"}
+        )
         url = f"http://127.0.0.1:{settings.ingest_port}/v1/events"
 
         def send(event):
             resp = client.post(url, content=event.to_json(), headers={"Content-Type": "application/json"})
             if resp.status_code != 202:
                 raise RuntimeError(f"ingest answered {resp.status_code}: {resp.text[:200]}")
+
         return send, client.close
     from shared.kafka import producer
 
@@ -112,11 +119,18 @@ def _sender(settings: Settings, to: str) -> tuple[Callable, Callable]:
     def close():
         loop.run_until_complete(prod.stop())
         loop.close()
+
     return send, close
 
 
-def transcribe(path: str, settings: Settings, to: str = "stdout", fast: bool = False,
-               call_id: str | None = None, agent_id: str | None = None) -> int:
+def transcribe(
+    path: str,
+    settings: Settings,
+    to: str = "stdout",
+    fast: bool = False,
+    call_id: str | None = None,
+    agent_id: str | None = None,
+) -> int:
     from services.asr_bridge.transcriber import Transcriber
 
     decode = Transcriber(settings).decode

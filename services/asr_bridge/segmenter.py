@@ -22,31 +22,30 @@ from typing import Literal
 class SegmentEvent:
     kind: Literal["open", "grow", "close"]
     start: int  # frame index, inclusive
-    end: int    # frame index, exclusive
+    end: int  # frame index, exclusive
 
 
 @dataclass
 class SegmenterConfig:
-    start_window: int = 8    # 240 ms at 30 ms frames
+    start_window: int = 8  # 240 ms at 30 ms frames
     start_voiced: int = 6
-    end_silence: int = 17    # ~500 ms
-    pad: int = 5             # 150 ms of context kept on each side
-    max_len: int = 500       # 15 s
+    end_silence: int = 17  # ~500 ms
+    pad: int = 5  # 150 ms of context kept on each side
+    max_len: int = 500  # 15 s
 
     @classmethod
     def from_ms(cls, frame_ms: int, end_silence_ms: int, max_segment_ms: int) -> SegmenterConfig:
-        return cls(end_silence=max(1, round(end_silence_ms / frame_ms)),
-                   max_len=max(10, max_segment_ms // frame_ms))
+        return cls(end_silence=max(1, round(end_silence_ms / frame_ms)), max_len=max(10, max_segment_ms // frame_ms))
 
 
 class Segmenter:
     def __init__(self, config: SegmenterConfig | None = None):
         self.cfg = config or SegmenterConfig()
-        self.pos = 0                      # frames seen
-        self.start: int | None = None     # open segment's first frame
+        self.pos = 0  # frames seen
+        self.start: int | None = None  # open segment's first frame
         self._window: deque[bool] = deque(maxlen=self.cfg.start_window)
         self._last_voiced = 0
-        self._floor = 0                   # a segment never starts before the last one ended
+        self._floor = 0  # a segment never starts before the last one ended
 
     @property
     def is_open(self) -> bool:

@@ -36,9 +36,13 @@ class KafkaSink:
 class IngestSink:
     def __init__(self, settings: Settings):
         self.url = f"http://127.0.0.1:{settings.ingest_port}/v1/events"
-        self.client = httpx.AsyncClient(timeout=10, headers={
-            "Authorization": f"Bearer {mint(settings, 'asr-bridge', 'service')}",
-            "Content-Type": "application/json"})
+        self.client = httpx.AsyncClient(
+            timeout=10,
+            headers={
+                "Authorization": f"Bearer {mint(settings, 'asr-bridge', 'service')}",
+                "Content-Type": "application/json",
+            },
+        )
 
     async def start(self) -> None:
         pass

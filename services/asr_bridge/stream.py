@@ -45,20 +45,29 @@ def recorded_clock(t0: datetime) -> Callable[[int], datetime]:
 
 
 class ChannelStream:
-    def __init__(self, call_id: str, speaker: str, seqs: CallSeq, decode: Decode, vad,
-                 settings: Settings, clock: Callable[[int], datetime] = live_clock):
+    def __init__(
+        self,
+        call_id: str,
+        speaker: str,
+        seqs: CallSeq,
+        decode: Decode,
+        vad,
+        settings: Settings,
+        clock: Callable[[int], datetime] = live_clock,
+    ):
         self.call_id, self.speaker, self.seqs, self.decode, self.vad = call_id, speaker, seqs, decode, vad
         self.clock = clock
         self.partial_frames = settings.asr_partial_interval_ms // FRAME_MS
-        self.seg = Segmenter(SegmenterConfig.from_ms(FRAME_MS, settings.asr_end_silence_ms,
-                                                     settings.asr_max_segment_ms))
+        self.seg = Segmenter(
+            SegmenterConfig.from_ms(FRAME_MS, settings.asr_end_silence_ms, settings.asr_max_segment_ms)
+        )
         self.splitter = FrameSplitter()
         self._frames: list[bytes] = []
-        self._base = 0              # frame index of _frames[0]
+        self._base = 0  # frame index of _frames[0]
         self._seq: int | None = None
-        self._last_partial = 0      # frame position of the last partial decode
+        self._last_partial = 0  # frame position of the last partial decode
         self._partial_text = ""
-        self.decode_s = 0.0         # time spent decoding (for metrics and the benchmark)
+        self.decode_s = 0.0  # time spent decoding (for metrics and the benchmark)
         self.closed_at: list[tuple[int, int]] = []  # (speech end frame, close frame) per final
 
     def feed(self, pcm: bytes) -> list[Utterance]:
@@ -72,8 +81,12 @@ class ChannelStream:
                 elif ev.kind == "close":
                     out += self._final(ev.start, ev.end)
             self._trim()
-        if self.seg.is_open and self.partial_frames and self.seg.pos - self._last_partial >= self.partial_frames \
-                and self.seg.pos - self.seg.start >= MIN_PARTIAL_MS // FRAME_MS:
+        if (
+            self.seg.is_open
+            and self.partial_frames
+            and self.seg.pos - self._last_partial >= self.partial_frames
+            and self.seg.pos - self.seg.start >= MIN_PARTIAL_MS // FRAME_MS
+        ):
             out += self._partial(self.seg.start, self.seg.pos)
         return out
 
@@ -84,7 +97,7 @@ class ChannelStream:
         return out
 
     def _audio(self, start: int, end: int) -> np.ndarray:
-        pcm = b"".join(self._frames[max(0, start - self._base):end - self._base])
+        pcm = b"".join(self._frames[max(0, start - self._base) : end - self._base])
         return np.frombuffer(pcm, "<i2").astype(np.float32) / 32768.0
 
     def _timed_decode(self, start: int, end: int, final: bool) -> Hypothesis:
@@ -113,14 +126,22 @@ class ChannelStream:
 
     def _event(self, start: int, end: int, hyp: Hypothesis, final: bool) -> Utterance:
         start_ms, end_ms = start * FRAME_MS, end * FRAME_MS
-        return Utterance(type="utterance", call_id=self.call_id, seq=self._seq, speaker=self.speaker,
-                         text=hyp.text, is_final=final, start_ms=start_ms, end_ms=end_ms,
-                         confidence=hyp.confidence, ts=self.clock(end_ms))
+        return Utterance(
+            type="utterance",
+            call_id=self.call_id,
+            seq=self._seq,
+            speaker=self.speaker,
+            text=hyp.text,
+            is_final=final,
+            start_ms=start_ms,
+            end_ms=end_ms,
+            confidence=hyp.confidence,
+            ts=self.clock(end_ms),
+        )
 
     def _trim(self) -> None:
         """Keep audio from the open segment's start, or enough to open one."""
-        keep_from = self.seg.start if self.seg.is_open else \
-            self.seg.pos - self.seg.cfg.start_window - self.seg.cfg.pad
+        keep_from = self.seg.start if self.seg.is_open else self.seg.pos - self.seg.cfg.start_window - self.seg.cfg.pad
         drop = keep_from - self._base
         if drop > 200:  # trim in batches
             del self._frames[:drop]

@@ -25,9 +25,9 @@ import numpy as np
 
 from shared.config import Settings
 
-FULL_WINDOW = 3000       # mel frames (10 ms each): whisper's 30 s
-STEP = 500               # windows grow in 5 s steps
-NO_SPEECH = 0.6          # whisper's own thresholds for "this was not speech"
+FULL_WINDOW = 3000  # mel frames (10 ms each): whisper's 30 s
+STEP = 500  # windows grow in 5 s steps
+NO_SPEECH = 0.6  # whisper's own thresholds for "this was not speech"
 LOW_LOGPROB = -1.0
 # Whisper's well-known inventions on silence or noise (after t2s).
 HALLUCINATIONS = ("字幕", "订阅", "点赞", "谢谢观看", "明镜", "打赏")
@@ -57,11 +57,16 @@ class Transcriber:
         from services.asr_bridge.model import ensure_model
 
         compute = settings.asr_compute_type or ("int8" if settings.asr_device == "cpu" else "float16")
-        self.whisper = WhisperModel(str(ensure_model(settings)), device=settings.asr_device,
-                                    compute_type=compute, cpu_threads=settings.asr_cpu_threads,
-                                    num_workers=max(1, settings.asr_workers))
-        self.tokenizer = Tokenizer(self.whisper.hf_tokenizer, self.whisper.model.is_multilingual,
-                                   task="transcribe", language="zh")
+        self.whisper = WhisperModel(
+            str(ensure_model(settings)),
+            device=settings.asr_device,
+            compute_type=compute,
+            cpu_threads=settings.asr_cpu_threads,
+            num_workers=max(1, settings.asr_workers),
+        )
+        self.tokenizer = Tokenizer(
+            self.whisper.hf_tokenizer, self.whisper.model.is_multilingual, task="transcribe", language="zh"
+        )
         self.prompt = [*self.tokenizer.sot_sequence, self.tokenizer.no_timestamps]
         self.beam_size = max(1, settings.asr_beam_size)
         self.min_window = int(settings.asr_window_s * 100)
@@ -77,9 +82,14 @@ class Transcriber:
         feats = np.pad(feats, ((0, 0), (0, max(0, width - feats.shape[1]))))[:, :width]
         result = self.whisper.model.generate(
             ctranslate2.StorageView.from_array(np.ascontiguousarray(feats[None], dtype=np.float32)),
-            [self.prompt], beam_size=self.beam_size if final else 1, max_length=224,
-            return_scores=True, return_no_speech_prob=True, suppress_blank=True,
-            suppress_tokens=[-1])[0]
+            [self.prompt],
+            beam_size=self.beam_size if final else 1,
+            max_length=224,
+            return_scores=True,
+            return_no_speech_prob=True,
+            suppress_blank=True,
+            suppress_tokens=[-1],
+        )[0]
         tokens = [t for t in result.sequences_ids[0] if t < self.tokenizer.eot]
         avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1) if tokens else -10.0
         if not tokens or (result.no_speech_prob > NO_SPEECH and avg_logprob < LOW_LOGPROB):

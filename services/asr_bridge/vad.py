@@ -32,4 +32,4 @@ class FrameSplitter:
         data = self._rest + chunk
         whole = len(data) - len(data) % FRAME_BYTES
         self._rest = data[whole:]
-        return [data[i:i + FRAME_BYTES] for i in range(0, whole, FRAME_BYTES)]
+        return [data[i : i + FRAME_BYTES] for i in range(0, whole, FRAME_BYTES)]

@@ -62,25 +62,38 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def wall_page() -> FileResponse:
         return FileResponse(STATIC / "wall.html")
 
-    @app.get("/api/demo/agents", response_model=list[DemoPerson], tags=["sign-in"],
-             summary="The demo agents and supervisors (local mode)",
-             responses=errors.responses(403, s403="Not in local mode: there are no demo people."))
+    @app.get(
+        "/api/demo/agents",
+        response_model=list[DemoPerson],
+        tags=["sign-in"],
+        summary="The demo agents and supervisors (local mode)",
+        responses=errors.responses(403, s403="Not in local mode: there are no demo people."),
+    )
     async def demo_agents() -> list[dict]:
         if settings.mode != "local":
             raise HTTPException(403, "demo sign-in is only available in local mode")
         return DEMO_AGENTS + DEMO_SUPERVISORS
 
-    @app.post("/api/token", response_model=TokenAnswer, tags=["sign-in"],
-              summary="A token for a demo agent or supervisor (local mode)",
-              responses=errors.responses(400, 403, 413, 422, s403="Not in local mode: tokens come from the "
-                                                                  "identity provider."))
+    @app.post(
+        "/api/token",
+        response_model=TokenAnswer,
+        tags=["sign-in"],
+        summary="A token for a demo agent or supervisor (local mode)",
+        responses=errors.responses(
+            400, 403, 413, 422, s403="Not in local mode: tokens come from the identity provider."
+        ),
+    )
     async def demo_token(req: TokenRequest) -> dict:
         if settings.mode != "local":
             raise HTTPException(403, "tokens are minted by your identity provider outside local mode")
         return {"token": mint(settings, req.sub, req.role), "sub": req.sub, "role": req.role}
 
-    @app.get("/api/rules/stats", response_model=RuleStats, tags=["rules"],
-             summary="Per nudge type: shown, accepted, dismissed, acceptance rate (this gateway's view)")
+    @app.get(
+        "/api/rules/stats",
+        response_model=RuleStats,
+        tags=["rules"],
+        summary="Per nudge type: shown, accepted, dismissed, acceptance rate (this gateway's view)",
+    )
     async def rule_stats() -> dict:
         return {"types": book.rule_stats(), **book.stats()}
 

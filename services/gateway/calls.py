@@ -30,8 +30,8 @@ class CallBuffer:
     agent_id: str | None = None
     state: dict | None = None
     transcript: OrderedDict = field(default_factory=OrderedDict)  # (seq, speaker) -> msg
-    nudges: OrderedDict = field(default_factory=OrderedDict)      # nudge_id -> msg
-    handled: dict = field(default_factory=dict)                  # nudge_id -> action
+    nudges: OrderedDict = field(default_factory=OrderedDict)  # nudge_id -> msg
+    handled: dict = field(default_factory=dict)  # nudge_id -> action
     ended: bool = False
     last_seen: float = field(default_factory=time.time)
     flushed_to: str | None = None  # the agent whose socket got what was buffered before the agent was known
@@ -50,8 +50,8 @@ class CallBuffer:
 class CallBook:
     def __init__(self) -> None:
         self.calls: dict[str, CallBuffer] = {}
-        self.shown = Counter()      # nudge type -> unique nudges seen
-        self.feedback = Counter()   # (type, action) -> count
+        self.shown = Counter()  # nudge type -> unique nudges seen
+        self.feedback = Counter()  # (type, action) -> count
         # knowledge_answer cards per knowledge entry (the nudge's ``source``): shown, (entry, action)
         self.shown_source = Counter()
         self.feedback_source = Counter()
@@ -75,7 +75,8 @@ class CallBook:
             buf.agent_id = rec["agent_id"]
         buf.ended = bool(rec.get("ended_ts"))
         changed_call = first or any(
-            before.get(k) != rec.get(k) for k in ("agent_id", "ended_ts", "on_hold", "customer"))
+            before.get(k) != rec.get(k) for k in ("agent_id", "ended_ts", "on_hold", "customer")
+        )
         return buf, changed_call
 
     def on_analysis(self, rec: dict) -> tuple[CallBuffer, dict | None]:
@@ -130,8 +131,11 @@ class CallBook:
 
     def expire(self, now: float | None = None) -> list[str]:
         now = now or time.time()
-        gone = [cid for cid, b in self.calls.items()
-                if (b.ended and now - b.last_seen > ENDED_KEEP_S) or now - b.last_seen > SILENT_EXPIRY_S]
+        gone = [
+            cid
+            for cid, b in self.calls.items()
+            if (b.ended and now - b.last_seen > ENDED_KEEP_S) or now - b.last_seen > SILENT_EXPIRY_S
+        ]
         for cid in gone:
             del self.calls[cid]
         return gone
@@ -146,8 +150,9 @@ class CallBook:
         total = sum(self.feedback.values())
         return {
             "live_calls": len(live),
-            "at_risk": sum(1 for b in live if (b.state or {}).get("risk", 0) >= AT_RISK
-                           or (b.state or {}).get("escalated")),
+            "at_risk": sum(
+                1 for b in live if (b.state or {}).get("risk", 0) >= AT_RISK or (b.state or {}).get("escalated")
+            ),
             "nudges_per_min": len(self.nudge_times),
             "acceptance_rate": round(accepted / total, 3) if total else None,
         }
@@ -157,17 +162,28 @@ class CallBook:
         per knowledge entry (``entries``), so ops see which answers agents use."""
         out = {}
         for nudge_type in sorted(set(self.shown) | {t for t, _ in self.feedback}):
-            out[nudge_type] = _rates(self.shown[nudge_type], self.feedback[(nudge_type, "accepted")],
-                                     self.feedback[(nudge_type, "dismissed")])
+            out[nudge_type] = _rates(
+                self.shown[nudge_type],
+                self.feedback[(nudge_type, "accepted")],
+                self.feedback[(nudge_type, "dismissed")],
+            )
         if self.shown_source:
             out.setdefault("knowledge_answer", _rates(0, 0, 0))["entries"] = {
-                source: _rates(self.shown_source[source], self.feedback_source[(source, "accepted")],
-                               self.feedback_source[(source, "dismissed")])
-                for source in sorted(set(self.shown_source) | {s for s, _ in self.feedback_source})}
+                source: _rates(
+                    self.shown_source[source],
+                    self.feedback_source[(source, "accepted")],
+                    self.feedback_source[(source, "dismissed")],
+                )
+                for source in sorted(set(self.shown_source) | {s for s, _ in self.feedback_source})
+            }
         return out
 
 
 def _rates(shown: int, accepted: int, dismissed: int) -> dict:
     answered = accepted + dismissed
-    return {"shown": shown, "accepted": accepted, "dismissed": dismissed,
-            "acceptance_rate": round(accepted / answered, 3) if answered else None}
+    return {
+        "shown": shown,
+        "accepted": accepted,
+        "dismissed": dismissed,
+        "acceptance_rate": round(accepted / answered, 3) if answered else None,
+    }

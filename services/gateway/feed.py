@@ -35,8 +35,12 @@ class Feed:
         self.book = book
         self.hub = hub
         t = settings.topics
-        self.topics = {t.call_state: self._on_state, t.utterance_analysis: self._on_analysis,
-                       t.nudges: self._on_nudge, t.nudge_feedback: self._on_feedback}
+        self.topics = {
+            t.call_state: self._on_state,
+            t.utterance_analysis: self._on_analysis,
+            t.nudges: self._on_nudge,
+            t.nudge_feedback: self._on_feedback,
+        }
         self.consumer = None
         self.producer = None
         self.caught_up = False
@@ -58,8 +62,11 @@ class Feed:
         self.consumer.assign(parts)
         await self.consumer.seek_to_beginning(*parts)
         self._targets = {tp: off for tp, off in (await self.consumer.end_offsets(parts)).items() if off > 0}
-        self._tasks = [asyncio.create_task(self._consume()), asyncio.create_task(self._flush_walls()),
-                       asyncio.create_task(self._housekeeping())]
+        self._tasks = [
+            asyncio.create_task(self._consume()),
+            asyncio.create_task(self._flush_walls()),
+            asyncio.create_task(self._housekeeping()),
+        ]
 
     async def stop(self) -> None:
         await stop_component(self._tasks, self.consumer, self.producer)
@@ -68,7 +75,10 @@ class Feed:
         assigned = len(self.consumer.assignment()) if self.consumer else 0
         broker = await broker_reachable(self.settings.bootstrap)
         return (self.caught_up and assigned > 0 and broker), {
-            "caught_up": self.caught_up, "partitions": assigned, "broker": "reachable" if broker else "unreachable"}
+            "caught_up": self.caught_up,
+            "partitions": assigned,
+            "broker": "reachable" if broker else "unreachable",
+        }
 
     async def send_nudge(self, nudge) -> None:
         """A nudge raised here (supervisor_whisper) goes out on ``nudges`` like the nudger's:
@@ -120,7 +130,7 @@ class Feed:
         if call_changed and buf.agent_id:
             self.hub.to_agent(buf.agent_id, buf.call_message())
             if buf.flushed_to != buf.agent_id:  # what arrived before we knew the agent, once
-                buf.flushed_to = buf.agent_id   # (not the whole transcript again at every hold or end)
+                buf.flushed_to = buf.agent_id  # (not the whole transcript again at every hold or end)
                 for msg in buf.transcript.values():
                     self.hub.to_agent(buf.agent_id, msg)
                 for msg in buf.open_nudges():

@@ -64,19 +64,28 @@ class LazyStore:
             return fn(self.get(), *args, **kw)
         except SQLAlchemyError as exc:
             log.warning("history database unavailable", extra={"error": type(exc).__name__})
-            raise HTTPException(503, "call history is not available (is the recorder running?)",
-                                headers={"Retry-After": "5"}) from exc
+            raise HTTPException(
+                503, "call history is not available (is the recorder running?)", headers={"Retry-After": "5"}
+            ) from exc
 
 
 def history_router(settings: Settings, store: LazyStore | None = None) -> APIRouter:
     router = APIRouter(prefix="/api/history", tags=["history"], dependencies=[BEARER])
     store = store or LazyStore(settings)
 
-    @router.get("/{call_id}", response_model=HistoryAnswer,
-                summary="The customer's recent calls, for the desktop when a call starts",
-                responses=errors.responses(401, 403, 404, 422, 503,
-                                           s404="The call is not recorded (yet: the page retries), or it is "
-                                                "another agent's call."))
+    @router.get(
+        "/{call_id}",
+        response_model=HistoryAnswer,
+        summary="The customer's recent calls, for the desktop when a call starts",
+        responses=errors.responses(
+            401,
+            403,
+            404,
+            422,
+            503,
+            s404="The call is not recorded (yet: the page retries), or it is another agent's call.",
+        ),
+    )
     def call_history(call_id: CallIdPath, request: Request) -> dict:
         claims = bearer_claims(settings, request, ("agent", "supervisor"))
         found = store.call(history, call_id, settings.history_calls)

@@ -112,8 +112,9 @@ class Hub:
         for client in list(clients):
             client.offer(text, droppable, nudge)
 
-    def to_walls(self, msg: dict, call_id: str | None = None, droppable: bool = False,
-                 watchers_only: bool = False) -> None:
+    def to_walls(
+        self, msg: dict, call_id: str | None = None, droppable: bool = False, watchers_only: bool = False
+    ) -> None:
         if not self.walls:
             return
         text = encode(msg)

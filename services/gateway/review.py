@@ -48,9 +48,11 @@ STATIC = Path(__file__).resolve().parent / "static"
 # ``since`` / ``until``: a day (China time) or an RFC 3339 time. Times far outside any call
 # history are clamped (a year-1 ``since`` means "from the start"), so no value reaches the
 # database as something it cannot compare.
-When = Annotated[str | None, Query(
-    max_length=64, description="a day, `2026-11-23` (China time), or an RFC 3339 time, `2026-11-23T08:00:00Z`"
-), WithJsonSchema({"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}]})]
+When = Annotated[
+    str | None,
+    Query(max_length=64, description="a day, `2026-11-23` (China time), or an RFC 3339 time, `2026-11-23T08:00:00Z`"),
+    WithJsonSchema({"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}]}),
+]
 Agent = Annotated[str, Query(max_length=64, description="an agent id")]
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(9000, 1, 1, tzinfo=UTC)
@@ -95,21 +97,42 @@ def review_router(settings: Settings, store: LazyStore | None = None) -> APIRout
     async def review_page() -> FileResponse:
         return FileResponse(STATIC / "review.html")
 
-    @router.get("/api/review/calls", response_model=ReviewCalls, summary="Finished calls, newest first",
-                responses=errors.responses(*AUTH, 422, 503))
-    def calls(request: Request, agent: Agent = None, since: When = None, until: When = None,
-              min_risk: float = Query(None, ge=0, le=1, description="calls whose risk reached this"),
-              escalated: bool = Query(None, description="only escalated calls, or only the others"),
-              nudge_type: str = Query(None, max_length=64, description="calls that got this nudge type"),
-              limit: int = Query(100, ge=1, le=500), offset: int = Query(0, ge=0, le=MAX_OFFSET)) -> dict:
+    @router.get(
+        "/api/review/calls",
+        response_model=ReviewCalls,
+        summary="Finished calls, newest first",
+        responses=errors.responses(*AUTH, 422, 503),
+    )
+    def calls(
+        request: Request,
+        agent: Agent = None,
+        since: When = None,
+        until: When = None,
+        min_risk: float = Query(None, ge=0, le=1, description="calls whose risk reached this"),
+        escalated: bool = Query(None, description="only escalated calls, or only the others"),
+        nudge_type: str = Query(None, max_length=64, description="calls that got this nudge type"),
+        limit: int = Query(100, ge=1, le=500),
+        offset: int = Query(0, ge=0, le=MAX_OFFSET),
+    ) -> dict:
         bearer_claims(settings, request, "supervisor")
-        return store.call(review_calls, agent=agent or None, since=_when(since), until=_when(until, end=True),
-                          min_risk=min_risk, escalated=escalated, nudge_type=nudge_type or None,
-                          limit=limit, offset=offset)
+        return store.call(
+            review_calls,
+            agent=agent or None,
+            since=_when(since),
+            until=_when(until, end=True),
+            min_risk=min_risk,
+            escalated=escalated,
+            nudge_type=nudge_type or None,
+            limit=limit,
+            offset=offset,
+        )
 
-    @router.get("/api/review/calls/{call_id}", response_model=ReviewCall,
-                summary="One call: transcript, sentiment curve, nudges and answers, scorecard, summary",
-                responses=errors.responses(*AUTH, 404, 422, 503))
+    @router.get(
+        "/api/review/calls/{call_id}",
+        response_model=ReviewCall,
+        summary="One call: transcript, sentiment curve, nudges and answers, scorecard, summary",
+        responses=errors.responses(*AUTH, 404, 422, 503),
+    )
     def call(call_id: CallIdPath, request: Request) -> dict:
         bearer_claims(settings, request, "supervisor")
         found = store.call(review_call, call_id)
@@ -117,10 +140,14 @@ def review_router(settings: Settings, store: LazyStore | None = None) -> APIRout
             raise HTTPException(404, "no such call")
         return found
 
-    @router.get("/api/review/scores", response_model=ScoreTrend,
-                summary="Scorecard totals per agent and day (default: the last 7 days)",
-                responses=errors.responses(*AUTH, 422, 503, s422="A bad parameter, or `since` not before `until`, "
-                                                                 "or more than 92 days apart."))
+    @router.get(
+        "/api/review/scores",
+        response_model=ScoreTrend,
+        summary="Scorecard totals per agent and day (default: the last 7 days)",
+        responses=errors.responses(
+            *AUTH, 422, 503, s422="A bad parameter, or `since` not before `until`, or more than 92 days apart."
+        ),
+    )
     def scores(request: Request, since: When = None, until: When = None, agent: Agent = None) -> dict:
         bearer_claims(settings, request, "supervisor")
         end = _when(until, end=True) or _when((datetime.now(CN) + timedelta(days=1)).date().isoformat())
@@ -129,9 +156,12 @@ def review_router(settings: Settings, store: LazyStore | None = None) -> APIRout
             raise HTTPException(422, "since must be before until, at most 92 days apart")
         return store.call(score_trend, start, end, agent=agent or None)
 
-    @router.get("/api/review/acceptance", response_model=Acceptance,
-                summary="Nudge acceptance per agent, per type and per knowledge entry",
-                responses=errors.responses(*AUTH, 422, 503))
+    @router.get(
+        "/api/review/acceptance",
+        response_model=Acceptance,
+        summary="Nudge acceptance per agent, per type and per knowledge entry",
+        responses=errors.responses(*AUTH, 422, 503),
+    )
     def accept(request: Request, since: When = None, until: When = None) -> dict:
         bearer_claims(settings, request, "supervisor")
         return store.call(acceptance, since=_when(since), until=_when(until, end=True))

@@ -40,8 +40,9 @@ BEARER_PROTOCOL = "heartline.bearer."
 log = logging.getLogger("gateway.sockets")
 
 
-def socket_router(settings: Settings, book: CallBook, hub: Hub, feed: Feed,
-                  whisperer: Whisperer | None = None) -> APIRouter:
+def socket_router(
+    settings: Settings, book: CallBook, hub: Hub, feed: Feed, whisperer: Whisperer | None = None
+) -> APIRouter:
     router = APIRouter()
 
     async def admit(ws: WebSocket, role: str) -> Client | None:
@@ -131,8 +132,13 @@ def socket_router(settings: Settings, book: CallBook, hub: Hub, feed: Feed,
             c.offer(encode(M.error("feedback: unknown nudge_id for this agent")))
             return
         try:
-            fb = NudgeFeedback(nudge_id=nudge_id, call_id=buf.call_id, agent_id=c.sub,
-                               type=buf.nudges[nudge_id].get("type"), action=action)
+            fb = NudgeFeedback(
+                nudge_id=nudge_id,
+                call_id=buf.call_id,
+                agent_id=c.sub,
+                type=buf.nudges[nudge_id].get("type"),
+                action=action,
+            )
         except ValidationError:
             c.offer(encode(M.error("feedback: action must be accepted or dismissed")))
             return
@@ -205,7 +211,7 @@ async def _receive(ws: WebSocket) -> str | None:
 
 
 def _bearer(subprotocols: list[str]) -> str | None:
-    return next((p[len(BEARER_PROTOCOL):] for p in subprotocols if p.startswith(BEARER_PROTOCOL)), None)
+    return next((p[len(BEARER_PROTOCOL) :] for p in subprotocols if p.startswith(BEARER_PROTOCOL)), None)
 
 
 def _parse(text: str) -> dict | str:

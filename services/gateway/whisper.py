@@ -48,12 +48,34 @@ TITLE = "主管提示"
 # Control, format (invisible), private-use and surrogate code points: Unicode categories Cc, Cf, Co
 # and Cs (Unicode 14; tests/test_asyncapi.py checks the table against unicodedata). One table for
 # the check below and the OpenAPI pattern of ``text``, so the schema refuses exactly what this does.
-HIDDEN = ((0x0, 0x1F), (0x7F, 0x9F), (0xAD, 0xAD), (0x600, 0x605), (0x61C, 0x61C), (0x6DD, 0x6DD),
-          (0x70F, 0x70F), (0x890, 0x891), (0x8E2, 0x8E2), (0x180E, 0x180E), (0x200B, 0x200F),
-          (0x202A, 0x202E), (0x2060, 0x2064), (0x2066, 0x206F), (0xD800, 0xF8FF), (0xFEFF, 0xFEFF),
-          (0xFFF9, 0xFFFB), (0x110BD, 0x110BD), (0x110CD, 0x110CD), (0x13430, 0x13438),
-          (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A), (0xE0001, 0xE0001), (0xE0020, 0xE007F),
-          (0xF0000, 0xFFFFD), (0x100000, 0x10FFFD))
+HIDDEN = (
+    (0x0, 0x1F),
+    (0x7F, 0x9F),
+    (0xAD, 0xAD),
+    (0x600, 0x605),
+    (0x61C, 0x61C),
+    (0x6DD, 0x6DD),
+    (0x70F, 0x70F),
+    (0x890, 0x891),
+    (0x8E2, 0x8E2),
+    (0x180E, 0x180E),
+    (0x200B, 0x200F),
+    (0x202A, 0x202E),
+    (0x2060, 0x2064),
+    (0x2066, 0x206F),
+    (0xD800, 0xF8FF),
+    (0xFEFF, 0xFEFF),
+    (0xFFF9, 0xFFFB),
+    (0x110BD, 0x110BD),
+    (0x110CD, 0x110CD),
+    (0x13430, 0x13438),
+    (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A),
+    (0xE0001, 0xE0001),
+    (0xE0020, 0xE007F),
+    (0xF0000, 0xFFFFD),
+    (0x100000, 0x10FFFD),
+)
 
 
 def _split(lo: int, hi: int, cut_lo: int, cut_hi: int) -> list[tuple[int, int]]:
@@ -68,8 +90,9 @@ def _esc(cp: int) -> str:
 # Surrogates (Cs) cannot stand in a pattern (not Unicode scalar values): the pattern leaves them
 # out; JSON text carrying a lone one is refused by the parser before any pattern is tried.
 _SURROGATES = (0xD800, 0xDFFF)
-HIDDEN_CLASS = "".join(_esc(a) if a == b else f"{_esc(a)}-{_esc(b)}"
-                       for lo, hi in HIDDEN for a, b in _split(lo, hi, *_SURROGATES))
+HIDDEN_CLASS = "".join(
+    _esc(a) if a == b else f"{_esc(a)}-{_esc(b)}" for lo, hi in HIDDEN for a, b in _split(lo, hi, *_SURROGATES)
+)
 _HIDDEN_RE = re.compile("[" + HIDDEN_CLASS + _esc(_SURROGATES[0]) + "-" + _esc(_SURROGATES[1]) + "]")
 # Some visible character, none hidden (what clean_text accepts, up to the length).
 TEXT_PATTERN = f"^[^{HIDDEN_CLASS}]*[^{HIDDEN_CLASS}\\s][^{HIDDEN_CLASS}]*$"
@@ -96,12 +119,23 @@ def clean_text(text: object) -> str:
     return redact(text)[0]
 
 
-def make_whisper(call_id: str, agent_id: str, supervisor: str, name: str | None, text: str,
-                 now: datetime | None = None) -> Nudge:
+def make_whisper(
+    call_id: str, agent_id: str, supervisor: str, name: str | None, text: str, now: datetime | None = None
+) -> Nudge:
     who = f"{name}({supervisor})" if name and name != supervisor else supervisor
-    return Nudge(nudge_id=f"{call_id}:whisper:{uuid.uuid4().hex[:12]}", call_id=call_id, agent_id=agent_id,
-                 type=TYPE, audience="agent", priority="high", title=TITLE, suggestion=text,
-                 reason=f"来自{who}", sender=supervisor, created_ts=now or utcnow())
+    return Nudge(
+        nudge_id=f"{call_id}:whisper:{uuid.uuid4().hex[:12]}",
+        call_id=call_id,
+        agent_id=agent_id,
+        type=TYPE,
+        audience="agent",
+        priority="high",
+        title=TITLE,
+        suggestion=text,
+        reason=f"来自{who}",
+        sender=supervisor,
+        created_ts=now or utcnow(),
+    )
 
 
 class Whisperer:
@@ -134,23 +168,41 @@ class Whisperer:
 
 class WhisperRequest(BaseModel):
     call_id: str = Field(pattern=CALL_ID_PATTERN)
-    text: str = Field(min_length=1, max_length=MAX_CHARS, pattern=TEXT_PATTERN,
-                      description=f"the hint, 1–{MAX_CHARS} characters, not only spaces, no control or "
-                                  "invisible characters (Unicode Cc, Cf, Co, Cs); runs of spaces become one")
+    text: str = Field(
+        min_length=1,
+        max_length=MAX_CHARS,
+        pattern=TEXT_PATTERN,
+        description=f"the hint, 1–{MAX_CHARS} characters, not only spaces, no control or "
+        "invisible characters (Unicode Cc, Cf, Co, Cs); runs of spaces become one",
+    )
 
 
 def whisper_router(settings: Settings, whisperer: Whisperer) -> APIRouter:
     router = APIRouter(tags=["whisper"], dependencies=[BEARER])
 
-    @router.post("/api/whisper", status_code=202, response_model=WhisperAccepted,
-                 summary="A supervisor's hint to the agent of a live call (主管提示)",
-                 response_description="Produced on `nudges` as a `supervisor_whisper` Nudge",
-                 responses=errors.responses(400, 401, 403, 404, 409, 413, 422, 429, 503,
-                                            s404="No live call with this id and an agent.",
-                                            s409="The call has ended.",
-                                            s422="Bad text (empty, too long, control or invisible characters).",
-                                            s429=f"Too many whispers: {BURST} at once, then one every {EVERY_S:g} s.",
-                                            s503="The broker did not take the whisper: send it again."))
+    @router.post(
+        "/api/whisper",
+        status_code=202,
+        response_model=WhisperAccepted,
+        summary="A supervisor's hint to the agent of a live call (主管提示)",
+        response_description="Produced on `nudges` as a `supervisor_whisper` Nudge",
+        responses=errors.responses(
+            400,
+            401,
+            403,
+            404,
+            409,
+            413,
+            422,
+            429,
+            503,
+            s404="No live call with this id and an agent.",
+            s409="The call has ended.",
+            s422="Bad text (empty, too long, control or invisible characters).",
+            s429=f"Too many whispers: {BURST} at once, then one every {EVERY_S:g} s.",
+            s503="The broker did not take the whisper: send it again.",
+        ),
+    )
     async def whisper(req: WhisperRequest, request: Request) -> dict:
         claims = bearer_claims(settings, request, "supervisor")
         try:

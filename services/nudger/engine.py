@@ -74,8 +74,9 @@ def _table(rules: Rules, input_kind: str) -> tuple[tuple[Detector, RuleSpec], ..
     cache = tables(rules)
     found: tuple[tuple[Detector, RuleSpec], ...] | None = cache.get(input_kind)
     if found is None:
-        found = tuple((fn, spec) for nudge_type, fn in handlers(input_kind)
-                      if (spec := rules.nudges.get(nudge_type)) is not None)
+        found = tuple(
+            (fn, spec) for nudge_type, fn in handlers(input_kind) if (spec := rules.nudges.get(nudge_type)) is not None
+        )
         cache[input_kind] = found
     return found
 
@@ -91,8 +92,9 @@ def _run(mem: CallMemory, rules: Rules, clock: datetime, input_kind: str, item: 
     return ctx.out
 
 
-def step(mem: CallMemory | None, item: CallEvent | UtteranceAnalysis, clock: datetime,
-         rules: Rules) -> tuple[CallMemory, list[Nudge]]:
+def step(
+    mem: CallMemory | None, item: CallEvent | UtteranceAnalysis, clock: datetime, rules: Rules
+) -> tuple[CallMemory, list[Nudge]]:
     """Feed one CallEvent or UtteranceAnalysis of one call."""
     mem = mem if mem is not None else new_memory(item.call_id)
     st = mem.state
@@ -131,10 +133,12 @@ def tick(mem: CallMemory, clock: datetime, rules: Rules) -> tuple[CallMemory, li
     return mem, fire_due(mem, rules, clock)
 
 
-def _speech(mem: CallMemory, rules: Rules, item: Utterance | UtteranceAnalysis, text: str,
-            clock: datetime) -> list[Nudge]:
-    seg, new, became_final = tracking.segment(mem, item.seq, item.speaker, item.start_ms, item.end_ms, text,
-                                              item.is_final)
+def _speech(
+    mem: CallMemory, rules: Rules, item: Utterance | UtteranceAnalysis, text: str, clock: datetime
+) -> list[Nudge]:
+    seg, new, became_final = tracking.segment(
+        mem, item.seq, item.speaker, item.start_ms, item.end_ms, text, item.is_final
+    )
     return _run(mem, rules, clock, SPEECH, item, seg=seg, new_segment=new, became_final=became_final)
 
 

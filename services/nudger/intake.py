@@ -36,8 +36,7 @@ from shared.schemas import CallStarted, Customer, Utterance
 def private_customer(customer: Customer, salt: str) -> Customer:
     """The customer as the nudger passes them on: name and segment, the id only hashed."""
     cid = (customer.id or "").strip()
-    return Customer(name=customer.name, segment=customer.segment,
-                    id_hash=hash_customer(salt, cid) if cid else None)
+    return Customer(name=customer.name, segment=customer.segment, id_hash=hash_customer(salt, cid) if cid else None)
 
 
 R = TypeVar("R", bound=BaseModel)

@@ -15,8 +15,8 @@ from pydantic import BaseModel, Field
 
 from shared.schemas import CallState
 
-MAX_SEGMENTS = 24      # recent speech segments kept for overlap/response timing
-MAX_KEYS = 400         # remembered analysed finals / fired nudge ids / handled needs
+MAX_SEGMENTS = 24  # recent speech segments kept for overlap/response timing
+MAX_KEYS = 400  # remembered analysed finals / fired nudge ids / handled needs
 
 
 class Segment(BaseModel):
@@ -35,12 +35,12 @@ class Need(BaseModel):
     """An open need: fires at ``due_at`` unless the agent meets it first."""
 
     type: str
-    key: str              # trigger key for the nudge id (seq or timer key)
-    case: str = ""        # wording case
+    key: str  # trigger key for the nudge id (seq or timer key)
+    case: str = ""  # wording case
     opened_at: float
     due_at: float
-    max_at: float         # latest moment, even while the agent is mid-sentence
-    after_ms: int = 0     # agent speech that starts after this answers the trigger
+    max_at: float  # latest moment, even while the agent is mid-sentence
+    after_ms: int = 0  # agent speech that starts after this answers the trigger
     trigger_seq: int | None = None
     reason: str
     ingest_ts: datetime | None = None
@@ -50,35 +50,35 @@ class Parked(BaseModel):
     """A record that reached the nudger before the call's earlier record it follows
     (services/nudger/order.py), as the nudger may hold it (admitted, JSON)."""
 
-    kind: str             # "analysis" or "event"
-    record: str           # UtteranceAnalysis or admitted CallEvent, JSON
-    partition: int        # its stt-events position ...
+    kind: str  # "analysis" or "event"
+    record: str  # UtteranceAnalysis or admitted CallEvent, JSON
+    partition: int  # its stt-events position ...
     offset: int
-    after: int            # ... and that of the record it waits for (same partition)
-    since: float          # wall clock epoch s when it was parked
+    after: int  # ... and that of the record it waits for (same partition)
+    since: float  # wall clock epoch s when it was parked
 
 
 class CallMemory(BaseModel):
     """Everything the engine remembers about one call (a faust table value)."""
 
     state: CallState
-    base_ts: float | None = None           # epoch s of call start (or first event seen)
+    base_ts: float | None = None  # epoch s of call start (or first event seen)
     segments: list[Segment] = Field(default_factory=list)
     analysed_finals: list[int] = Field(default_factory=list)
-    fired: list[str] = Field(default_factory=list)      # nudge ids already sent
-    handled: list[str] = Field(default_factory=list)    # need keys opened once already
+    fired: list[str] = Field(default_factory=list)  # nudge ids already sent
+    handled: list[str] = Field(default_factory=list)  # need keys opened once already
     needs: list[Need] = Field(default_factory=list)
     last_fired: dict[str, float] = Field(default_factory=dict)  # type -> epoch s
-    met_until: dict[str, float] = Field(default_factory=dict)   # type -> epoch s (ack tracking)
+    met_until: dict[str, float] = Field(default_factory=dict)  # type -> epoch s (ack tracking)
     wording_index: dict[str, int] = Field(default_factory=dict)
     angry_streak: int = 0
     threat: bool = False
     asked_manager: bool = False
     hold_started_at: float | None = None
-    hold_asked_at: float | None = None     # last time the agent asked before holding
+    hold_asked_at: float | None = None  # last time the agent asked before holding
     hold_ended_at: float | None = None
-    checking_since: float | None = None    # agent said 我查一下 and has not spoken since
-    checking_end_ms: int = 0               # … in the segment ending here
+    checking_since: float | None = None  # agent said 我查一下 and has not spoken since
+    checking_end_ms: int = 0  # … in the segment ending here
     customer_finals: int = 0
     # Detectors' own small numbers, keyed "<type>.<name>" (e.g. acknowledge_emotion.since_ack):
     # a new detector keeps its state here without a new field.

@@ -37,8 +37,17 @@ def _wording(mem: CallMemory, spec: RuleSpec, nudge_type: str, case: str) -> str
     return options[idx % len(options)]
 
 
-def emit(mem: CallMemory, rules: Rules, nudge_type: str, key: str | int, clock: datetime, reason: str,
-         trigger_seq: int | None = None, ingest_ts: datetime | None = None, case: str = "") -> Nudge | None:
+def emit(
+    mem: CallMemory,
+    rules: Rules,
+    nudge_type: str,
+    key: str | int,
+    clock: datetime,
+    reason: str,
+    trigger_seq: int | None = None,
+    ingest_ts: datetime | None = None,
+    case: str = "",
+) -> Nudge | None:
     """Build a nudge unless disabled, already sent for this trigger, cooling down or at its per-call cap."""
     spec = rules.get(nudge_type)
     if spec is None:
@@ -55,10 +64,18 @@ def emit(mem: CallMemory, rules: Rules, nudge_type: str, key: str | int, clock: 
     mem.last_fired[slot] = now
     mem.state.nudges_sent += 1
     return Nudge(
-        nudge_id=nid, call_id=mem.state.call_id, agent_id=mem.state.agent_id, type=nudge_type,
-        audience=spec.audience, priority=spec.priority, title=spec.title,
-        suggestion=_wording(mem, spec, nudge_type, case), reason=reason, trigger_seq=trigger_seq,
-        ingest_ts=ingest_ts, created_ts=clock,
+        nudge_id=nid,
+        call_id=mem.state.call_id,
+        agent_id=mem.state.agent_id,
+        type=nudge_type,
+        audience=spec.audience,
+        priority=spec.priority,
+        title=spec.title,
+        suggestion=_wording(mem, spec, nudge_type, case),
+        reason=reason,
+        trigger_seq=trigger_seq,
+        ingest_ts=ingest_ts,
+        created_ts=clock,
     )
 
 
@@ -66,9 +83,20 @@ def is_met(mem: CallMemory, nudge_type: str, now: float) -> bool:
     return mem.met_until.get(nudge_type, float("-inf")) >= now
 
 
-def open_need(mem: CallMemory, rules: Rules, nudge_type: str, key: str | int, clock: datetime, reason: str, *,
-              trigger_seq: int | None = None, ingest_ts: datetime | None = None, case: str = "",
-              after_ms: int = 0, grace_s: float | None = None) -> list[Nudge]:
+def open_need(
+    mem: CallMemory,
+    rules: Rules,
+    nudge_type: str,
+    key: str | int,
+    clock: datetime,
+    reason: str,
+    *,
+    trigger_seq: int | None = None,
+    ingest_ts: datetime | None = None,
+    case: str = "",
+    after_ms: int = 0,
+    grace_s: float | None = None,
+) -> list[Nudge]:
     """Open a need (once per trigger); with no grace it fires at once."""
     spec = rules.get(nudge_type)
     now = clock.timestamp()
@@ -82,11 +110,20 @@ def open_need(mem: CallMemory, rules: Rules, nudge_type: str, key: str | int, cl
     if grace <= 0:
         n = emit(mem, rules, nudge_type, key, clock, reason, trigger_seq, ingest_ts, case)
         return [n] if n else []
-    mem.needs.append(Need(
-        type=nudge_type, key=str(key), case=case, opened_at=now, due_at=now + grace,
-        max_at=now + grace + spec.t("max_extend_s"), after_ms=after_ms,
-        trigger_seq=trigger_seq, reason=reason, ingest_ts=ingest_ts,
-    ))
+    mem.needs.append(
+        Need(
+            type=nudge_type,
+            key=str(key),
+            case=case,
+            opened_at=now,
+            due_at=now + grace,
+            max_at=now + grace + spec.t("max_extend_s"),
+            after_ms=after_ms,
+            trigger_seq=trigger_seq,
+            reason=reason,
+            ingest_ts=ingest_ts,
+        )
+    )
     return []
 
 
@@ -95,9 +132,16 @@ def satisfy(mem: CallMemory, rules: Rules, cues: list[str], text: str, now: floa
     cache = tables(rules)
     table = cache.get("satisfy")
     if table is None:  # (type, spec, cues, phrases as one pattern) of every type an agent can meet
-        table = tuple((t, spec, frozenset(spec.satisfied_by),
-                       re.compile("|".join(map(re.escape, spec.satisfied_phrases))) if spec.satisfied_phrases else None)
-                      for t, spec in rules.nudges.items() if spec.satisfied_by or spec.satisfied_phrases)
+        table = tuple(
+            (
+                t,
+                spec,
+                frozenset(spec.satisfied_by),
+                re.compile("|".join(map(re.escape, spec.satisfied_phrases))) if spec.satisfied_phrases else None,
+            )
+            for t, spec in rules.nudges.items()
+            if spec.satisfied_by or spec.satisfied_phrases
+        )
         cache["satisfy"] = table
     for nudge_type, spec, by_cue, phrases in table:
         if not spec.enabled:
@@ -160,9 +204,28 @@ def fire_due(mem: CallMemory, rules: Rules, clock: datetime) -> list[Nudge]:
     return out
 
 
-def open_turn_need(mem: CallMemory, rules: Rules, nudge_type: str, a: UtteranceAnalysis, clock: datetime,
-                   reason: str, *, key: str | int | None = None, **kw: Any) -> list[Nudge]:
+def open_turn_need(
+    mem: CallMemory,
+    rules: Rules,
+    nudge_type: str,
+    a: UtteranceAnalysis,
+    clock: datetime,
+    reason: str,
+    *,
+    key: str | int | None = None,
+    **kw: Any,
+) -> list[Nudge]:
     """A need opened by a customer's final turn ``a``: keyed by its seq, answered by agent speech
     that starts after the turn began."""
-    return open_need(mem, rules, nudge_type, a.seq if key is None else key, clock, reason,
-                     trigger_seq=a.seq, ingest_ts=a.ingest_ts, after_ms=a.start_ms, **kw)
+    return open_need(
+        mem,
+        rules,
+        nudge_type,
+        a.seq if key is None else key,
+        clock,
+        reason,
+        trigger_seq=a.seq,
+        ingest_ts=a.ingest_ts,
+        after_ms=a.start_ms,
+        **kw,
+    )

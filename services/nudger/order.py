@@ -78,8 +78,7 @@ def applied(mem: CallMemory, src: Position | None) -> None:
 
 def park(mem: CallMemory, kind: str, record: str, src: Position | None, after: Position, now: float) -> None:
     src = src or (after[0], after[1] + 1)
-    mem.parked.append(Parked(kind=kind, record=record, partition=src[0], offset=src[1], after=after[1],
-                             since=now))
+    mem.parked.append(Parked(kind=kind, record=record, partition=src[0], offset=src[1], after=after[1], since=now))
     mem.parked.sort(key=lambda p: p.offset)
 
 

@@ -35,16 +35,15 @@ if TYPE_CHECKING:  # pragma: no cover
     from shared.schemas import Nudge
 
 # Inputs a detector can ask for.
-SPEECH = "speech"                      # a speech segment grew or became final (either speaker; timing)
-CUSTOMER_FINAL = "customer_final"      # a customer final analysis (judged once per seq)
+SPEECH = "speech"  # a speech segment grew or became final (either speaker; timing)
+CUSTOMER_FINAL = "customer_final"  # a customer final analysis (judged once per seq)
 CUSTOMER_PARTIAL = "customer_partial"  # a customer partial analysis
-AGENT_FINAL = "agent_final"            # an agent final analysis
-AGENT_PARTIAL = "agent_partial"        # an agent partial analysis
+AGENT_FINAL = "agent_final"  # an agent final analysis
+AGENT_PARTIAL = "agent_partial"  # an agent partial analysis
 HOLD_STARTED = "hold_started"
 HOLD_ENDED = "hold_ended"
-CALL_ENDED = "call_ended"              # the only input after which a nudge may still be raised
-INPUTS = (SPEECH, CUSTOMER_FINAL, CUSTOMER_PARTIAL, AGENT_FINAL, AGENT_PARTIAL, HOLD_STARTED, HOLD_ENDED,
-          CALL_ENDED)
+CALL_ENDED = "call_ended"  # the only input after which a nudge may still be raised
+INPUTS = (SPEECH, CUSTOMER_FINAL, CUSTOMER_PARTIAL, AGENT_FINAL, AGENT_PARTIAL, HOLD_STARTED, HOLD_ENDED, CALL_ENDED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,10 +77,10 @@ class Ctx:
     rules: Rules
     clock: datetime
     input: str
-    item: Any = None                     # the event or UtteranceAnalysis (the detector's input says which)
-    seg: Segment | None = None           # SPEECH: the segment as known now
-    new_segment: bool = False            # SPEECH: first time this seq is seen
-    became_final: bool = False           # SPEECH: this update made it final
+    item: Any = None  # the event or UtteranceAnalysis (the detector's input says which)
+    seg: Segment | None = None  # SPEECH: the segment as known now
+    new_segment: bool = False  # SPEECH: first time this seq is seen
+    became_final: bool = False  # SPEECH: this update made it final
     out: list[Nudge] = field(default_factory=list)
 
     @property
@@ -115,8 +114,13 @@ _BY_INPUT: dict[str, tuple[tuple[str, Detector], ...]] = {}
 _loaded = False
 
 
-def detector(nudge_type: str, *, on: tuple[str, ...] | str, thresholds: dict[str, Threshold] | None = None,
-             cases: tuple[str, ...] = ()) -> Callable[[Detector], Detector]:
+def detector(
+    nudge_type: str,
+    *,
+    on: tuple[str, ...] | str,
+    thresholds: dict[str, Threshold] | None = None,
+    cases: tuple[str, ...] = (),
+) -> Callable[[Detector], Detector]:
     """Register ``fn(ctx, spec)`` as a detector of ``nudge_type`` for the inputs ``on``."""
     inputs = (on,) if isinstance(on, str) else tuple(on)
     if nudge_type not in T.NUDGER_ORDER:
@@ -194,7 +198,8 @@ def handlers(input_kind: str) -> tuple[tuple[str, Detector], ...]:
     found = _BY_INPUT.get(input_kind)
     if found is None:
         load()
-        found = tuple((t, fn) for t in T.NUDGER_ORDER if t in REGISTRY
-                      for fn in REGISTRY[t].handlers.get(input_kind, ()))
+        found = tuple(
+            (t, fn) for t in T.NUDGER_ORDER if t in REGISTRY for fn in REGISTRY[t].handlers.get(input_kind, ())
+        )
         _BY_INPUT[input_kind] = found
     return found

@@ -48,8 +48,14 @@ def load_jsonl(path: str | Path) -> list[CallEvent]:
     return events
 
 
-def replay(events: Iterable[CallEvent], rules: Rules, *, analyzer: Analyzer | None = None,
-           memory: list[CallMemory] | None = None, salt: str | None = None) -> list[Nudge]:
+def replay(
+    events: Iterable[CallEvent],
+    rules: Rules,
+    *,
+    analyzer: Analyzer | None = None,
+    memory: list[CallMemory] | None = None,
+    salt: str | None = None,
+) -> list[Nudge]:
     """Every nudge of one call, in order. ``memory`` (a list) receives the final CallMemory;
     ``salt`` hashes the customer id (default: ``HEARTLINE_CUSTOMER_SALT``)."""
     analyze = analyzer or analyze_utterance

@@ -155,8 +155,12 @@ def registry_problems(rules: Rules) -> list[tuple[tuple[Any, ...], str]]:
         declared = registry.thresholds_of(name)
         for th, value in spec.thresholds.items():
             if th not in declared:
-                out.append(((*at, "thresholds", th), f"unknown threshold {th!r} for {name}; "
-                            f"known: {', '.join(sorted(declared))}"))
+                out.append(
+                    (
+                        (*at, "thresholds", th),
+                        f"unknown threshold {th!r} for {name}; known: {', '.join(sorted(declared))}",
+                    )
+                )
             elif (why := declared[th].problem(value)) is not None:
                 out.append(((*at, "thresholds", th), why))
         for i, cue in enumerate(spec.satisfied_by):
@@ -165,8 +169,12 @@ def registry_problems(rules: Rules) -> list[tuple[tuple[Any, ...], str]]:
         cases = registry.cases_of(name)
         for case in spec.cases:
             if case not in cases:
-                out.append(((*at, "cases", case), f"unknown case {case!r} for {name}; "
-                            f"known: {', '.join(sorted(cases)) or '(none)'}"))
+                out.append(
+                    (
+                        (*at, "cases", case),
+                        f"unknown case {case!r} for {name}; known: {', '.join(sorted(cases)) or '(none)'}",
+                    )
+                )
         for i, other in enumerate(spec.covers):
             if other not in catalog or other == name:
                 out.append(((*at, "covers", i), f"covers must name another nudger type, not {other!r}"))
@@ -178,8 +186,10 @@ def resolve(rules: Rules) -> Rules:
     for name, spec in rules.nudges.items():
         if name in OTHER_SERVICES:
             continue
-        spec.thresholds = {**{k: float(th.default) for k, th in registry.thresholds_of(name).items()},
-                           **{k: float(v) for k, v in spec.thresholds.items()}}
+        spec.thresholds = {
+            **{k: float(th.default) for k, th in registry.thresholds_of(name).items()},
+            **{k: float(v) for k, v in spec.thresholds.items()},
+        }
     return rules
 
 
@@ -190,8 +200,9 @@ class RulesError(YamlError):
 def parse_rules(text: str, source: str = "<rules>") -> Rules:
     """Validate rules YAML text; raise ``RulesError`` naming the line that is wrong."""
     try:
-        rules, tree = yaml_lines.load(text, Rules, source, context={"deferred": True},
-                                      shape="a mapping with a 'nudges' key")
+        rules, tree = yaml_lines.load(
+            text, Rules, source, context={"deferred": True}, shape="a mapping with a 'nudges' key"
+        )
     except YamlError as exc:
         raise RulesError(str(exc), exc.problems) from exc
     # what the registry refuses is a name (a type, a threshold, a case): the line of its key

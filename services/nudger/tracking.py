@@ -19,8 +19,9 @@ TREND_LEN = 20
 EWMA_ALPHA = 0.4
 
 
-def segment(mem: CallMemory, seq: int, speaker: str, start_ms: int, end_ms: int, text: str,
-            final: bool) -> tuple[Segment, bool, bool]:
+def segment(
+    mem: CallMemory, seq: int, speaker: str, start_ms: int, end_ms: int, text: str, final: bool
+) -> tuple[Segment, bool, bool]:
     """Record what we know of a segment: ``(segment, first time seen, became final now)``."""
     seg = next((s for s in mem.segments if s.seq == seq), None)
     new = seg is None
@@ -70,8 +71,17 @@ def customer_final(mem: CallMemory, rules: Rules, a: UtteranceAnalysis) -> None:
         mem.asked_manager = True
 
 
-def risk_score(sentiment: float, emotion: str, emotion_score: float, angry_streak: int, streak_needed: int,
-               asked_manager: bool, threat: bool, escalated: bool, w: RiskWeights) -> float:
+def risk_score(
+    sentiment: float,
+    emotion: str,
+    emotion_score: float,
+    angry_streak: int,
+    streak_needed: int,
+    asked_manager: bool,
+    threat: bool,
+    escalated: bool,
+    w: RiskWeights,
+) -> float:
     """How urgently a supervisor should look (0..1): a noisy-OR of independent signals."""
     signals = [
         w.negative_sentiment * max(0.0, min(1.0, (0.6 - sentiment) / 0.6)),
@@ -91,5 +101,14 @@ def update_risk(mem: CallMemory, rules: Rules) -> None:
     st = mem.state
     needed = int(rules.threshold(T.ESCALATE_SUPERVISOR, "angry_streak"))
     score = 0.5 if st.emotion == "neutral" else 0.8
-    st.risk = risk_score(st.sentiment, st.emotion, score, mem.angry_streak, needed, mem.asked_manager,
-                         mem.threat, st.escalated, rules.risk)
+    st.risk = risk_score(
+        st.sentiment,
+        st.emotion,
+        score,
+        mem.angry_streak,
+        needed,
+        mem.asked_manager,
+        mem.threat,
+        st.escalated,
+        rules.risk,
+    )

@@ -39,9 +39,9 @@ from shared.schemas import UtteranceAnalysis, parse_event
 from shared.validation import reason as invalid_reason
 
 SERVICE = "nudger"
-SILENT_EXPIRY_S = 30 * 60   # forget a call whose end was never seen
-STATE_EVERY_S = 0.2         # call-state: a call's other changes at most this often
-TICK_EVERY_S = 0.5          # how often quiet calls' timers are looked at
+SILENT_EXPIRY_S = 30 * 60  # forget a call whose end was never seen
+STATE_EVERY_S = 0.2  # call-state: a call's other changes at most this often
+TICK_EVERY_S = 0.5  # how often quiet calls' timers are looked at
 log = logging.getLogger(SERVICE)
 
 settings = get_settings()
@@ -55,8 +55,7 @@ state_out = app.topic(T.call_state)
 # key_type=bytes keeps the raw call_id as the changelog key (faust picks the
 # key serializer from key_type), so use_partitioner puts each call's memory
 # on the same partition number as its input records.
-calls = app.Table("calls", default=None, partitions=settings.partitions, use_partitioner=True,
-                  key_type=bytes)
+calls = app.Table("calls", default=None, partitions=settings.partitions, use_partitioner=True, key_type=bytes)
 changelog = ChangelogPartitions(app, calls)
 rules = RulesWatcher(settings.rules)
 send = faust_send(app)
@@ -169,7 +168,7 @@ def _caught_up(topic: str, partition: int, position: int | None) -> bool:
 @app.on_partitions_revoked.connect
 async def _revoked(app, revoked, **kwargs) -> None:
     memories.clear()  # the table is the truth again until we see each call anew
-    states.clear()    # nothing pending goes out for a call another worker may now own
+    states.clear()  # nothing pending goes out for a call another worker may now own
     watermarks.reset(time.time())
 
 
@@ -230,8 +229,14 @@ async def handle(topic: str, key: bytes | None, raw: bytes, partition: int, offs
     nudges: list = []
     if order.waits(mem, after):  # its predecessor in the call has not arrived yet
         mem = mem or new_memory(item.call_id)
-        order.park(mem, "analysis" if topic == T.utterance_analysis else "event", item.model_dump_json(),
-                   src, after, time.time())
+        order.park(
+            mem,
+            "analysis" if topic == T.utterance_analysis else "event",
+            item.model_dump_json(),
+            src,
+            after,
+            time.time(),
+        )
         metrics.PARKED.labels(SERVICE).inc()
     else:
         mem = _release(_apply(mem, item, src, nudges), nudges)
@@ -245,19 +250,18 @@ async def nudge(stream):
     async for event in stream.events():
         msg = event.message
         for record in await gaps.missed_before(msg):
-            await _safe_handle(record.topic, record.key, record.value, record.partition, record.offset,
-                               record.headers)
+            await _safe_handle(record.topic, record.key, record.value, record.partition, record.offset, record.headers)
         await _safe_handle(msg.topic, event.key, event.value, msg.partition, msg.offset, msg.headers)
 
 
-async def _safe_handle(topic: str, key: bytes | None, value: bytes, partition: int, offset: int,
-                       headers=None) -> None:
+async def _safe_handle(topic: str, key: bytes | None, value: bytes, partition: int, offset: int, headers=None) -> None:
     try:
         await handle(topic, key, value, partition, offset, headers)
     except Exception as exc:  # one bad record never stops the worker
         log.exception("record failed", extra={"topic": topic, "partition": partition})
-        await dead_letter(send, SERVICE, topic, key, value, f"internal error: {type(exc).__name__}",
-                          "internal", partition, offset)
+        await dead_letter(
+            send, SERVICE, topic, key, value, f"internal error: {type(exc).__name__}", "internal", partition, offset
+        )
 
 
 def expired(state, now: datetime) -> bool:

@@ -46,7 +46,8 @@ def _is_theirs(value: bytes, id_hash: str, customer_id: str) -> bool:
     except orjson.JSONDecodeError:
         return False
     return customer.get("id_hash") == id_hash or (
-        customer.get("id") is not None and str(customer["id"]).strip() == customer_id.strip())
+        customer.get("id") is not None and str(customer["id"]).strip() == customer_id.strip()
+    )
 
 
 def compacted_topics(settings: Settings) -> list[str]:
@@ -54,8 +55,9 @@ def compacted_topics(settings: Settings) -> list[str]:
     return [settings.topics.call_state, f"{settings.group('nudger')}-calls-changelog"]
 
 
-async def latest_records(settings: Settings, topic: str,
-                         timeout_s: float = 60.0) -> dict[bytes, tuple[int, bytes | None]]:
+async def latest_records(
+    settings: Settings, topic: str, timeout_s: float = 60.0
+) -> dict[bytes, tuple[int, bytes | None]]:
     """``key -> (partition, latest value)`` of everything on ``topic`` now (None = tombstone);
     empty when the topic does not exist."""
     reader = consumer(settings, group=None, enable_auto_commit=False)
@@ -85,8 +87,9 @@ async def latest_records(settings: Settings, topic: str,
         await reader.stop()
 
 
-async def erase_from_topics(settings: Settings, id_hash: str, customer_id: str,
-                            known_call_ids: list[str] = ()) -> dict[str, list[str]]:
+async def erase_from_topics(
+    settings: Settings, id_hash: str, customer_id: str, known_call_ids: list[str] = ()
+) -> dict[str, list[str]]:
     """Tombstone every record of the customer on the compacted topics: ``topic -> call ids``."""
     known = {c.encode() for c in known_call_ids}
     erased: dict[str, list[str]] = {}
@@ -95,8 +98,11 @@ async def erase_from_topics(settings: Settings, id_hash: str, customer_id: str,
     try:
         for topic in compacted_topics(settings):
             latest = await latest_records(settings, topic)
-            doomed = sorted(key for key, (_, value) in latest.items()
-                            if value is not None and (key in known or _is_theirs(value, id_hash, customer_id)))
+            doomed = sorted(
+                key
+                for key, (_, value) in latest.items()
+                if value is not None and (key in known or _is_theirs(value, id_hash, customer_id))
+            )
             for key in doomed:
                 await writer.send_and_wait(topic, None, key=key, partition=latest[key][0])
             erased[topic] = [k.decode(errors="replace") for k in doomed]

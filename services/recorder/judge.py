@@ -40,8 +40,8 @@ LABELS = {key: label for key, (label, _) in TOPICS.items()} | {OTHER: "其他"}
 
 NEGATIVE = ("anger", "anxiety", "sadness")
 SEVERITY = {"anger": 4, "anxiety": 3, "sadness": 3, "confusion": 2, "neutral": 0, "satisfaction": 0}
-STRONG = 0.6          # an emotion score this high counts as felt, not noise
-CLOSING_TURNS = 3     # the customer's last turns that decide "resolved"
+STRONG = 0.6  # an emotion score this high counts as felt, not noise
+CLOSING_TURNS = 3  # the customer's last turns that decide "resolved"
 ESCALATING_CUES = {C.ASKS_FOR_MANAGER, C.COMPLAINT_THREAT}
 
 
@@ -55,7 +55,7 @@ class Turn:
     emotion: str = "neutral"
     emotion_score: float = 0.0
     cues: tuple[str, ...] = ()
-    start_ms: int = 0   # offsets from the call's start (the scorecard times responses with them)
+    start_ms: int = 0  # offsets from the call's start (the scorecard times responses with them)
     end_ms: int = 0
 
 

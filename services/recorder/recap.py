@@ -31,12 +31,51 @@ from services.recorder import judge
 from services.recorder.judge import Turn
 from shared import cues as C
 
-DONE = ("已经帮您", "已帮您", "已为您", "已经为您", "帮您提交", "为您提交", "已经提交", "已提交", "帮您办理",
-        "为您办理", "已经办理", "帮您重置", "已经重置", "帮您解锁", "已经解锁", "帮您查到", "查到了", "帮您登记",
-        "已经登记", "已登记", "帮您转接", "为您转接", "帮您开通", "已经开通", "处理好了", "已经处理", "已处理",
-        "办好了", "恢复了")
-FOLLOW_UP = ("回电", "回访", "给您回复", "答复您", "联系您", "通知您", "跟进", "工作日内", "小时内", "稍后",
-             "短信", "反馈给")
+DONE = (
+    "已经帮您",
+    "已帮您",
+    "已为您",
+    "已经为您",
+    "帮您提交",
+    "为您提交",
+    "已经提交",
+    "已提交",
+    "帮您办理",
+    "为您办理",
+    "已经办理",
+    "帮您重置",
+    "已经重置",
+    "帮您解锁",
+    "已经解锁",
+    "帮您查到",
+    "查到了",
+    "帮您登记",
+    "已经登记",
+    "已登记",
+    "帮您转接",
+    "为您转接",
+    "帮您开通",
+    "已经开通",
+    "处理好了",
+    "已经处理",
+    "已处理",
+    "办好了",
+    "恢复了",
+)
+FOLLOW_UP = (
+    "回电",
+    "回访",
+    "给您回复",
+    "答复您",
+    "联系您",
+    "通知您",
+    "跟进",
+    "工作日内",
+    "小时内",
+    "稍后",
+    "短信",
+    "反馈给",
+)
 MAX_LINES = 3
 MAX_CHARS = 120
 OUTCOME_LABELS = {"resolved": "已解决", "unresolved": "未解决", "escalated": "已升级"}
@@ -56,15 +95,20 @@ def _has(t: Turn, words: tuple[str, ...]) -> bool:
 def wanted(turns: list[Turn], topic: str) -> Turn | None:
     customer = [t for t in turns if t.speaker == "customer"]
     words = judge.TOPICS.get(topic, ("", ()))[1]
-    return (next((t for t in customer if C.REQUEST in t.cues), None)
-            or next((t for t in customer if _has(t, words)), None)
-            or next(iter(customer), None))
+    return (
+        next((t for t in customer if C.REQUEST in t.cues), None)
+        or next((t for t in customer if _has(t, words)), None)
+        or next(iter(customer), None)
+    )
 
 
 def done(turns: list[Turn]) -> list[Turn]:
     agent = [t for t in turns if t.speaker == "agent"]
     picks: tuple[Callable[[Turn], bool], ...] = (
-        lambda t: _has(t, DONE), lambda t: C.STEP_GUIDANCE in t.cues, lambda t: C.REQUEST_RESTATED in t.cues)
+        lambda t: _has(t, DONE),
+        lambda t: C.STEP_GUIDANCE in t.cues,
+        lambda t: C.REQUEST_RESTATED in t.cues,
+    )
     for pick in picks:
         lines = [t for t in agent if pick(t)]
         if lines:
@@ -80,10 +124,17 @@ def outcome_line(turns: list[Turn], outcome: str | None) -> Turn | None:
     customer = [t for t in turns if t.speaker == "customer"]
     if outcome == "escalated":
         return next((t for t in customer if set(t.cues) & judge.ESCALATING_CUES), None) or next(
-            (t for t in reversed(customer) if t.emotion in judge.NEGATIVE), None)
+            (t for t in reversed(customer) if t.emotion in judge.NEGATIVE), None
+        )
     if outcome == "resolved":
-        return next((t for t in reversed(customer) if {C.GRATITUDE, C.NOTHING_ELSE} & set(t.cues)
-                     or t.emotion == "satisfaction"), None)
+        return next(
+            (
+                t
+                for t in reversed(customer)
+                if {C.GRATITUDE, C.NOTHING_ELSE} & set(t.cues) or t.emotion == "satisfaction"
+            ),
+            None,
+        )
     return customer[-1] if customer else None
 
 
@@ -102,9 +153,12 @@ def recap(turns: list[Turn], topic: str | None, outcome: str | None) -> dict[str
     parts.append(OUTCOME_LABELS.get(outcome or "", "未结束"))
     text = " → ".join(parts) + (f";待跟进:{_short(later[0])}" if later else "")
     return {
-        "topic": topic, "topic_label": label,
-        "wanted": _line(want), "done": [_line(t) for t in did],
-        "outcome": outcome, "outcome_label": OUTCOME_LABELS.get(outcome or "", "未结束"),
+        "topic": topic,
+        "topic_label": label,
+        "wanted": _line(want),
+        "done": [_line(t) for t in did],
+        "outcome": outcome,
+        "outcome_label": OUTCOME_LABELS.get(outcome or "", "未结束"),
         "outcome_line": _line(outcome_line(turns, outcome)),
         "follow_ups": [_line(t) for t in later],
         "emotion": judge.worst_emotion(turns)[0],

@@ -27,7 +27,9 @@ FIRST_TURNS = 3
 log = logging.getLogger("recorder.repeat")
 
 DEFAULT_SPEC = {
-    "enabled": True, "priority": "high", "title": "老客户再次来电",
+    "enabled": True,
+    "priority": "high",
+    "title": "老客户再次来电",
     "wordings": ["您好,看到您之前因为{topic}的问题联系过我们,还没能帮您解决,真的很抱歉,这次我一定帮您跟进到底。"],
 }
 
@@ -57,8 +59,9 @@ class RepeatRule:
         return self.spec if self.spec.get("enabled", True) else None
 
 
-def check(store: Reader, call_id: str, spec: dict, window_days: int,
-          now: datetime | None = None) -> tuple[bool, Nudge | None]:
+def check(
+    store: Reader, call_id: str, spec: dict, window_days: int, now: datetime | None = None
+) -> tuple[bool, Nudge | None]:
     """Returns (decided, nudge). Not decided while the first customer turns are still coming."""
     with store.session() as s:
         call = s.get(Call, call_id)
@@ -89,9 +92,15 @@ def _nudge(call_id: str, agent_id: str | None, prior: Call, turn: judge.Turn, sp
     state = "升级投诉" if prior.outcome == "escalated" else "未解决"
     excerpt = turn.text if len(turn.text) <= 20 else turn.text[:20] + "…"
     return Nudge(
-        nudge_id=nudge_id(call_id), call_id=call_id, agent_id=agent_id, type=TYPE, audience="agent",
-        priority=spec.get("priority", "high"), title=spec.get("title", DEFAULT_SPEC["title"]),
+        nudge_id=nudge_id(call_id),
+        call_id=call_id,
+        agent_id=agent_id,
+        type=TYPE,
+        audience="agent",
+        priority=spec.get("priority", "high"),
+        title=spec.get("title", DEFAULT_SPEC["title"]),
         suggestion=wording.replace("{topic}", label),
         reason=f"客户{when}曾因{label}问题来电,{state};本次又提到 «{excerpt}»",
-        trigger_seq=turn.seq, created_ts=now,
+        trigger_seq=turn.seq,
+        created_ts=now,
     )

@@ -66,7 +66,7 @@ def greeting(turns: list[Turn], item: ItemSpec) -> Result:
     agent = _agent(turns)
     if not agent:
         return 0.0, "坐席未发言", []
-    first = agent[:_conf(item, GreetingParams).first_agent_turns]
+    first = agent[: _conf(item, GreetingParams).first_agent_turns]
     hit = next((t for t in first if _said(t, C.GREETING, item.phrases)), None)
     if hit:
         return 1.0, "开场使用了规范问候语", [hit]
@@ -98,8 +98,11 @@ def attention(turns: list[Turn], item: ItemSpec) -> Result:
         assert slowest is not None  # set with the first checked turn
         return 1.0, f"客户说完后均及时回应,最慢 {slowest[1]:.0f} 秒(≤{max_silence_s:g} 秒)", [slowest[0]]
     worst = max(s for _, s in lapses)
-    return (max(0.0, 1 - 0.5 * len(lapses)), f"客户说完后 {len(lapses)} 次冷场,最长 {worst:.0f} 秒无回应",
-            [t for t, _ in lapses])
+    return (
+        max(0.0, 1 - 0.5 * len(lapses)),
+        f"客户说完后 {len(lapses)} 次冷场,最长 {worst:.0f} 秒无回应",
+        [t for t, _ in lapses],
+    )
 
 
 def respect(turns: list[Turn], item: ItemSpec) -> Result:
@@ -107,9 +110,15 @@ def respect(turns: list[Turn], item: ItemSpec) -> Result:
     rude = [a for a in agent if _said(a, C.IMPOLITE, item.phrases)]
     customer = [t for t in turns if t.speaker == "customer"]
     conf = _conf(item, RespectParams)
-    cut_in = [a for a in agent if any(
-        c.start_ms + conf.lead_ms <= a.start_ms < c.end_ms
-        and min(c.end_ms, a.end_ms) - a.start_ms >= conf.min_overlap_ms for c in customer)]
+    cut_in = [
+        a
+        for a in agent
+        if any(
+            c.start_ms + conf.lead_ms <= a.start_ms < c.end_ms
+            and min(c.end_ms, a.end_ms) - a.start_ms >= conf.min_overlap_ms
+            for c in customer
+        )
+    ]
     if rude:
         return 0.0, "使用了不礼貌用语" + (f",并打断客户 {len(cut_in)} 次" if cut_in else ""), rude + cut_in
     if cut_in:
@@ -117,8 +126,9 @@ def respect(turns: list[Turn], item: ItemSpec) -> Result:
     return 1.0, "用语礼貌,没有打断客户", []
 
 
-def _answered(turns: list[Turn], item: ItemSpec, within: int, upset: list[Turn],
-              cue: str | None) -> tuple[list[Turn], list[Turn]]:
+def _answered(
+    turns: list[Turn], item: ItemSpec, within: int, upset: list[Turn], cue: str | None
+) -> tuple[list[Turn], list[Turn]]:
     """(agent lines that answered, customer lines left unanswered) within the next ``within`` agent turns."""
     hits: list[Turn] = []
     missed: list[Turn] = []
@@ -133,15 +143,15 @@ def _answered(turns: list[Turn], item: ItemSpec, within: int, upset: list[Turn],
 
 def understanding(turns: list[Turn], item: ItemSpec) -> Result:
     conf = _conf(item, AcknowledgeParams)
-    upset = [t for t in turns if t.speaker == "customer" and t.emotion in NEGATIVE
-             and t.emotion_score >= conf.emotion_score]
+    upset = [
+        t for t in turns if t.speaker == "customer" and t.emotion in NEGATIVE and t.emotion_score >= conf.emotion_score
+    ]
     if not upset:
         return None, "客户情绪平稳", []
     hits, missed = _answered(turns, item, conf.within_agent_turns, upset, C.EMPATHY)
     if not missed:
         return 1.0, "客户情绪激动时及时表达了理解", hits
-    return ((len(upset) - len(missed)) / len(upset),
-            f"客户情绪激动 {len(upset)} 次,{len(missed)} 次未表达理解", missed)
+    return ((len(upset) - len(missed)) / len(upset), f"客户情绪激动 {len(upset)} 次,{len(missed)} 次未表达理解", missed)
 
 
 def affirmation(turns: list[Turn], item: ItemSpec) -> Result:
@@ -172,9 +182,9 @@ def hold_etiquette(turns: list[Turn], item: ItemSpec) -> Result:
         return None, "通话中没有让客户等待", []
     total, evidence, no_ask, no_thanks = 0.0, [], [], []
     for i in holds:
-        near = agent[max(0, i - 1):i + 2]  # 我查一下,您方便稍等吗 — the ask may be a turn before or after
+        near = agent[max(0, i - 1) : i + 2]  # 我查一下,您方便稍等吗 — the ask may be a turn before or after
         asked = next((a for a in near if C.HOLD_ASKED in a.cues), None)
-        thanks = next((a for a in agent[i + 1:] if _said(a, C.THANKS_FOR_WAITING, item.phrases)), None)
+        thanks = next((a for a in agent[i + 1 :] if _said(a, C.THANKS_FOR_WAITING, item.phrases)), None)
         total += 0.5 * (asked is not None) + 0.5 * (thanks is not None)
         if asked is None:
             no_ask.append(agent[i])
@@ -209,7 +219,7 @@ def closing(turns: list[Turn], item: ItemSpec) -> Result:
     if not agent:
         return 0.0, "坐席未发言", []
     conf = _conf(item, ClosingParams)
-    last = agent[-conf.last_agent_turns:]
+    last = agent[-conf.last_agent_turns :]
     question = next((a for a in last if _said(a, C.CLOSING_QUESTION, conf.question_phrases)), None)
     farewell = next((a for a in last if _said(a, C.CLOSING, conf.farewell_phrases)), None)
     found = list(dict.fromkeys(a for a in (question, farewell) if a is not None))
@@ -221,9 +231,16 @@ def closing(turns: list[Turn], item: ItemSpec) -> Result:
 
 
 CHECKS: dict[str, Callable[[list[Turn], ItemSpec], Result]] = {
-    "greeting": greeting, "attention": attention, "respect": respect, "understanding": understanding,
-    "affirmation": affirmation, "confirm_request": confirm_request, "hold_etiquette": hold_etiquette,
-    "privacy": privacy, "compliance": compliance, "closing": closing,
+    "greeting": greeting,
+    "attention": attention,
+    "respect": respect,
+    "understanding": understanding,
+    "affirmation": affirmation,
+    "confirm_request": confirm_request,
+    "hold_etiquette": hold_etiquette,
+    "privacy": privacy,
+    "compliance": compliance,
+    "closing": closing,
 }
 
 
@@ -243,11 +260,18 @@ def score(turns: list[Turn], spec: ScorecardSpec) -> dict[str, Any]:
             value = round(min(1.0, max(0.0, value)), 3)
             got += item.weight * value
             weight += item.weight
-        items.append({
-            "key": key, "label": item.label, "principle": item.principle, "weight": item.weight,
-            "status": _status(value), "score": value,
-            "points": None if value is None else round(item.weight * value, 1), "note": note,
-            "evidence": [{"seq": t.seq, "speaker": t.speaker, "text": t.text} for t in evidence[:3]],
-        })
+        items.append(
+            {
+                "key": key,
+                "label": item.label,
+                "principle": item.principle,
+                "weight": item.weight,
+                "status": _status(value),
+                "score": value,
+                "points": None if value is None else round(item.weight * value, 1),
+                "note": note,
+                "evidence": [{"seq": t.seq, "speaker": t.speaker, "text": t.text} for t in evidence[:3]],
+            }
+        )
     total = round(100 * got / weight) if weight else None
     return {"version": spec.version, "total": total, "items": items}

@@ -34,29 +34,29 @@ class NoParams(_Params):
 
 
 class GreetingParams(_Params):
-    first_agent_turns: int = Field(2, ge=1, le=10)     # the greeting must come this early
+    first_agent_turns: int = Field(2, ge=1, le=10)  # the greeting must come this early
 
 
 class AttentionParams(_Params):
-    max_silence_s: float = Field(7.0, gt=0, le=120)    # customer finished, agent silent longer = a lapse
+    max_silence_s: float = Field(7.0, gt=0, le=120)  # customer finished, agent silent longer = a lapse
 
 
 class RespectParams(_Params):
-    min_overlap_ms: int = Field(1000, ge=0)            # shorter overlap is ordinary turn-taking
-    lead_ms: int = Field(300, ge=0)                    # agent started this long after the customer began
+    min_overlap_ms: int = Field(1000, ge=0)  # shorter overlap is ordinary turn-taking
+    lead_ms: int = Field(300, ge=0)  # agent started this long after the customer began
 
 
 class AcknowledgeParams(_Params):
-    emotion_score: float = Field(0.6, ge=0, le=1)      # the customer is upset from this score on
-    within_agent_turns: int = Field(2, ge=1, le=10)    # the agent's next turns that may acknowledge it
+    emotion_score: float = Field(0.6, ge=0, le=1)  # the customer is upset from this score on
+    within_agent_turns: int = Field(2, ge=1, le=10)  # the agent's next turns that may acknowledge it
 
 
 class AffirmParams(_Params):
-    within_agent_turns: int = Field(2, ge=1, le=10)    # the agent's next turns that may affirm the suggestion
+    within_agent_turns: int = Field(2, ge=1, le=10)  # the agent's next turns that may affirm the suggestion
 
 
 class ClosingParams(_Params):
-    last_agent_turns: int = Field(3, ge=1, le=10)      # the closing must be among the agent's last turns
+    last_agent_turns: int = Field(3, ge=1, le=10)  # the closing must be among the agent's last turns
     # wording that counts next to the analyzer's closing_question / closing cues
     question_phrases: list[str] = Field(default_factory=lambda: ["还有其他问题", "还有什么可以帮您"])
     farewell_phrases: list[str] = Field(default_factory=lambda: ["谢谢您的来电", "感谢您的来电", "再见"])
@@ -128,9 +128,14 @@ def _check_params(spec: ScorecardSpec, tree, source: str) -> list[str]:
     problems: list[str] = []
     for key, item in spec.items.items():
         if key == "closing" and item.phrases:
-            problems.append(yaml_lines.problem(source, tree, ("items", key, "phrases"),
-                                               "closing has two lists: params.question_phrases and "
-                                               "params.farewell_phrases"))
+            problems.append(
+                yaml_lines.problem(
+                    source,
+                    tree,
+                    ("items", key, "phrases"),
+                    "closing has two lists: params.question_phrases and params.farewell_phrases",
+                )
+            )
         try:
             item.conf = CHECK_PARAMS[key].model_validate(item.params)
         except ValidationError as exc:

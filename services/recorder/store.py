@@ -55,8 +55,9 @@ class Store(Reader):
         now = now or utcnow()
         touched: set[str] = set()
         with self.session() as s, s.begin():
-            erased = set(s.scalars(select(ErasedCall.call_id).where(
-                ErasedCall.call_id.in_({r.call_id for r in records}))))
+            erased = set(
+                s.scalars(select(ErasedCall.call_id).where(ErasedCall.call_id.in_({r.call_id for r in records})))
+            )
             # states first: an erased customer's call is known before its other records
             for rec in sorted(records, key=lambda r: not isinstance(r, CallState)):
                 if rec.call_id in erased:
@@ -68,25 +69,63 @@ class Store(Reader):
                         erased.add(rec.call_id)
                 elif isinstance(rec, UtteranceAnalysis):
                     if rec.is_final and rec.ts >= self.cutoff(now):
-                        self._insert_ignore(s, UtteranceRow, dict(
-                            call_id=rec.call_id, seq=rec.seq, speaker=rec.speaker, text=rec.text,
-                            sentiment=rec.sentiment, emotion=rec.emotion, emotion_score=rec.emotion_score,
-                            cues=list(rec.cues), start_ms=rec.start_ms, end_ms=rec.end_ms, ts=rec.ts),
-                            ["call_id", "seq", "speaker"])
+                        self._insert_ignore(
+                            s,
+                            UtteranceRow,
+                            dict(
+                                call_id=rec.call_id,
+                                seq=rec.seq,
+                                speaker=rec.speaker,
+                                text=rec.text,
+                                sentiment=rec.sentiment,
+                                emotion=rec.emotion,
+                                emotion_score=rec.emotion_score,
+                                cues=list(rec.cues),
+                                start_ms=rec.start_ms,
+                                end_ms=rec.end_ms,
+                                ts=rec.ts,
+                            ),
+                            ["call_id", "seq", "speaker"],
+                        )
                         touched.add(rec.call_id)
                 elif isinstance(rec, Nudge):
                     if rec.created_ts >= self.cutoff(now):
-                        self._insert_ignore(s, NudgeRow, dict(
-                            nudge_id=rec.nudge_id, call_id=rec.call_id, agent_id=rec.agent_id, type=rec.type,
-                            audience=rec.audience, priority=rec.priority, title=rec.title,
-                            suggestion=rec.suggestion, reason=rec.reason, trigger_seq=rec.trigger_seq,
-                            created_ts=rec.created_ts, sender=rec.sender, source=rec.source), ["nudge_id"])
+                        self._insert_ignore(
+                            s,
+                            NudgeRow,
+                            dict(
+                                nudge_id=rec.nudge_id,
+                                call_id=rec.call_id,
+                                agent_id=rec.agent_id,
+                                type=rec.type,
+                                audience=rec.audience,
+                                priority=rec.priority,
+                                title=rec.title,
+                                suggestion=rec.suggestion,
+                                reason=rec.reason,
+                                trigger_seq=rec.trigger_seq,
+                                created_ts=rec.created_ts,
+                                sender=rec.sender,
+                                source=rec.source,
+                            ),
+                            ["nudge_id"],
+                        )
                         touched.add(rec.call_id)
                 elif isinstance(rec, NudgeFeedback):  # noqa: SIM102 (shaped like the branches above)
                     if rec.ts >= self.cutoff(now):
-                        self._insert_ignore(s, FeedbackRow, dict(
-                            nudge_id=rec.nudge_id, call_id=rec.call_id, agent_id=rec.agent_id, type=rec.type,
-                            action=rec.action, ts=rec.ts), ["nudge_id"])
+                        self._insert_ignore(
+                            s,
+                            FeedbackRow,
+                            dict(
+                                nudge_id=rec.nudge_id,
+                                call_id=rec.call_id,
+                                agent_id=rec.agent_id,
+                                type=rec.type,
+                                action=rec.action,
+                                ts=rec.ts,
+                            ),
+                            ["nudge_id"],
+                        )
                         touched.add(rec.call_id)
             for call_id in sorted(touched - erased):
                 self._derive(s, call_id)
@@ -133,8 +172,14 @@ class Store(Reader):
         if row is None:
             return
         turns = turns_of(s, call_id)
-        supervisor = s.scalar(select(func.count()).select_from(NudgeRow).where(
-            NudgeRow.call_id == call_id, NudgeRow.audience == "supervisor")) or 0
+        supervisor = (
+            s.scalar(
+                select(func.count())
+                .select_from(NudgeRow)
+                .where(NudgeRow.call_id == call_id, NudgeRow.audience == "supervisor")
+            )
+            or 0
+        )
         row.topic = judge.topic(turns)
         row.worst_emotion, row.worst_emotion_score = judge.worst_emotion(turns)
         row.outcome = judge.outcome(turns, bool(row.escalated), supervisor > 0) if row.ended_ts else None
@@ -155,8 +200,7 @@ class Store(Reader):
         cust_hash = hash_customer(self.salt, customer_id)
         with self.session() as s:
             calls = s.scalars(select(Call).where(Call.customer_hash == cust_hash).order_by(Call.started_ts)).all()
-            return {"customer_hash": cust_hash, "exported_ts": iso(utcnow()),
-                    "calls": [detail(s, c) for c in calls]}
+            return {"customer_hash": cust_hash, "exported_ts": iso(utcnow()), "calls": [detail(s, c) for c in calls]}
 
     def delete_customer(self, customer_id: str, now: datetime | None = None) -> dict:
         """Erase a customer on request; their past calls are never recorded again.
@@ -176,8 +220,9 @@ class Store(Reader):
         """Delete everything older than the retention period."""
         cutoff = self.cutoff(now or utcnow())
         with self.session() as s, s.begin():
-            old = list(s.scalars(select(Call.call_id).where(
-                func.coalesce(Call.started_ts, Call.last_update_ts) < cutoff)))
+            old = list(
+                s.scalars(select(Call.call_id).where(func.coalesce(Call.started_ts, Call.last_update_ts) < cutoff))
+            )
             counts = _delete_calls(s, old)
             counts["utterances"] += s.execute(delete(UtteranceRow).where(UtteranceRow.ts < cutoff)).rowcount
             counts["nudges"] += s.execute(delete(NudgeRow).where(NudgeRow.created_ts < cutoff)).rowcount
@@ -190,7 +235,7 @@ class Store(Reader):
 def _delete_calls(s: Session, ids: list[str]) -> dict:
     counts = {"calls": 0, "utterances": 0, "nudges": 0, "feedback": 0}
     for i in range(0, len(ids), 500):
-        chunk = ids[i:i + 500]
+        chunk = ids[i : i + 500]
         counts["utterances"] += s.execute(delete(UtteranceRow).where(UtteranceRow.call_id.in_(chunk))).rowcount
         counts["nudges"] += s.execute(delete(NudgeRow).where(NudgeRow.call_id.in_(chunk))).rowcount
         counts["feedback"] += s.execute(delete(FeedbackRow).where(FeedbackRow.call_id.in_(chunk))).rowcount

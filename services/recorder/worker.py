@@ -44,8 +44,12 @@ log = logging.getLogger(SERVICE)
 
 
 def make_store(settings: Settings, writer: bool = False) -> Store:
-    return Store(db.make_engine(settings.db_url, writer=writer), settings.customer_salt.get_secret_value(),
-                 settings.retention_days, settings.scorecard_rules)
+    return Store(
+        db.make_engine(settings.db_url, writer=writer),
+        settings.customer_salt.get_secret_value(),
+        settings.retention_days,
+        settings.scorecard_rules,
+    )
 
 
 class Recorder:
@@ -53,8 +57,12 @@ class Recorder:
         self.settings = settings
         self.store = store
         t = settings.topics
-        self.models = {t.call_state: CallState, t.utterance_analysis: UtteranceAnalysis,
-                       t.nudges: Nudge, t.nudge_feedback: NudgeFeedback}
+        self.models = {
+            t.call_state: CallState,
+            t.utterance_analysis: UtteranceAnalysis,
+            t.nudges: Nudge,
+            t.nudge_feedback: NudgeFeedback,
+        }
         self.rule = repeat.RepeatRule(settings.rules)
         self.decided: OrderedDict[str, None] = OrderedDict()
         self.consumer = self.producer = None
@@ -70,8 +78,13 @@ class Recorder:
         self.migrated = True
         self.producer = producer(self.settings)
         await self.producer.start()
-        self.consumer = consumer(self.settings, *self.models, group=self.settings.group(SERVICE),
-                                 enable_auto_commit=False, partition_assignment_strategy=(RangePartitionAssignor,))
+        self.consumer = consumer(
+            self.settings,
+            *self.models,
+            group=self.settings.group(SERVICE),
+            enable_auto_commit=False,
+            partition_assignment_strategy=(RangePartitionAssignor,),
+        )
         await self.consumer.start()
         self._tasks = [asyncio.create_task(self._consume()), asyncio.create_task(self._purge_daily())]
 
@@ -110,8 +123,10 @@ class Recorder:
             except Exception as exc:  # database unreachable: keep the offsets, retry the batch
                 self._progress(exc)
                 # The class only: a database error's message may quote the row (transcript text, names).
-                log.error("batch not stored; retrying from the same offsets",
-                          extra={"error": db.error_class(exc), "tries": self.failures})
+                log.error(
+                    "batch not stored; retrying from the same offsets",
+                    extra={"error": db.error_class(exc), "tries": self.failures},
+                )
                 for tp, records in batches.items():
                     self.consumer.seek(tp, records[0].offset)
                 await asyncio.sleep(RETRY_PAUSE_S)
@@ -143,8 +158,10 @@ class Recorder:
             except Exception as exc:
                 if db.unavailable(exc):
                     raise
-                log.warning("batch refused by the database; storing its records one by one",
-                            extra={"error": db.error_class(exc), "records": len(records)})
+                log.warning(
+                    "batch refused by the database; storing its records one by one",
+                    extra={"error": db.error_class(exc), "records": len(records)},
+                )
                 touched = await self._one_by_one(records)
         await self._repeat_callers(touched)
 
@@ -158,13 +175,23 @@ class Recorder:
             except Exception as exc:
                 if db.unavailable(exc):
                     raise
-                await self._dead_letter(tp, msg, f"not stored: the database refused it ({db.error_class(exc)})",
-                                        "unstorable")
+                await self._dead_letter(
+                    tp, msg, f"not stored: the database refused it ({db.error_class(exc)})", "unstorable"
+                )
         return touched
 
     async def _dead_letter(self, tp: TopicPartition, msg, reason: str, reason_class: str) -> None:
-        await dead_letter(aiokafka_send(self.producer), SERVICE, tp.topic, msg.key, msg.value,
-                          reason, reason_class, tp.partition, msg.offset)
+        await dead_letter(
+            aiokafka_send(self.producer),
+            SERVICE,
+            tp.topic,
+            msg.key,
+            msg.value,
+            reason,
+            reason_class,
+            tp.partition,
+            msg.offset,
+        )
 
     async def _repeat_callers(self, touched: set[str]) -> None:
         spec = self.rule.current()
@@ -175,7 +202,8 @@ class Recorder:
                 decided, nudge = True, None
             else:
                 decided, nudge = await asyncio.to_thread(
-                    repeat.check, self.store, call_id, spec, self.settings.repeat_window_days)
+                    repeat.check, self.store, call_id, spec, self.settings.repeat_window_days
+                )
             if nudge is not None:
                 await self.producer.send_and_wait(self.settings.topics.nudges, nudge.to_json(), key=call_id.encode())
                 metrics.NUDGES.labels(nudge.type, nudge.audience).inc()
@@ -210,5 +238,11 @@ def main() -> None:
     import uvicorn
 
     settings = get_settings()
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.worker_port, log_config=None,
-                access_log=False, timeout_graceful_shutdown=3)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.worker_port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=3,
+    )

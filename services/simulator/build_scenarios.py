@@ -53,8 +53,15 @@ def build(number: int, spec: dict) -> list[dict]:
         timed.append((ms, order, event))
         order += 1
 
-    add(0, {"type": "call_started", "agent_id": spec["agent"], "customer": spec.get("customer", {}),
-            "queue": spec.get("queue", "brokerage")})
+    add(
+        0,
+        {
+            "type": "call_started",
+            "agent_id": spec["agent"],
+            "customer": spec.get("customer", {}),
+            "queue": spec.get("queue", "brokerage"),
+        },
+    )
     latest_end, seq, last_final = 600, 0, None
     for raw in spec["script"].strip().splitlines():
         line = raw.strip()

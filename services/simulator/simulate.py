@@ -94,8 +94,9 @@ class Simulator:
         mean_len = sum(timeline(ev)[-1][0] for ev in self.scenarios.values()) / len(self.scenarios)
         stagger = min(mean_len / self.speed, 10.0) / max(self.calls, 1)
         for slot in range(self.calls):
-            self._schedule_call(heap, counter, slot, names[(slot + rng.randrange(len(names))) % len(names)],
-                                start + slot * stagger)
+            self._schedule_call(
+                heap, counter, slot, names[(slot + rng.randrange(len(names))) % len(names)], start + slot * stagger
+            )
         send = await self._sender()
         live: dict[str, None] = {}  # calls started and not yet ended, in start order
         try:
@@ -131,10 +132,12 @@ class Simulator:
                 # end every call in flight, so downstream forgets it (not after 30 min of silence);
                 # the pause first lets the last utterances be analysed before their call ends
                 await asyncio.sleep(self._end_after_s)
-                ended = [{"type": "call_ended", "call_id": cid, "ts": iso(utcnow()), "reason": "simulator_stop"}
-                         for cid in live]
+                ended = [
+                    {"type": "call_ended", "call_id": cid, "ts": iso(utcnow()), "reason": "simulator_stop"}
+                    for cid in live
+                ]
                 for i in range(0, len(ended), 500):
-                    await self._send(send, ended[i:i + 500], [time.monotonic()] * len(ended[i:i + 500]))
+                    await self._send(send, ended[i : i + 500], [time.monotonic()] * len(ended[i : i + 500]))
         finally:
             await self._close()
 
@@ -175,8 +178,9 @@ class Simulator:
 
             async def send(batch):
                 for ev in batch:
-                    await self._producer.send(topic, json.dumps(ev, ensure_ascii=False).encode(),
-                                              key=ev["call_id"].encode())
+                    await self._producer.send(
+                        topic, json.dumps(ev, ensure_ascii=False).encode(), key=ev["call_id"].encode()
+                    )
                 self.sent += len(batch)
                 return True
 
@@ -220,8 +224,9 @@ class Simulator:
             await self._client.aclose()
 
 
-async def simulate(settings: Settings, calls: int, duration: float | None = None,
-                   target: str = "ingest", speed: float = 1.0) -> int:
+async def simulate(
+    settings: Settings, calls: int, duration: float | None = None, target: str = "ingest", speed: float = 1.0
+) -> int:
     from shared.logs import setup_logging
 
     setup_logging("simulator", settings.log_level)

@@ -17,7 +17,8 @@ CALLS = json.loads((DATA / "calls.json").read_text())["calls"]
 # Skip only on a developer box without the speech extra; in CI these must run.
 needs_speech = pytest.mark.skipif(
     not speech_installed() and not os.environ.get("CI"),
-    reason="speech extra not installed (make install-speech); CI runs these")
+    reason="speech extra not installed (make install-speech); CI runs these",
+)
 
 
 def call(name: str) -> dict:

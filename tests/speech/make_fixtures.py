@@ -69,8 +69,13 @@ def make_tts():
         def prepare_input(self, input_ids):  # FastSpeech2: ids, speaker, speed, f0, energy
             ids = np.expand_dims(np.array(input_ids, np.int32), 0)
             speed, f0, energy = self.ratios
-            return (ids, np.array([0], np.int32), np.array([1.0 / speed], np.float32),
-                    np.array([f0], np.float32), np.array([energy], np.float32))
+            return (
+                ids,
+                np.array([0], np.int32),
+                np.array([1.0 / speed], np.float32),
+                np.array([f0], np.float32),
+                np.array([energy], np.float32),
+            )
 
         def speak(self, text: str, ratios) -> np.ndarray:
             self.ratios = ratios
@@ -97,15 +102,21 @@ def mix(tts, spec: dict, rng: np.random.Generator) -> tuple[np.ndarray, list[dic
         audio = tts.speak(text, STYLE[(speaker, style)])
         audio = audio / max(1e-6, float(np.abs(audio).max())) * (0.5 if style == "angry" else 0.35)
         start = t + int(pause * RATE)
-        refs.append({"speaker": speaker, "text": text.rstrip("。"), "start_ms": start * 1000 // RATE,
-                     "end_ms": (start + len(audio)) * 1000 // RATE})
+        refs.append(
+            {
+                "speaker": speaker,
+                "text": text.rstrip("。"),
+                "start_ms": start * 1000 // RATE,
+                "end_ms": (start + len(audio)) * 1000 // RATE,
+            }
+        )
         channels[speaker].append((start, audio))
         t = start + len(audio)
     total = t + int(0.8 * RATE)
     stereo = np.zeros((total, 2), np.float32)
     for col, speaker in enumerate(("agent", "customer")):
         for start, audio in channels[speaker]:
-            stereo[start:start + len(audio), col] += audio
+            stereo[start : start + len(audio), col] += audio
         stereo[:, col] += rng.normal(0, 0.002, total).astype(np.float32)  # line noise
         if spec["telephone"]:
             narrow = resample_poly(stereo[:, col], 1, 2)
@@ -130,8 +141,15 @@ def main() -> int:
     for name, spec in CALLS.items():
         stereo, refs = mix(tts, spec, rng)
         write_wav(OUT / f"{name}.wav", stereo)
-        index["calls"].append({"name": name, "file": f"{name}.wav", "telephone": spec["telephone"],
-                               "duration_ms": len(stereo) * 1000 // RATE, "utterances": refs})
+        index["calls"].append(
+            {
+                "name": name,
+                "file": f"{name}.wav",
+                "telephone": spec["telephone"],
+                "duration_ms": len(stereo) * 1000 // RATE,
+                "utterances": refs,
+            }
+        )
         print(f"{name}: {len(stereo) / RATE:.1f} s, {len(refs)} lines", file=sys.stderr)
     (OUT / "calls.json").write_text(json.dumps(index, ensure_ascii=False, indent=1) + "\n")
     return 0

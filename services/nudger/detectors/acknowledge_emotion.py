@@ -19,15 +19,21 @@ from shared import nudge_types as T
 from shared.schemas import UtteranceAnalysis
 
 NEGATIVE = {"anger": "愤怒", "anxiety": "焦虑", "sadness": "难过"}
-SINCE = "acknowledge_emotion.upset_since_ack"   # upset customer finals since the last acknowledgement
-LAST = "acknowledge_emotion.last_upset_at"      # epoch s of the last one
+SINCE = "acknowledge_emotion.upset_since_ack"  # upset customer finals since the last acknowledgement
+LAST = "acknowledge_emotion.last_upset_at"  # epoch s of the last one
 
 
-@detector(T.ACKNOWLEDGE_EMOTION, on=CUSTOMER_FINAL, cases=(*NEGATIVE, "waiting"), thresholds={
-    "emotion_score": Threshold(0.6, "analyzer confidence for anger / anxiety / sadness", le=1),
-    "renew_turns": Threshold(2, "upset customer finals after an acknowledgement or a nudge that reopen the need",
-                             ge=1),
-})
+@detector(
+    T.ACKNOWLEDGE_EMOTION,
+    on=CUSTOMER_FINAL,
+    cases=(*NEGATIVE, "waiting"),
+    thresholds={
+        "emotion_score": Threshold(0.6, "analyzer confidence for anger / anxiety / sadness", le=1),
+        "renew_turns": Threshold(
+            2, "upset customer finals after an acknowledgement or a nudge that reopen the need", ge=1
+        ),
+    },
+)
 def upset_customer(ctx: Ctx, spec: RuleSpec) -> None:
     a: UtteranceAnalysis = ctx.item
     mem = ctx.mem
@@ -48,8 +54,15 @@ def upset_customer(ctx: Ctx, spec: RuleSpec) -> None:
     # in wording that apologises for the wait (让您久等了); it covers thank_for_waiting.
     case = "waiting" if C.WAITING_COMPLAINT in a.cues and "waiting" in spec.cases else emotion
     score = a.emotion_score if emotion == a.emotion else spec.t("emotion_score")
-    ctx.out += open_turn_need(mem, ctx.rules, T.ACKNOWLEDGE_EMOTION, a, ctx.clock,
-                              f"客户情绪: {NEGATIVE[emotion]} {score:.2f} {quote(a.text)}", case=case)
+    ctx.out += open_turn_need(
+        mem,
+        ctx.rules,
+        T.ACKNOWLEDGE_EMOTION,
+        a,
+        ctx.clock,
+        f"客户情绪: {NEGATIVE[emotion]} {score:.2f} {quote(a.text)}",
+        case=case,
+    )
 
 
 @detector(T.ACKNOWLEDGE_EMOTION, on=(AGENT_PARTIAL, AGENT_FINAL))

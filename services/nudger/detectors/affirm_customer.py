@@ -16,5 +16,6 @@ from shared.schemas import UtteranceAnalysis
 def suggestion(ctx: Ctx, spec: RuleSpec) -> None:
     a: UtteranceAnalysis = ctx.item
     if C.SUGGESTION in a.cues:
-        ctx.out += open_turn_need(ctx.mem, ctx.rules, T.AFFIRM_CUSTOMER, a, ctx.clock,
-                                  f"客户提出意见或建议 {quote(a.text)}")
+        ctx.out += open_turn_need(
+            ctx.mem, ctx.rules, T.AFFIRM_CUSTOMER, a, ctx.clock, f"客户提出意见或建议 {quote(a.text)}"
+        )

@@ -17,11 +17,15 @@ from shared import nudge_types as T
 from shared.schemas import UtteranceAnalysis
 
 
-@detector(T.CLOSING_CHECK, on=CUSTOMER_FINAL, thresholds={
-    "thanks_grace_s": Threshold(10, "a bare 谢谢 is a weaker sign than 没有了"),
-    "thanks_max_chars": Threshold(12, "longer thanks usually carry more business"),
-    "min_call_s": Threshold(45, "thanks in the first seconds is politeness, not goodbye"),
-})
+@detector(
+    T.CLOSING_CHECK,
+    on=CUSTOMER_FINAL,
+    thresholds={
+        "thanks_grace_s": Threshold(10, "a bare 谢谢 is a weaker sign than 没有了"),
+        "thanks_max_chars": Threshold(12, "longer thanks usually carry more business"),
+        "min_call_s": Threshold(45, "thanks in the first seconds is politeness, not goodbye"),
+    },
+)
 def winding_down(ctx: Ctx, spec: RuleSpec) -> None:
     a: UtteranceAnalysis = ctx.item
     mem = ctx.mem
@@ -30,11 +34,24 @@ def winding_down(ctx: Ctx, spec: RuleSpec) -> None:
     if cues & {C.REQUEST, C.CONFUSION}:
         drop_needs(mem, T.CLOSING_CHECK)  # business goes on
     elif C.NOTHING_ELSE in cues:
-        ctx.out += open_turn_need(mem, ctx.rules, T.CLOSING_CHECK, a, ctx.clock, f"客户表示没有其他问题 {quote(a.text)}")
-    elif (C.GRATITUDE in cues and content_chars(a.text) <= spec.t("thanks_max_chars")
-          and st.started_ts is not None and ctx.now - st.started_ts.timestamp() >= spec.t("min_call_s")):
-        ctx.out += open_turn_need(mem, ctx.rules, T.CLOSING_CHECK, a, ctx.clock, f"客户致谢,通话即将结束 {quote(a.text)}",
-                                  grace_s=spec.t("thanks_grace_s"))
+        ctx.out += open_turn_need(
+            mem, ctx.rules, T.CLOSING_CHECK, a, ctx.clock, f"客户表示没有其他问题 {quote(a.text)}"
+        )
+    elif (
+        C.GRATITUDE in cues
+        and content_chars(a.text) <= spec.t("thanks_max_chars")
+        and st.started_ts is not None
+        and ctx.now - st.started_ts.timestamp() >= spec.t("min_call_s")
+    ):
+        ctx.out += open_turn_need(
+            mem,
+            ctx.rules,
+            T.CLOSING_CHECK,
+            a,
+            ctx.clock,
+            f"客户致谢,通话即将结束 {quote(a.text)}",
+            grace_s=spec.t("thanks_grace_s"),
+        )
 
 
 @detector(T.CLOSING_CHECK, on=CALL_ENDED)

@@ -16,5 +16,15 @@ from shared.schemas import UtteranceAnalysis
 def promise(ctx: Ctx, spec: RuleSpec) -> None:
     a: UtteranceAnalysis = ctx.item
     if C.PROMISE_RETURNS in a.cues:
-        ctx.add(emit(ctx.mem, ctx.rules, T.COMPLIANCE_WARNING, a.seq, ctx.clock, f"违规承诺收益/荐股 {quote(a.text)}",
-                     a.seq, a.ingest_ts))
+        ctx.add(
+            emit(
+                ctx.mem,
+                ctx.rules,
+                T.COMPLIANCE_WARNING,
+                a.seq,
+                ctx.clock,
+                f"违规承诺收益/荐股 {quote(a.text)}",
+                a.seq,
+                a.ingest_ts,
+            )
+        )

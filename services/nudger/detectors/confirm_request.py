@@ -15,5 +15,6 @@ from shared.schemas import UtteranceAnalysis
 def request(ctx: Ctx, spec: RuleSpec) -> None:
     a: UtteranceAnalysis = ctx.item
     if C.REQUEST in a.cues:
-        ctx.out += open_turn_need(ctx.mem, ctx.rules, T.CONFIRM_REQUEST, a, ctx.clock,
-                                  f"客户提出诉求,请复述确认 {quote(a.text)}")
+        ctx.out += open_turn_need(
+            ctx.mem, ctx.rules, T.CONFIRM_REQUEST, a, ctx.clock, f"客户提出诉求,请复述确认 {quote(a.text)}"
+        )

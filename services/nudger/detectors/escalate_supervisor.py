@@ -12,10 +12,14 @@ from shared import nudge_types as T
 from shared.schemas import UtteranceAnalysis
 
 
-@detector(T.ESCALATE_SUPERVISOR, on=CUSTOMER_FINAL, thresholds={
-    "angry_streak": Threshold(3, "consecutive angry customer finals", ge=1),
-    "anger_score": Threshold(0.6, "analyzer anger score that counts for the streak", le=1),
-})
+@detector(
+    T.ESCALATE_SUPERVISOR,
+    on=CUSTOMER_FINAL,
+    thresholds={
+        "angry_streak": Threshold(3, "consecutive angry customer finals", ge=1),
+        "anger_score": Threshold(0.6, "analyzer anger score that counts for the streak", le=1),
+    },
+)
 def escalate(ctx: Ctx, spec: RuleSpec) -> None:
     a: UtteranceAnalysis = ctx.item
     mem = ctx.mem
@@ -28,5 +32,15 @@ def escalate(ctx: Ctx, spec: RuleSpec) -> None:
     else:
         return
     mem.state.escalated = True
-    ctx.add(emit(mem, ctx.rules, T.ESCALATE_SUPERVISOR, a.seq, ctx.clock,
-                 f"通话 {mem.state.call_id} {why} {quote(a.text)}", a.seq, a.ingest_ts))
+    ctx.add(
+        emit(
+            mem,
+            ctx.rules,
+            T.ESCALATE_SUPERVISOR,
+            a.seq,
+            ctx.clock,
+            f"通话 {mem.state.call_id} {why} {quote(a.text)}",
+            a.seq,
+            a.ingest_ts,
+        )
+    )

@@ -28,23 +28,44 @@ def is_senior(ctx: Ctx) -> bool:
     return (ctx.mem.state.customer.segment or "").lower() in SENIOR
 
 
-@detector(T.GUIDE_STEP_BY_STEP, on=CUSTOMER_FINAL, cases=("confused", "senior"), thresholds={
-    "confusion_score": Threshold(0.6, "analyzer confidence for confusion", le=1),
-    "senior_grace_s": Threshold(20, "seniors: confirm the request first, then guide"),
-    "answered_s": Threshold(1.5, "due this long after an agent answer that does not guide"),
-})
+@detector(
+    T.GUIDE_STEP_BY_STEP,
+    on=CUSTOMER_FINAL,
+    cases=("confused", "senior"),
+    thresholds={
+        "confusion_score": Threshold(0.6, "analyzer confidence for confusion", le=1),
+        "senior_grace_s": Threshold(20, "seniors: confirm the request first, then guide"),
+        "answered_s": Threshold(1.5, "due this long after an agent answer that does not guide"),
+    },
+)
 def confused_or_senior(ctx: Ctx, spec: RuleSpec) -> None:
     a: UtteranceAnalysis = ctx.item
     confused = C.CONFUSION in a.cues or (a.emotion == "confusion" and a.emotion_score >= spec.t("confusion_score"))
     senior = is_senior(ctx)
     grace = spec.t("senior_grace_s") if senior else None
     if confused:
-        ctx.out += open_turn_need(ctx.mem, ctx.rules, T.GUIDE_STEP_BY_STEP, a, ctx.clock,
-                                  f"客户表示不明白 {quote(a.text)}", case="senior" if senior else "confused",
-                                  grace_s=grace)
+        ctx.out += open_turn_need(
+            ctx.mem,
+            ctx.rules,
+            T.GUIDE_STEP_BY_STEP,
+            a,
+            ctx.clock,
+            f"客户表示不明白 {quote(a.text)}",
+            case="senior" if senior else "confused",
+            grace_s=grace,
+        )
     elif senior and C.REQUEST in a.cues:
-        ctx.out += open_turn_need(ctx.mem, ctx.rules, T.GUIDE_STEP_BY_STEP, a, ctx.clock,
-                                  f"老年客户办理业务 {quote(a.text)}", key="senior", case="senior", grace_s=grace)
+        ctx.out += open_turn_need(
+            ctx.mem,
+            ctx.rules,
+            T.GUIDE_STEP_BY_STEP,
+            a,
+            ctx.clock,
+            f"老年客户办理业务 {quote(a.text)}",
+            key="senior",
+            case="senior",
+            grace_s=grace,
+        )
 
 
 @detector(T.GUIDE_STEP_BY_STEP, on=AGENT_FINAL)

@@ -33,14 +33,19 @@ def answer(ctx: Ctx, spec: RuleSpec) -> None:
     shown = f"{T.KNOWLEDGE_ANSWER}:{match.id}"
     if shown in ctx.mem.handled:
         return  # this entry was already offered in this call
-    nudge = emit(ctx.mem, ctx.rules, T.KNOWLEDGE_ANSWER, a.seq, ctx.clock, f"客户提问 {quote(a.text, 40)}",
-                 a.seq, a.ingest_ts)
+    nudge = emit(
+        ctx.mem, ctx.rules, T.KNOWLEDGE_ANSWER, a.seq, ctx.clock, f"客户提问 {quote(a.text, 40)}", a.seq, a.ingest_ts
+    )
     if nudge is None:
         return
     remember(ctx.mem.handled, shown)
     wording = nudge.suggestion
-    ctx.add(nudge.model_copy(update={
-        "title": match.question,
-        "suggestion": wording.replace("{answer}", match.answer) if "{answer}" in wording else match.answer,
-        "source": match.id,
-    }))
+    ctx.add(
+        nudge.model_copy(
+            update={
+                "title": match.question,
+                "suggestion": wording.replace("{answer}", match.answer) if "{answer}" in wording else match.answer,
+                "source": match.id,
+            }
+        )
+    )

@@ -21,9 +21,18 @@ from shared.schemas import UtteranceAnalysis
 def checking(ctx: Ctx, spec: RuleSpec) -> None:
     a: UtteranceAnalysis = ctx.item
     if C.HOLD_INTENT in a.cues and C.HOLD_ASKED not in a.cues:
-        ctx.out += open_need(ctx.mem, ctx.rules, T.OFFER_HOLD_WORDING, a.seq, ctx.clock,
-                             f"坐席准备查询,未征询客户是否方便等待 {quote(a.text)}", trigger_seq=a.seq,
-                             ingest_ts=a.ingest_ts, case="checking", after_ms=a.end_ms)
+        ctx.out += open_need(
+            ctx.mem,
+            ctx.rules,
+            T.OFFER_HOLD_WORDING,
+            a.seq,
+            ctx.clock,
+            f"坐席准备查询,未征询客户是否方便等待 {quote(a.text)}",
+            trigger_seq=a.seq,
+            ingest_ts=a.ingest_ts,
+            case="checking",
+            after_ms=a.end_ms,
+        )
 
 
 @detector(T.OFFER_HOLD_WORDING, on=SPEECH)
@@ -33,16 +42,21 @@ def talks_on(ctx: Ctx, spec: RuleSpec) -> None:
     assert seg is not None  # SPEECH always brings its segment
     if seg.speaker != "agent" or not needs:
         return
-    for n in [n for n in needs if n.type == T.OFFER_HOLD_WORDING and n.case == "checking"
-              and seg.start_ms > n.after_ms]:
+    for n in [
+        n for n in needs if n.type == T.OFFER_HOLD_WORDING and n.case == "checking" and seg.start_ms > n.after_ms
+    ]:
         if is_backchannel(seg.text):
             return
         needs.remove(n)
 
 
-@detector(T.OFFER_HOLD_WORDING, on=HOLD_STARTED, thresholds={
-    "hold_ask_window_s": Threshold(60, "an ask this recent covers a hold that starts now"),
-})
+@detector(
+    T.OFFER_HOLD_WORDING,
+    on=HOLD_STARTED,
+    thresholds={
+        "hold_ask_window_s": Threshold(60, "an ask this recent covers a hold that starts now"),
+    },
+)
 def hold_started(ctx: Ctx, spec: RuleSpec) -> None:
     mem = ctx.mem
     if mem.hold_asked_at is not None and ctx.now - mem.hold_asked_at <= spec.t("hold_ask_window_s"):
@@ -52,5 +66,14 @@ def hold_started(ctx: Ctx, spec: RuleSpec) -> None:
     if pending is not None:  # 我查一下 and straight into hold: no time left to ask
         ctx.add(fire_need(mem, ctx.rules, pending, ctx.clock))
         return
-    ctx.out += open_need(mem, ctx.rules, T.OFFER_HOLD_WORDING, timer_key(mem, ctx.item.ts), ctx.clock,
-                         "开始保持前未征询客户是否方便等待", ingest_ts=ctx.ingest_ts, case="hold_started", grace_s=0)
+    ctx.out += open_need(
+        mem,
+        ctx.rules,
+        T.OFFER_HOLD_WORDING,
+        timer_key(mem, ctx.item.ts),
+        ctx.clock,
+        "开始保持前未征询客户是否方便等待",
+        ingest_ts=ctx.ingest_ts,
+        case="hold_started",
+        grace_s=0,
+    )

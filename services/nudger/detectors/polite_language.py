@@ -15,5 +15,15 @@ from shared.schemas import UtteranceAnalysis
 def impolite(ctx: Ctx, spec: RuleSpec) -> None:
     a: UtteranceAnalysis = ctx.item
     if C.IMPOLITE in a.cues:
-        ctx.add(emit(ctx.mem, ctx.rules, T.POLITE_LANGUAGE, a.seq, ctx.clock, f"不礼貌用语 {quote(a.text)}", a.seq,
-                     a.ingest_ts))
+        ctx.add(
+            emit(
+                ctx.mem,
+                ctx.rules,
+                T.POLITE_LANGUAGE,
+                a.seq,
+                ctx.clock,
+                f"不礼貌用语 {quote(a.text)}",
+                a.seq,
+                a.ingest_ts,
+            )
+        )

@@ -10,12 +10,20 @@ from shared import cues as C
 from shared import nudge_types as T
 from shared.schemas import UtteranceAnalysis
 
-PII_NAMES = {C.PII_ID_CARD: "身份证号", C.PII_BANK_CARD: "银行卡号", C.PII_PHONE: "手机号",
-             C.PII_ACCOUNT: "资金账号", C.PII_PASSWORD: "密码"}
+PII_NAMES = {
+    C.PII_ID_CARD: "身份证号",
+    C.PII_BANK_CARD: "银行卡号",
+    C.PII_PHONE: "手机号",
+    C.PII_ACCOUNT: "资金账号",
+    C.PII_PASSWORD: "密码",
+}
 
 
-@detector(T.PRIVACY_GUARD, on=(CUSTOMER_FINAL, CUSTOMER_PARTIAL, AGENT_FINAL, AGENT_PARTIAL),
-          cases=("customer_read", "agent_repeat", "password"))
+@detector(
+    T.PRIVACY_GUARD,
+    on=(CUSTOMER_FINAL, CUSTOMER_PARTIAL, AGENT_FINAL, AGENT_PARTIAL),
+    cases=("customer_read", "agent_repeat", "password"),
+)
 def privacy(ctx: Ctx, spec: RuleSpec) -> None:
     a: UtteranceAnalysis = ctx.item
     found = [c for c in a.cues if c.startswith("pii:")]
@@ -27,5 +35,16 @@ def privacy(ctx: Ctx, spec: RuleSpec) -> None:
         case = "customer_read"
     # A partial may still be growing (16 digits of an ID number look like a card number): name the kind only on finals.
     what = "、".join(PII_NAMES.get(c, "个人信息") for c in found) if a.is_final else "号码"
-    ctx.add(emit(ctx.mem, ctx.rules, T.PRIVACY_GUARD, a.seq, ctx.clock, f"敏感信息({what}) {quote(a.text)}", a.seq,
-                 a.ingest_ts, case))
+    ctx.add(
+        emit(
+            ctx.mem,
+            ctx.rules,
+            T.PRIVACY_GUARD,
+            a.seq,
+            ctx.clock,
+            f"敏感信息({what}) {quote(a.text)}",
+            a.seq,
+            a.ingest_ts,
+            case,
+        )
+    )

@@ -30,5 +30,12 @@ def urgent(ctx: Ctx, spec: RuleSpec) -> None:
     if C.URGENCY not in a.cues:
         return
     case = "market" if _MARKET.search(a.text) else ""
-    ctx.out += open_turn_need(ctx.mem, ctx.rules, T.REASSURE_URGENCY, a, ctx.clock,
-                              f"客户情况紧急,请明确告知马上处理 {quote(a.text)}", case=case)
+    ctx.out += open_turn_need(
+        ctx.mem,
+        ctx.rules,
+        T.REASSURE_URGENCY,
+        a,
+        ctx.clock,
+        f"客户情况紧急,请明确告知马上处理 {quote(a.text)}",
+        case=case,
+    )

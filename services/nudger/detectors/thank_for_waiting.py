@@ -26,9 +26,17 @@ def hold_ended(ctx: Ctx, spec: RuleSpec) -> None:
     held = ctx.now - (mem.hold_started_at or ctx.now)
     if held < spec.t("hold_s"):
         return
-    ctx.out += open_need(mem, ctx.rules, T.THANK_FOR_WAITING, timer_key(mem, ctx.item.ts), ctx.clock,
-                         f"保持 {held:.0f} 秒后恢复通话,请先致谢等待", ingest_ts=ctx.ingest_ts, case="hold",
-                         after_ms=offset_ms(mem, ctx.clock) - 500)
+    ctx.out += open_need(
+        mem,
+        ctx.rules,
+        T.THANK_FOR_WAITING,
+        timer_key(mem, ctx.item.ts),
+        ctx.clock,
+        f"保持 {held:.0f} 秒后恢复通话,请先致谢等待",
+        ingest_ts=ctx.ingest_ts,
+        case="hold",
+        after_ms=offset_ms(mem, ctx.clock) - 500,
+    )
 
 
 @detector(T.THANK_FOR_WAITING, on=SPEECH)
@@ -44,14 +52,24 @@ def agent_resumes(ctx: Ctx, spec: RuleSpec) -> None:
     gap_s = (seg.start_ms - max(earlier)) / 1000
     if gap_s < spec.t("silence_s") or (mem.hold_ended_at is not None and ctx.now - mem.hold_ended_at < gap_s + 5):
         return
-    ctx.out += open_need(mem, ctx.rules, T.THANK_FOR_WAITING, seg.seq, ctx.clock,
-                         f"静默 {gap_s:.0f} 秒后恢复通话,未致谢等待", trigger_seq=seg.seq, ingest_ts=ctx.ingest_ts,
-                         case="silence", after_ms=seg.start_ms)
+    ctx.out += open_need(
+        mem,
+        ctx.rules,
+        T.THANK_FOR_WAITING,
+        seg.seq,
+        ctx.clock,
+        f"静默 {gap_s:.0f} 秒后恢复通话,未致谢等待",
+        trigger_seq=seg.seq,
+        ingest_ts=ctx.ingest_ts,
+        case="silence",
+        after_ms=seg.start_ms,
+    )
 
 
 @detector(T.THANK_FOR_WAITING, on=CUSTOMER_FINAL)
 def waiting_complaint(ctx: Ctx, spec: RuleSpec) -> None:
     a: UtteranceAnalysis = ctx.item
     if C.WAITING_COMPLAINT in a.cues:
-        ctx.out += open_turn_need(ctx.mem, ctx.rules, T.THANK_FOR_WAITING, a, ctx.clock, f"客户抱怨等待 {quote(a.text)}",
-                                  case="complaint")
+        ctx.out += open_turn_need(
+            ctx.mem, ctx.rules, T.THANK_FOR_WAITING, a, ctx.clock, f"客户抱怨等待 {quote(a.text)}", case="complaint"
+        )
