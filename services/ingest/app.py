@@ -128,17 +128,30 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = service_app(SERVICE, "Heartline ingest", settings, pub)
     app.state.ws_max_size = settings.max_body_bytes  # uvicorn closes a bigger /v1/stream message (1009)
 
-    @app.post("/v1/events", status_code=202, response_model=IngestResult, tags=["events"],
-              summary="Post one CallEvent or a batch of them", dependencies=[BEARER],
-              response_description="Every event accepted: each is in Kafka (the broker acknowledged it)",
-              openapi_extra=_events_doc(settings),
-              responses={**errors.responses(400, 401, 413),
-                         422: {"model": IngestRejected,
-                               "description": "Some events are invalid (each with its `index` and reason; an "
-                                              "event whose `ts` is more than a day ahead is refused too); the "
-                                              "valid events of the batch were accepted all the same."},
-                         **errors.responses(503, s503="The broker did not acknowledge in time: take nothing in "
-                                                      "the batch as accepted; retry after `Retry-After`.")})
+    @app.post(
+        "/v1/events",
+        status_code=202,
+        response_model=IngestResult,
+        tags=["events"],
+        summary="Post one CallEvent or a batch of them",
+        dependencies=[BEARER],
+        response_description="Every event accepted: each is in Kafka (the broker acknowledged it)",
+        openapi_extra=_events_doc(settings),
+        responses={
+            **errors.responses(400, 401, 413),
+            422: {
+                "model": IngestRejected,
+                "description": "Some events are invalid (each with its `index` and reason; an "
+                "event whose `ts` is more than a day ahead is refused too); the "
+                "valid events of the batch were accepted all the same.",
+            },
+            **errors.responses(
+                503,
+                s503="The broker did not acknowledge in time: take nothing in "
+                "the batch as accepted; retry after `Retry-After`.",
+            ),
+        },
+    )
     async def post_events(request: Request) -> JSONResponse:
         denied = _authorized(settings, request.headers.get("authorization"))
         if denied:
@@ -187,8 +200,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             log.warning("broker unavailable", extra={"error": type(exc).__name__})
             return errors.error_response(503, "broker unavailable, retry", headers={"Retry-After": "1"})
         if bad:
-            return errors.error_response(422, f"{len(bad)} of {len(items)} events rejected", bad,
-                                         accepted=len(good), rejected=len(bad))
+            return errors.error_response(
+                422, f"{len(bad)} of {len(items)} events rejected", bad, accepted=len(good), rejected=len(bad)
+            )
         return JSONResponse({"accepted": len(good), "rejected": 0, "errors": []}, status_code=202)
 
     @app.websocket("/v1/stream")
@@ -242,24 +256,55 @@ def _events_doc(settings: Settings) -> dict:
     """The request body ``POST /v1/events`` reads itself: one CallEvent, or an array of them."""
     event = {"$ref": "#/components/schemas/CallEvent"}
     examples = {
-        "batch": {"summary": "a call starts and the customer speaks", "value": [
-            {"type": "call_started", "call_id": "c-20261123-0001", "ts": "2026-11-23T08:00:00.000Z",
-             "agent_id": "a-007", "customer": {"id": "cust-88412", "name": "王先生", "segment": "senior"}},
-            {"type": "utterance", "call_id": "c-20261123-0001", "seq": 17, "speaker": "customer",
-             "text": "你们这服务太差了,我都等了半个小时了", "is_final": True, "start_ms": 12340,
-             "end_ms": 14100, "confidence": 0.93, "ts": "2026-11-23T08:00:14.100Z"}]},
-        "one": {"summary": "one event", "value": {"type": "call_ended", "call_id": "c-20261123-0001",
-                                                  "ts": "2026-11-23T08:06:40.000Z", "reason": "hangup"}},
+        "batch": {
+            "summary": "a call starts and the customer speaks",
+            "value": [
+                {
+                    "type": "call_started",
+                    "call_id": "c-20261123-0001",
+                    "ts": "2026-11-23T08:00:00.000Z",
+                    "agent_id": "a-007",
+                    "customer": {"id": "cust-88412", "name": "王先生", "segment": "senior"},
+                },
+                {
+                    "type": "utterance",
+                    "call_id": "c-20261123-0001",
+                    "seq": 17,
+                    "speaker": "customer",
+                    "text": "你们这服务太差了,我都等了半个小时了",
+                    "is_final": True,
+                    "start_ms": 12340,
+                    "end_ms": 14100,
+                    "confidence": 0.93,
+                    "ts": "2026-11-23T08:00:14.100Z",
+                },
+            ],
+        },
+        "one": {
+            "summary": "one event",
+            "value": {
+                "type": "call_ended",
+                "call_id": "c-20261123-0001",
+                "ts": "2026-11-23T08:06:40.000Z",
+                "reason": "hangup",
+            },
+        },
     }
     return {
         "requestBody": {
             "required": True,
-            "description": (f"One CallEvent or a JSON array of at most {settings.max_batch_events}; the whole "
-                            f"body at most {settings.max_body_bytes} bytes. Values must have the schema's JSON "
-                            "types (a number in quotes is refused)."),
-            "content": {"application/json": {
-                "schema": {"oneOf": [event, {"type": "array", "items": event,
-                                             "maxItems": settings.max_batch_events}]},
-                "examples": examples}},
+            "description": (
+                f"One CallEvent or a JSON array of at most {settings.max_batch_events}; the whole "
+                f"body at most {settings.max_body_bytes} bytes. Values must have the schema's JSON "
+                "types (a number in quotes is refused)."
+            ),
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "oneOf": [event, {"type": "array", "items": event, "maxItems": settings.max_batch_events}]
+                    },
+                    "examples": examples,
+                }
+            },
         },
     }
