@@ -104,8 +104,9 @@ contract: install install-kafka ## the API contract tests: schemathesis on inges
 rules-configmap: install ## regenerate deploy/k8s/rules-configmap.yaml from rules/default.yaml
 	$(BIN)/python deploy/k8s/render_rules_configmap.py
 
-lint: install ## ruff check, and mypy --strict on shared/ and the pure modules (pyproject.toml [tool.mypy] files)
+lint: install ## ruff check, ruff format --check, and mypy --strict on shared/ and the pure modules (pyproject.toml [tool.mypy] files)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
 .PHONY: lint
