@@ -53,6 +53,9 @@ def cmd_serve(args) -> int:
         access_log=False,
         ws_ping_interval=20,
         ws_ping_timeout=20,
+        # Messages are small JSON (a transcript line, a nudge): compressing each one per
+        # connection cost the gateway more CPU than the bytes it saved (docs/benchmark.md).
+        ws_per_message_deflate=False,
         timeout_graceful_shutdown=3,
     )
     return 0

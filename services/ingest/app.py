@@ -19,7 +19,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from typing import Any
 
+import orjson
 from aiokafka.errors import KafkaError, KafkaTimeoutError
 from fastapi import FastAPI, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import JSONResponse
@@ -40,6 +42,18 @@ SERVICE = "ingest"
 INGEST_ROLES = {"ingest", "service"}
 CLOSE_TOO_MANY = 4429
 TOO_DEEP = "JSON nested too deeply"
+
+
+def _loads(text: str) -> Any:
+    """orjson (several times faster than the stdlib on event batches); what it refuses goes
+    through the stdlib, which reads the same JSON and NaN/Infinity and very large numbers too
+    (they then fail validation with a reason per item) and raises the errors answered below."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
 log = logging.getLogger(SERVICE)
 
 
@@ -169,7 +183,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 metrics.INGEST_REJECTED.labels("too_large").inc()
                 return errors.error_response(413, too_large)
         try:
-            payload = json.loads(bytes(body).decode("utf-8"))
+            payload = _loads(bytes(body).decode("utf-8"))
         except UnicodeDecodeError:
             metrics.INGEST_REJECTED.labels("not_utf8").inc()
             return errors.error_response(400, "body is not valid UTF-8")
@@ -230,7 +244,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     await ws.send_json({"kind": "error", "error": "message too large"})
                     continue
                 try:
-                    item = json.loads(text)
+                    item = _loads(text)
                 except json.JSONDecodeError as exc:
                     await ws.send_json({"kind": "error", "error": f"not valid JSON: {exc}"})
                     continue
