@@ -8,7 +8,8 @@ records -> ``stt-events.dlq`` with the reason; the worker never stops on one
 record), analyse what ``gate.Gate`` admits — every final once, a segment's
 partials at most once per second of its speech — and forward lifecycle events
 (call_started, holds, call_ended) unchanged to ``call-events``; wait until the
-broker has every output, then commit: at-least-once, and downstream dedupes.
+broker has every output; commit those positions (every ``COMMIT_EVERY_S``):
+at-least-once, and downstream dedupes.
 
 Everything written for a call carries its source position in stt-events and
 that of the call's previous output (record headers, ``shared.topics``), so the
@@ -47,6 +48,7 @@ SERVICE = "analyzer"
 BATCH = 500
 CHAIN_LIMIT = 200_000  # calls whose last output position is remembered
 RETRY_PAUSE_S = 1.0
+COMMIT_EVERY_S = 0.5  # offsets of batches whose outputs the broker has, committed this often
 KNOWLEDGE_EVERY_S = 2.0
 LAG_EVERY_S = 5.0
 log = logging.getLogger(SERVICE)
@@ -83,6 +85,8 @@ class Analyzer:
         self.chain = Chain()
         self.consumer = self.producer = None
         self.failures = 0
+        self.done: dict[TopicPartition, OffsetAndMetadata] = {}
+        self.committed_at = 0.0
         self._tasks: list[asyncio.Task] = []
 
     async def start(self) -> None:
@@ -97,7 +101,15 @@ class Analyzer:
         ]
 
     async def stop(self) -> None:
-        await stop_component(self._tasks, self.consumer, self.producer)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.consumer is not None and self.done:
+            try:
+                await self._commit_done()
+            except Exception:  # stopping anyway: the next owner re-reads from the last commit
+                log.warning("last commit failed on stop")
+        await stop_component([], self.consumer, self.producer)
 
     async def ready(self) -> tuple[bool, dict]:
         assigned = sorted(f"{tp.topic}:{tp.partition}" for tp in self.consumer.assignment()) if self.consumer else []
@@ -107,8 +119,12 @@ class Analyzer:
     # ------------------------------------------------------------------ the loop
 
     async def _consume(self) -> None:
+        loop = asyncio.get_running_loop()
         while True:
             batches = await self.consumer.getmany(timeout_ms=1000, max_records=BATCH)
+            if self.done and loop.time() - self.committed_at >= COMMIT_EVERY_S:
+                await self._commit_done()
+                self.committed_at = loop.time()
             if not batches:
                 continue
             try:
@@ -118,9 +134,8 @@ class Analyzer:
                         sent += await self._safe_handle(tp, record)
                 if sent:
                     await asyncio.gather(*sent)  # every output is on the broker before the offsets move
-                await self._commit(
-                    {tp: OffsetAndMetadata(records[-1].offset + 1, "") for tp, records in batches.items()}
-                )
+                for tp, records in batches.items():  # committed with the next COMMIT_EVERY_S
+                    self.done[tp] = OffsetAndMetadata(records[-1].offset + 1, "")
                 self.failures = 0
             except asyncio.CancelledError:
                 raise
@@ -136,8 +151,11 @@ class Analyzer:
                         self.consumer.seek(tp, records[0].offset)
                 await asyncio.sleep(RETRY_PAUSE_S)
 
-    async def _commit(self, offsets: dict[TopicPartition, OffsetAndMetadata]) -> None:
-        mine = {tp: o for tp, o in offsets.items() if tp in self.consumer.assignment()}
+    async def _commit_done(self) -> None:
+        """Commit the positions whose outputs the broker has (at most every COMMIT_EVERY_S:
+        a commit per batch was a request per batch for the broker)."""
+        done, self.done = self.done, {}
+        mine = {tp: o for tp, o in done.items() if tp in self.consumer.assignment()}
         if not mine:
             return
         try:
