@@ -313,6 +313,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--nudgers", type=int, default=1)
     ap.add_argument("--profile", action="store_true", help="py-spy every service during the window")
     ap.add_argument("--label", default="", help="a note stored with the result (e.g. the change measured)")
+    ap.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="HEARTLINE_X=V",
+        help="extra environment for every service (repeatable), e.g. HEARTLINE_PRODUCER_LINGER_MS=5",
+    )
     ap.add_argument("--out", type=Path, default=RESULTS)
     args = ap.parse_args(argv)
 
@@ -336,6 +343,7 @@ def main(argv: list[str] | None = None) -> int:
         analyzers=args.analyzers,
         nudgers=args.nudgers,
         recorder=True,
+        extra_env=dict(kv.split("=", 1) for kv in args.env),
         log_dir=ROOT / ".heartline" / "bench-logs" / f"cost-{args.broker}",
     )
     args.out.mkdir(parents=True, exist_ok=True)
@@ -410,6 +418,7 @@ def main(argv: list[str] | None = None) -> int:
         "duration_s": args.duration,
         "analyzers": args.analyzers,
         "nudgers": args.nudgers,
+        "env": stack.extra_env,
         "load_average": os.getloadavg(),
         "window": info,
         "table": rows,

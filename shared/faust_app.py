@@ -42,7 +42,7 @@ def make_app(name: str, settings: Settings, tables: bool = False) -> faust.App:
         # (_fetched_highwaters), so the one-record-per-batch workaround of DESIGN.md is not
         # needed — it capped an agent near one record per broker round trip (docs/benchmark.md).
         producer_max_batch_size=16384,
-        producer_linger_ms=0,
+        producer_linger_ms=settings.producer_linger_ms,
         table_standby_replicas=0,
         web_enabled=True,
         web_host=settings.host,

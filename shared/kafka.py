@@ -34,7 +34,7 @@ def producer(settings: Settings, **kw: Any) -> AIOKafkaProducer:
     faust's producers default to the same); the embedded broker has one copy in memory."""
     return AIOKafkaProducer(
         bootstrap_servers=settings.bootstrap,
-        linger_ms=0,
+        linger_ms=settings.producer_linger_ms,
         acks=1 if settings.on_embedded_broker else "all",
         **kw,
     )
