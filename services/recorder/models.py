@@ -61,7 +61,7 @@ class Call(Base):
     nudges_sent: Mapped[int] = mapped_column(Integer, default=0)
     talk_ms_agent: Mapped[int] = mapped_column(Integer, default=0)
     talk_ms_customer: Mapped[int] = mapped_column(Integer, default=0)
-    # Derived from the stored rows by services.recorder.judge (re-derived on every change).
+    # Derived from the stored rows by services.recorder.judge (re-derived on change: at most every 10 s live).
     topic: Mapped[str | None] = mapped_column(String(32), index=True)
     outcome: Mapped[str | None] = mapped_column(String(16))
     worst_emotion: Mapped[str | None] = mapped_column(String(16))

@@ -7,7 +7,10 @@ earliest start, the first end, the highest risk, the newest live figures by
 ``last_update_ts``). Re-consuming a topic from the start changes nothing.
 Derived fields (topic, outcome, worst emotion and, once the call has
 ended, the scorecard and the post-call summary) are recomputed from the
-stored rows whenever a call changes. Customer ids arrive hashed on
+stored rows when a call changes: at once when it has ended, at most every
+``DERIVE_LIVE_S`` while it is live (they are the history's, not the wall's;
+recomputing them for every batch of a live call was most of the recorder's
+CPU under load). Customer ids arrive hashed on
 call-state (``customer.id_hash``, salted SHA-256 by the nudger with
 ``shared.pii.hash_customer``, the same salt); a record from before that
 carries the clear id, which is hashed here before it touches the database.
@@ -16,6 +19,7 @@ Reads live in ``services.recorder.queries`` (``Store`` is a ``Reader`` too).
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, delete, func, select
@@ -32,6 +36,8 @@ from shared.pii import hash_customer
 from shared.schemas import CallState, Nudge, NudgeFeedback, UtteranceAnalysis, iso, utcnow
 
 Record = CallState | UtteranceAnalysis | Nudge | NudgeFeedback
+DERIVE_LIVE_S = 10.0
+DERIVED_KEEP = 50_000  # live calls whose last derivation time is remembered
 
 
 class Store(Reader):
@@ -40,6 +46,7 @@ class Store(Reader):
         self.salt = salt
         self.retention_days = retention_days
         self.standard = SpecWatcher(scorecard_rules)  # rules/scorecard.yaml, read on first use
+        self._derived: dict[str, float] = {}  # live call -> when (monotonic) it was last derived
 
     def cutoff(self, now: datetime) -> datetime:
         return now - timedelta(days=self.retention_days)
@@ -171,6 +178,15 @@ class Store(Reader):
         row = s.get(Call, call_id)
         if row is None:
             return
+        if row.ended_ts is None:
+            now = time.monotonic()
+            if now - self._derived.get(call_id, float("-inf")) < DERIVE_LIVE_S:
+                return  # a live call: again once DERIVE_LIVE_S has passed (or when it ends)
+            if len(self._derived) >= DERIVED_KEEP:
+                self._derived.clear()
+            self._derived[call_id] = now
+        else:
+            self._derived.pop(call_id, None)
         turns = turns_of(s, call_id)
         supervisor = (
             s.scalar(
