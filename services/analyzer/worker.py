@@ -74,6 +74,11 @@ class Chain:
         return out
 
 
+def _loop_ended(task: asyncio.Task) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.critical("consume loop ended; /readyz now says so", exc_info=task.exception())
+
+
 class Analyzer:
     def __init__(self, settings: Settings):
         self.settings = settings
@@ -99,6 +104,7 @@ class Analyzer:
             asyncio.create_task(self._reload_knowledge()),
             asyncio.create_task(self._report_lag()),
         ]
+        self._tasks[0].add_done_callback(_loop_ended)
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -114,7 +120,11 @@ class Analyzer:
     async def ready(self) -> tuple[bool, dict]:
         assigned = sorted(f"{tp.topic}:{tp.partition}" for tp in self.consumer.assignment()) if self.consumer else []
         broker = await broker_reachable(self.settings.bootstrap)
-        return bool(assigned) and broker, {"partitions": assigned, "broker": "reachable" if broker else "unreachable"}
+        looping = bool(self._tasks) and not self._tasks[0].done()  # a loop that ended is never ready
+        detail = {"partitions": assigned, "broker": "reachable" if broker else "unreachable"}
+        if not looping:
+            detail["loop"] = "stopped"
+        return bool(assigned) and broker and looping, detail
 
     # ------------------------------------------------------------------ the loop
 
@@ -123,8 +133,8 @@ class Analyzer:
         while True:
             batches = await self.consumer.getmany(timeout_ms=1000, max_records=BATCH)
             if self.done and loop.time() - self.committed_at >= COMMIT_EVERY_S:
-                await self._commit_done()
                 self.committed_at = loop.time()
+                await self._commit_done()
             if not batches:
                 continue
             try:
@@ -164,6 +174,11 @@ class Analyzer:
             # a rebalance took the partitions: their new owner reads from the last commit
             # (the outputs written since are read twice downstream, and deduped there)
             log.warning("commit failed after a rebalance; the new owner re-reads from the last commit")
+        except KafkaError as exc:
+            # the coordinator is moving or slow: keep the positions for the next try (newer
+            # ones taken meanwhile win); the loop goes on, it never ends on a commit
+            self.done = {**mine, **self.done}
+            log.warning("commit not acknowledged; retrying with the next", extra={"error": type(exc).__name__})
 
     async def _safe_handle(self, tp: TopicPartition, record) -> list:
         try:
