@@ -1,4 +1,4 @@
-"""Gateway: assembles settings, the Kafka feed, the sockets and the pages.
+"""Gateway: assembles settings, the feed (Kafka's by default), the sockets and the pages.
 
 Every response carries the security headers of ``shared.http_guard`` (a CSP of
 ``default-src 'self'``: the pages load nothing from elsewhere and run no inline
@@ -15,9 +15,10 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from services.gateway.calls import CallBook
-from services.gateway.feed import Feed
+from services.gateway.feed import Feed, FeedFactory
 from services.gateway.history import history_router
 from services.gateway.hub import Hub
+from services.gateway.relay import Relay
 from services.gateway.review import review_router
 from services.gateway.sockets import MAX_CLIENT_MESSAGE, socket_router
 from services.gateway.whisper import Whisperer, whisper_router
@@ -33,11 +34,14 @@ SERVICE = "gateway"
 STATIC = Path(__file__).resolve().parent / "static"
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, feed_factory: FeedFactory = Feed) -> FastAPI:
+    """``feed_factory(settings, relay)`` builds what reads the topics into the relay and
+    produces the gateway's records: the Kafka ``Feed``; tests/gatewaykit.py passes one
+    without a broker."""
     settings = settings or get_settings()
     settings.require_secrets("jwt_secret")
     book, hub = CallBook(), Hub()
-    feed = Feed(settings, book, hub)
+    feed = feed_factory(settings, Relay(settings.topics, book, hub))
 
     app = service_app(SERVICE, "Heartline gateway", settings, feed)  # with shared.errors' handlers
     app.add_middleware(BodyLimit, max_bytes=settings.gateway_max_body_bytes)

@@ -46,6 +46,10 @@ class CallBuffer:
     def open_nudges(self) -> list[dict]:
         return [m for nid, m in self.nudges.items() if nid not in self.handled]
 
+    def agent_nudges(self) -> list[dict]:
+        """The open nudges the agent sees: alerts (``audience: supervisor``) go to the walls only."""
+        return [m for m in self.open_nudges() if m.get("audience") != "supervisor"]
+
 
 class CallBook:
     def __init__(self) -> None:

@@ -4,48 +4,52 @@ Each gateway process reads all partitions (no consumer group: every gateway
 must be able to serve every agent), from the beginning of what the broker
 holds, so a restarted gateway rebuilds its live calls and the nudges raised
 while it was down; clients then resume and get only what they missed. It is
-ready once it has caught up with the high watermarks it saw at start.
-Wall updates of call-state are coalesced per call (at most 4 a second).
+ready once it has caught up with the high watermarks it saw at start. Every
+record goes to the ``Relay`` (``relay.py``: the book, the sockets, the wall's
+coalesced updates); what the gateway produces (the agents' feedback, the
+supervisors' whispers) goes out through ``send_feedback`` and ``send_nudge``.
+``GatewayFeed`` is what the app needs of a feed: ``create_app`` takes a
+factory of one, this ``Feed`` by default.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
+from typing import Protocol
 
-import orjson
 from aiokafka import TopicPartition
 
-from services.gateway import messages as M
-from services.gateway.calls import CallBook
-from services.gateway.hub import Hub
+from services.gateway.relay import Relay
 from shared import metrics
 from shared.config import Settings
+from shared.health import Component
 from shared.kafka import broker_reachable, consumer, producer, stop_component, topic_partitions
+from shared.schemas import Nudge
 
 SERVICE = "gateway"
-WALL_FLUSH_S = 0.25
-STATS_EVERY_S = 2.0
 log = logging.getLogger("gateway.feed")
 
 
+class GatewayFeed(Component, Protocol):
+    """Started and stopped with the app, asked by /readyz; reads the topics into a ``Relay``."""
+
+    async def send_nudge(self, nudge: Nudge) -> None: ...
+    async def send_feedback(self, key: bytes, value: bytes) -> None: ...
+
+
+FeedFactory = Callable[[Settings, Relay], GatewayFeed]
+
+
 class Feed:
-    def __init__(self, settings: Settings, book: CallBook, hub: Hub):
+    def __init__(self, settings: Settings, relay: Relay):
         self.settings = settings
-        self.book = book
-        self.hub = hub
-        t = settings.topics
-        self.topics = {
-            t.call_state: self._on_state,
-            t.utterance_analysis: self._on_analysis,
-            t.nudges: self._on_nudge,
-            t.nudge_feedback: self._on_feedback,
-        }
+        self.relay = relay
         self.consumer = None
         self.producer = None
         self.caught_up = False
         self._targets: dict[TopicPartition, int] = {}
-        self._dirty: set[str] = set()
         self._tasks: list[asyncio.Task] = []
 
     async def start(self) -> None:
@@ -53,20 +57,17 @@ class Feed:
         await self.producer.start()
         self.consumer = consumer(self.settings, group=None, enable_auto_commit=False)
         await self.consumer.start()
+        topics = set(self.relay.topics)
         parts = []
         for _ in range(100):
-            parts = await topic_partitions(self.consumer, self.topics)
-            if {tp.topic for tp in parts} == set(self.topics):
+            parts = await topic_partitions(self.consumer, topics)
+            if {tp.topic for tp in parts} == topics:
                 break
             await asyncio.sleep(0.2)
         self.consumer.assign(parts)
         await self.consumer.seek_to_beginning(*parts)
         self._targets = {tp: off for tp, off in (await self.consumer.end_offsets(parts)).items() if off > 0}
-        self._tasks = [
-            asyncio.create_task(self._consume()),
-            asyncio.create_task(self._flush_walls()),
-            asyncio.create_task(self._housekeeping()),
-        ]
+        self._tasks = [asyncio.create_task(self._consume()), asyncio.create_task(self.relay.timers())]
 
     async def stop(self) -> None:
         await stop_component(self._tasks, self.consumer, self.producer)
@@ -80,7 +81,7 @@ class Feed:
             "broker": "reachable" if broker else "unreachable",
         }
 
-    async def send_nudge(self, nudge) -> None:
+    async def send_nudge(self, nudge: Nudge) -> None:
         """A nudge raised here (supervisor_whisper) goes out on ``nudges`` like the nudger's:
         every gateway (this one too) reads it back and delivers it; the recorder stores it."""
         await self.producer.send_and_wait(self.settings.topics.nudges, nudge.to_json(), key=nudge.call_id.encode())
@@ -99,17 +100,9 @@ class Feed:
                 await asyncio.sleep(1)
                 continue
             for tp, records in batches.items():
-                handler = self.topics[tp.topic]
                 for record in records:
                     metrics.EVENTS_IN.labels(SERVICE, tp.topic).inc()
-                    if record.value is None:  # a call-state tombstone: the call is deleted
-                        if record.key:
-                            self.book.forget(record.key.decode(errors="replace"))
-                        continue
-                    try:
-                        handler(orjson.loads(record.value))
-                    except Exception as exc:
-                        log.warning("skipped a bad record", extra={"topic": tp.topic, "error": type(exc).__name__})
+                    self.relay.apply(tp.topic, record.key, record.value)
             if not self.caught_up:
                 await self._check_caught_up()
 
@@ -123,59 +116,4 @@ class Feed:
                 del self._targets[tp]
         if not self._targets:
             self.caught_up = True
-            log.info("caught up", extra={"calls": len(self.book.calls)})
-
-    def _on_state(self, rec: dict) -> None:
-        buf, call_changed = self.book.on_state(rec)
-        if call_changed and buf.agent_id:
-            self.hub.to_agent(buf.agent_id, buf.call_message())
-            if buf.flushed_to != buf.agent_id:  # what arrived before we knew the agent, once
-                buf.flushed_to = buf.agent_id  # (not the whole transcript again at every hold or end)
-                for msg in buf.transcript.values():
-                    self.hub.to_agent(buf.agent_id, msg)
-                for msg in buf.open_nudges():
-                    self.hub.to_agent(buf.agent_id, msg)
-        self.hub.to_agent(buf.agent_id, M.record(M.CALL_STATE, rec), droppable=True)
-        self._dirty.add(rec["call_id"])
-
-    def _on_analysis(self, rec: dict) -> None:
-        buf, msg = self.book.on_analysis(rec)
-        if msg is None:
-            return
-        partial = not rec.get("is_final", True)
-        self.hub.to_agent(buf.agent_id, msg, droppable=partial)
-        self.hub.to_walls(msg, call_id=buf.call_id, droppable=partial, watchers_only=True)
-
-    def _on_nudge(self, rec: dict) -> None:
-        buf, msg = self.book.on_nudge(rec)
-        if msg is None:
-            return
-        if rec.get("audience") == "supervisor":
-            self.hub.to_walls(msg)
-        else:
-            self.hub.to_agent(buf.agent_id, msg)
-            self.hub.to_walls(msg, call_id=buf.call_id, watchers_only=True)
-
-    def _on_feedback(self, rec: dict) -> None:
-        self.book.on_feedback(rec)
-        metrics.NUDGE_FEEDBACK.labels(rec.get("type") or "unknown", rec.get("action", "unknown")).inc()
-
-    async def _flush_walls(self) -> None:
-        while True:
-            await asyncio.sleep(WALL_FLUSH_S)
-            if not self.hub.walls:
-                self._dirty.clear()
-                continue
-            dirty, self._dirty = self._dirty, set()
-            for call_id in dirty:
-                buf = self.book.calls.get(call_id)
-                if buf and buf.state:
-                    self.hub.to_walls(M.record(M.CALL_STATE, buf.state), droppable=False)
-
-    async def _housekeeping(self) -> None:
-        while True:
-            await asyncio.sleep(STATS_EVERY_S)
-            self.book.expire()
-            self.hub.to_walls(M.stats(self.book.stats()))
-            self.hub.queue_depths()
-            metrics.ACTIVE_CALLS.labels(SERVICE).set(len(self.book.live()))
+            log.info("caught up", extra={"calls": len(self.relay.book.calls)})

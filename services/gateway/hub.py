@@ -2,10 +2,13 @@
 
 Each connection has its own bounded send queue drained by its own task, so a
 slow browser never slows the others. Guarantees: messages to one client keep
-their order; partial transcript lines may be dropped for a client whose
-queue is full (the final replaces them anyway); anything else that does not
-fit closes that client with 4408 — it reconnects and resumes, so a nudge is
-never silently lost. Messages are JSON-encoded once and shared.
+their order; the greeting (the state sent on connect) is queued whole, however
+large (a wall with more live calls than the limit still connects);
+``QUEUE_LIMIT`` bounds what is queued behind it. Past the limit, partial
+transcript lines and an agent's ``call_state`` may be dropped (the final, the
+next state replace them); anything else closes that client with 4408 — it
+reconnects and resumes, so a nudge is never silently lost. Messages are
+JSON-encoded once and shared.
 """
 
 from __future__ import annotations
@@ -32,7 +35,8 @@ class Client:
     ws: WebSocket
     role: str
     sub: str
-    queue: asyncio.Queue = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
+    queue: asyncio.Queue = field(default_factory=asyncio.Queue)  # bounded by offer: QUEUE_LIMIT past the greeting
+    greeting: int = 0  # greeting messages still queued
     sent_nudges: set = field(default_factory=set)
     watching: str | None = None
     closed: bool = False
@@ -40,29 +44,31 @@ class Client:
     # client messages: 20 a second, 40 at once (more closes the socket with 4429)
     limiter: TokenBucket = field(default_factory=lambda: TokenBucket(rate=20.0, burst=40.0))
 
-    def offer(self, text: str, droppable: bool = False, nudge: dict | None = None) -> None:
+    def offer(self, text: str, droppable: bool = False, nudge: dict | None = None, greeting: bool = False) -> None:
         if self.closed:
             return
         if nudge is not None:
             if nudge["nudge_id"] in self.sent_nudges:
                 return
             self.sent_nudges.add(nudge["nudge_id"])
-        try:
-            self.queue.put_nowait((text, nudge))
-        except asyncio.QueueFull:
+        if not greeting and self.queue.qsize() - self.greeting >= QUEUE_LIMIT:
             if droppable:
                 return
             self.closed = True
             metrics.WS_DROPPED.labels(self.role, "slow").inc()
-            self.queue = asyncio.Queue(1)
-            self.queue.put_nowait((None, None))  # tell the sender to close
+            self.queue = asyncio.Queue()
+            self.queue.put_nowait((None, None, False))  # tell the sender to close
+            return
+        self.greeting += greeting
+        self.queue.put_nowait((text, nudge, greeting))
 
     def allow_message(self) -> bool:
         return self.limiter.allow()
 
     async def run_sender(self) -> None:
         while True:
-            text, nudge = await self.queue.get()
+            text, nudge, greeting = await self.queue.get()
+            self.greeting -= greeting
             if text is None:
                 await self.ws.close(code=CLOSE_SLOW, reason="client too slow; reconnect and resume")
                 return

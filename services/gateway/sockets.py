@@ -23,7 +23,7 @@ from pydantic import ValidationError
 
 from services.gateway import messages as M
 from services.gateway.calls import CallBook
-from services.gateway.feed import Feed
+from services.gateway.feed import GatewayFeed
 from services.gateway.hub import Client, Hub
 from services.gateway.messages import encode
 from services.gateway.whisper import Whisperer, WhisperError
@@ -41,7 +41,7 @@ log = logging.getLogger("gateway.sockets")
 
 
 def socket_router(
-    settings: Settings, book: CallBook, hub: Hub, feed: Feed, whisperer: Whisperer | None = None
+    settings: Settings, book: CallBook, hub: Hub, feed: GatewayFeed, whisperer: Whisperer | None = None
 ) -> APIRouter:
     router = APIRouter()
 
@@ -106,7 +106,7 @@ def socket_router(
 
         def greet(c: Client) -> None:
             for buf in sorted(book.agent_calls(c.sub), key=lambda b: (b.state or {}).get("started_ts") or ""):
-                _send_call(c, buf, after_seq=-1, seen=set())
+                _send_call(c, buf, after_seq=-1, seen=set(), greeting=True)
 
         async def on_message(c: Client, msg: dict) -> None:
             if msg["kind"] == "feedback":
@@ -127,6 +127,9 @@ def socket_router(
 
     async def _feedback(c: Client, msg: dict) -> None:
         nudge_id, action = msg.get("nudge_id"), msg.get("action")
+        if not isinstance(nudge_id, str):  # (a list or an object is not a key: it raised TypeError)
+            c.offer(encode(M.error("feedback: nudge_id must be a string")))
+            return
         buf = next((b for b in book.calls.values() if b.agent_id == c.sub and nudge_id in b.nudges), None)
         if buf is None:
             c.offer(encode(M.error("feedback: unknown nudge_id for this agent")))
@@ -154,10 +157,10 @@ def socket_router(
 
         def greet(c: Client) -> None:
             for buf in sorted(book.live(), key=lambda b: -(b.state or {}).get("risk", 0)):
-                c.offer(encode(M.record(M.CALL_STATE, buf.state)))
+                c.offer(encode(M.record(M.CALL_STATE, buf.state)), greeting=True)
             for alert in list(book.alerts):
-                c.offer(encode(alert), nudge=alert)
-            c.offer(encode(M.stats(book.stats())))
+                c.offer(encode(alert), nudge=alert, greeting=True)
+            c.offer(encode(M.stats(book.stats())), greeting=True)
 
         async def on_message(c: Client, msg: dict) -> None:
             if msg["kind"] == "watch":
@@ -189,17 +192,15 @@ def socket_router(
     return router
 
 
-def _send_call(c: Client, buf, after_seq: int, seen: set[str]) -> None:
-    c.offer(encode(buf.call_message()))
+def _send_call(c: Client, buf, after_seq: int, seen: set[str], greeting: bool = False) -> None:
+    c.offer(encode(buf.call_message()), greeting=greeting)
     for line in buf.transcript_after(after_seq):
-        c.offer(encode(line), droppable=not line.get("is_final", True))
+        c.offer(encode(line), droppable=not line.get("is_final", True), greeting=greeting)
     if buf.state:
-        c.offer(encode(M.record(M.CALL_STATE, buf.state)))
+        c.offer(encode(M.record(M.CALL_STATE, buf.state)), greeting=greeting)
     c.sent_nudges.update(seen)
-    for nudge in buf.open_nudges():
-        if nudge.get("audience") == "supervisor":
-            continue  # alerts go to the wall only, as they do live
-        c.offer(encode(nudge), nudge=nudge)
+    for nudge in buf.agent_nudges():  # not the alerts: the wall's only, as live
+        c.offer(encode(nudge), nudge=nudge, greeting=greeting)
 
 
 async def _receive(ws: WebSocket) -> str | None:
