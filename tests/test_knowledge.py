@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from services.analyzer.analysis import analyze_text, analyze_utterance
-from services.analyzer.knowledge import Entry, Retriever, is_question
+from services.analyzer.knowledge import Entry, Retriever, bigrams, fold, is_question
 from services.analyzer.knowledge_base import (
     DEFAULT_DIR,
     KnowledgeError,
@@ -235,6 +235,67 @@ def test_keywords_join_what_jieba_cuts_apart():
     words, keys = r.tokens("科创板怎么开")
     assert "科创板" in words and keys == {"科创板"}
     assert r.match("科创板怎么开?").id == "a"
+
+
+def test_keyword_scan_takes_the_longest_term_and_no_overlaps():
+    r = Retriever(
+        [
+            Entry(id="open", questions=("融资融券怎么开通", "两融开通条件"), answer="x" * 10, keywords=("融资融券",)),
+            Entry(id="rate", questions=("融券费率多少", "融券利息怎么算"), answer="y" * 10, keywords=("融券",)),
+        ]
+    )
+    assert r.tokens("融资融券怎么开")[1] == {"融资融券"}, "融券 inside 融资融券 is not a second term"
+    assert r.tokens("融券的费率是多少")[1] == {"融券"}
+
+
+def test_bigrams_follow_runs_of_content_words():
+    assert bigrams(["银行卡", "换"]) == ["银行", "行卡"]
+    assert bigrams(["银行卡换"]) == ["银行", "行卡", "卡换"]
+    assert bigrams(["etf基金"]) == ["基金"], "only Chinese characters make bigrams"
+    r = Retriever([Entry(id="a", questions=("银行卡怎么换", "换卡"), answer="x" * 10)])
+    # 那个 / 我 / 想 / 把 / 的 are dropped and break the runs: no bigram spans a filler
+    assert r.grams("那个我想把绑定的银行卡换了") == ["绑定", "银行", "行卡", "卡换"]
+
+
+def test_a_paraphrase_that_jieba_cuts_differently_meets_the_wording_through_bigrams():
+    r = Retriever(
+        [
+            Entry(id="custody", questions=("转托管怎么办", "股票转到别的券商"), answer="x" * 10),
+            Entry(id="statement", questions=("交割单在哪查", "成交明细"), answer="y" * 10),
+        ],
+        min_score=0.1,
+        min_coverage=0.0,
+    )
+    # jieba: 转托管 / 交割单 in the wordings, 托管 / 交割 in the questions: no word in common
+    assert "托管" not in r.tokens("转托管怎么办")[0] and "交割" not in r.tokens("交割单在哪查")[0]
+    assert r.match("托管怎么转?").id == "custody"
+    assert r.match("交割怎么看?").id == "statement"
+
+
+def test_spoken_variants_are_folded_before_matching():
+    assert fold("在别的证券公司开过户") == "在别的券商开过户"
+    assert fold("礼拜天能转账吗") == "周末能转账吗"
+    assert fold("交易軟件打不開") == "app打不开"  # traditional folded first
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我那个风险评估做得不准,想再做一遍",  # a want without 我想
+        "我想投诉你们的营业部,应该找谁",  # who to turn to
+    ],
+)
+def test_gate_hears_requests_without_a_question_word(text):
+    assert is_question(text)
+
+
+def test_gate_lets_an_angry_question_through_but_not_a_rhetorical_one():
+    # the emotion model hears anger in a plain question; the question still gets its answer
+    assert is_question("我融资买的股票卖了,负债要怎么还", emotion="anger", emotion_score=0.87)
+    assert not is_question("凭什么收我这么多手续费?", emotion="anger", emotion_score=0.9)
+    assert not is_question("什么破系统,钱转出去了两边都说不归自己管?", emotion="anger", emotion_score=0.9)
+    assert is_question("凭什么收我这么多手续费?"), "the rhetoric only closes the gate on an angry turn"
+    assert not is_question("没什么不满意的,挺好的"), "没什么 is not asking anything"
 
 
 # ------------------------------------------------------------ analyzer record and nudger card

@@ -4,27 +4,32 @@
 customer final in the analyzer, on the redacted text (a card never depends
 on, or repeats, a card number or a password):
 
-1. **Gate.** Only a question or request (``is_question``: 怎么/多久/吗/? …
-   or the analyzer's ``request`` cue) is looked up; a thanks, a feeling or a
-   digit string never is, nor an angry rhetorical question (凭什么…? is not
-   asking for an FAQ) unless it asks how to complain.
-2. **Tokens.** The text is normalised (full-width, traditional → simplified)
-   and cut by the analyzer's jieba tokenizer (``segment.cut``); function
-   words are dropped; the knowledge base's own keywords found in the text
-   are added as whole terms (jieba cuts 科创板 into 科/创/板; the keyword
-   scan keeps it one term and also carries synonyms: 两融, 打新, 换绑).
+1. **Gate.** Only a question or request (``is_question``: 怎么/多久/吗/?/找谁/
+   想再… or the analyzer's ``request`` cue) is looked up; a thanks, a feeling
+   or a digit string never is, nor an angry rhetorical question (凭什么…? /
+   什么破系统 is not asking for an FAQ) unless it asks how to complain.
+2. **Terms.** The text is normalised (full-width, traditional → simplified),
+   spoken variants are folded (证券公司 → 券商, 礼拜天 → 周末: ``_SYNONYMS``)
+   and it is cut by the analyzer's jieba tokenizer (``segment.cut``);
+   function words and fillers are dropped; the knowledge base's own keywords
+   found in the text are added as whole terms (jieba cuts 科创板 into 科/创/板;
+   the keyword scan keeps it one term and also carries synonyms: 两融, 打新,
+   换绑). The runs of content words also give character bigrams (银行卡 →
+   银行 行卡), so a paraphrase that jieba cuts differently still meets the
+   wording.
 3. **BM25** (``bm25s``) over one document per question wording, each
-   carrying its entry's keywords; an entry scores its best wording.
+   carrying its entry's keywords, plus a second BM25 over the wordings'
+   bigrams weighted ``BIGRAM_WEIGHT``; an entry scores its best wording.
    Keywords found in the text weigh double (``KEYWORD_BOOST``), and the kind
    of answer asked for (a time, an amount, a reason, a place: ``_INTENTS``)
    is one more term, so 转入多久到账 and 转账限额是多少 stay apart.
-4. **Confidence.** The best entry is shown only if its BM25 score and the
-   share of the customer's (IDF-weighted) words its wording explains both
-   pass the thresholds below, chosen on the validation data (the labelled
-   brokerage questions of the scenario library and the analysis eval set,
-   and the dev split of the off-topic utterances), never on the held-out
-   paraphrases: a weak match shows nothing — no card is better than a
-   wrong card (docs/knowledge.md has the trade-off table).
+4. **Confidence.** The best entry is shown only if its score and the share
+   of the customer's (IDF-weighted) words its wording explains both pass the
+   thresholds below, chosen on the validation data (the labelled brokerage
+   questions of the scenario library and the analysis eval set, and the
+   off-topic utterances), never on the blind held-out set: a weak match shows
+   nothing — no card is better than a wrong card (docs/knowledge.md has the
+   trade-off table).
 """
 
 from __future__ import annotations
@@ -45,15 +50,25 @@ from .normalize import norm
 from .segment import cut
 
 # Thresholds (see the module docstring; docs/knowledge.md explains them).
-MIN_SCORE = 5.0  # BM25 score of the best wording (for a base the size of the starter one)
-MIN_COVERAGE = 0.10  # IDF share of the customer's words found in that wording
-ANGER_SKIP = 0.6  # an angry turn at or above this emotion score is not looked up
+MIN_SCORE = 5.5  # score of the best wording (for a base the size of the starter one)
+MIN_COVERAGE = 0.15  # IDF share of the customer's words found in that wording
+ANGER_SKIP = 0.6  # an angry turn at or above this emotion score that is rhetorical is not looked up
 BM25_K1, BM25_B = 1.2, 0.75
 KEYWORD_BOOST = 2.0  # weight of a query term that is one of the base's keywords
+BIGRAM_WEIGHT = 0.3  # weight of the character-bigram BM25 score added to the word score
 
 _QUESTION = re.compile(
-    r"[?？]|吗|么(?:$|[,.!])|呢(?:$|[,.!])|怎么|怎样|如何|多久|多长|多少|几(?:点|天|个|次|号|时|年)|什么|啥|哪|"
-    r"能不能|能否|可不可以|可以吗|是不是|有没有|要不要|会不会|需不需要|用不用|请问|问一下|问问|想问|咨询|了解一下|为什么|为啥"
+    r"[?？]|吗|么(?:$|[,.!])|呢(?:$|[,.!])|怎么|怎样|如何|多久|多长|多少|几(?:点|天|个|次|号|时|年)|(?<!没)什么|(?<!没)啥|哪|咋|"
+    r"能不能|能否|可不可以|可以吗|是不是|有没有|要不要|会不会|需不需要|用不用|请问|问一下|问问|想问|咨询|了解一下|为什么|为啥|"
+    # who to turn to, and a want stated without 我想 (…想再做一遍 / 想把它注销掉)
+    r"(?:找|向|问|跟|联系)谁|(?<![不没])想(?:再|重新|把|换|改|开|注销|销|申请|办|查|撤|取消|转|知道)"
+)
+# An angry turn that says it is not asking: 凭什么…? / 难道…? / 什么破系统 / …有什么用? — the emotion
+# wants acknowledging, not an FAQ. Anger alone does not close the gate: an angry customer who
+# asks how to repay a loan still asks how to repay a loan.
+_RHETORIC = re.compile(
+    r"凭什么|难道|难不成|有没有搞错|搞什么|什么破|破(?:系统|软件|公司|银行|app)|骗子|骗人|有什么用|算什么|"
+    r"怎么解释|有病|故意|当猴耍|讲不讲理|什么态度|糊弄|太差|乱收|乱扣|有意思吗|这么做生意"
 )
 _PUNCT = re.compile(r"[\s,.!?;:~\"'“”‘’()（）【】\[\]《》<>、·…—\-+*/=_|]+")
 # What kind of answer is asked for: a time, an amount, a reason, a place. Said in many
@@ -65,6 +80,43 @@ _INTENTS = (
     ("?why", re.compile(r"为什么|为啥|怎么回事|什么原因|原因|怎么会")),
     ("?where", re.compile(r"哪里|哪儿|在哪|什么地方|何处")),
 )
+# Spoken variants of one thing, folded to one form before cutting (wordings and questions alike):
+# a customer says 证券公司 / 礼拜天 / 股票户 where a wording says 券商 / 周末 / 证券账户.
+_SYNONYMS = {
+    "证券公司": "券商",
+    "证券商": "券商",
+    "股票账户": "证券账户",
+    "股票账号": "证券账户",
+    "证券账号": "证券账户",
+    "炒股账户": "证券账户",
+    "炒股的账户": "证券账户",
+    "股票户": "证券账户",
+    "证券户": "证券账户",
+    "星期六": "周末",
+    "星期天": "周末",
+    "星期日": "周末",
+    "礼拜六": "周末",
+    "礼拜天": "周末",
+    "礼拜日": "周末",
+    "周六": "周末",
+    "周日": "周末",
+    "手机号码": "手机号",
+    "电话号码": "手机号",
+    "登陆": "登录",
+    "交易软件": "app",
+    "客户端": "app",
+    "软件": "app",
+    "想开": "想 开",  # jieba's 想开 (to get over something) swallows 想开个户's 开
+}
+_SYNONYM_RX = re.compile("|".join(sorted(map(re.escape, _SYNONYMS), key=len, reverse=True)))
+
+
+def fold(text: str) -> str:
+    """Normalised text with spoken variants folded (``_SYNONYMS``)."""
+    t = norm(text)
+    return _SYNONYM_RX.sub(lambda m: _SYNONYMS[m.group(0)], t)
+
+
 # Function words and call fillers: they say nothing about which answer is meant.
 STOPWORDS = frozenset(
     """
@@ -73,7 +125,8 @@ STOPWORDS = frozenset(
 一下 一点 一些 有点 请问 问 问问 问一下 想问 想 要 想要 需要 能 会 可以 能够 应该 好 好的 行 对 哦 喂 你好 您好 谢谢
 麻烦 帮 帮我 帮忙 下 上 里 中 时候 现在 刚才 刚刚 已经 一直 还是 到底 究竟 就是 其实 然后 所以 因为 如果 这么 那么
 怎么 怎么样 怎样 如何 什么 啥 为什么 为啥 吗 呢 么 多少 多久 几 哪 哪里 哪儿 是不是 有没有 能不能 可不可以 要不要
-会不会 咨询 了解 一下子 老师 姑娘 小姑娘 小伙子 先生 女士
+会不会 咨询 了解 一下子 老师 姑娘 小姑娘 小伙子 先生 女士 呃 额 唉 哎 诶 嘿 咋 啥子 那种 这种 大概 一般
+具体 反正 听说
 """.split()
 )
 
@@ -94,15 +147,69 @@ class Entry:
 def is_question(text: str, cues: Iterable[str] = (), emotion: str = "neutral", emotion_score: float = 0.0) -> bool:
     """A question or a request that an answer can serve.
 
-    An angry turn is not looked up (凭什么… / 你们到底…? / 难道…: a rhetorical
-    question wants the emotion acknowledged, not an FAQ), unless the customer
-    is asking how to complain (``complaint_threat``): then the complaints
-    answer is exactly what the agent needs.
+    An angry rhetorical turn is not looked up (凭什么… / 难道…? / 什么破系统:
+    it wants the emotion acknowledged, not an FAQ), unless the customer is
+    asking how to complain (``complaint_threat``): then the complaints answer
+    is exactly what the agent needs. Anger alone does not close the gate (the
+    emotion model hears anger in 负债要怎么还 too).
     """
     cues = tuple(cues)
-    if emotion == "anger" and emotion_score >= ANGER_SKIP and C.COMPLAINT_THREAT not in cues:
+    t = norm(text)
+    angry = emotion == "anger" and emotion_score >= ANGER_SKIP
+    if angry and C.COMPLAINT_THREAT not in cues and _RHETORIC.search(t):
         return False
-    return C.REQUEST in cues or bool(_QUESTION.search(norm(text)))
+    return C.REQUEST in cues or bool(_QUESTION.search(t))
+
+
+def _is_cjk(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff"
+
+
+def bigrams(words: Sequence[str]) -> list[str]:
+    """Character bigrams of the runs of consecutive content words (Chinese characters only).
+
+    A paraphrase that jieba cuts differently (银行卡 / 银行 卡, 炒股账户 / 炒股 账户,
+    开个户 / 开户) still shares most of its bigrams with the wording: 银行 行卡.
+    Runs break at dropped words, so no bigram spans a filler.
+    """
+    out: list[str] = []
+    for run in words:
+        chars = [ch for ch in run if _is_cjk(ch)]
+        out += [chars[i] + chars[i + 1] for i in range(len(chars) - 1)]
+    return out
+
+
+class _Index:
+    """BM25 weights of one corpus (``bm25s``) as a dense term x document matrix, and each term's IDF."""
+
+    def __init__(self, corpus: list[list[str]]):
+        bm25 = bm25s.BM25(k1=BM25_K1, b=BM25_B)
+        bm25.index(corpus, show_progress=False)
+        # bm25s computes each term's BM25 weight in every document; keep them as one dense
+        # term x document matrix so a query is a row sum (a few µs for a few hundred wordings).
+        self.vocab = {t: i for i, t in enumerate(t for t in bm25.vocab_dict if t)}
+        self.weights = np.vstack([bm25.get_scores([t]) for t in self.vocab]).astype(np.float32)
+        n_docs = len(corpus)
+        df: dict[str, int] = {}
+        for doc in corpus:
+            for t in set(doc):
+                df[t] = df.get(t, 0) + 1
+        self.idf = {t: math.log(1 + (n_docs - d + 0.5) / (d + 0.5)) for t, d in df.items()}
+        self.idf_unknown = math.log(1 + (n_docs + 0.5) / 0.5)
+        self.doc_sets = [set(doc) for doc in corpus]
+
+    def scores(self, terms: Sequence[str], weights: Sequence[float] | None = None) -> np.ndarray | None:
+        """Each document's score for ``terms`` (each weighted, 1 by default); None when no term is known."""
+        rows = [i for i, t in enumerate(terms) if t in self.vocab]
+        if not rows:
+            return None
+        w = np.array([1.0 if weights is None else weights[i] for i in rows], dtype=np.float32)
+        return w @ self.weights[[self.vocab[terms[i]] for i in rows]]
+
+    def coverage(self, terms: Sequence[str], doc: int) -> float:
+        total = sum(self.idf.get(t, self.idf_unknown) for t in terms)
+        covered = sum(self.idf[t] for t in terms if t in self.doc_sets[doc])
+        return covered / total if total else 0.0
 
 
 class Retriever:
@@ -114,66 +221,77 @@ class Retriever:
         self.entries: dict[str, Entry] = {e.id: e for e in entries}
         # Keyword scan: first character -> keywords starting with it (longest first).
         self._terms: dict[str, list[str]] = {}
-        for term in sorted({norm(k) for e in entries for k in e.keywords if len(k) >= 2}, key=len, reverse=True):
+        for term in sorted({fold(k) for e in entries for k in e.keywords if len(k) >= 2}, key=len, reverse=True):
             self._terms.setdefault(term[0], []).append(term)
         self._docs: list[tuple[str, str]] = []  # (entry id, wording) per BM25 document
         corpus: list[list[str]] = []
+        gram_corpus: list[list[str]] = []
         for e in entries:
-            keys = [norm(k) for k in e.keywords]
+            keys = [fold(k) for k in e.keywords]
             for q in e.questions:
                 self._docs.append((e.id, q))
-                corpus.append(self.tokens(q)[0] + keys)
+                words, _ = self.tokens(q)
+                corpus.append(words + keys)
+                gram_corpus.append(self.grams(q) + bigrams(keys))
         self._doc_entry = [entry_id for entry_id, _ in self._docs]
-        self._vocab: dict[str, int] = {}
-        if not corpus:
-            return
-        bm25 = bm25s.BM25(k1=BM25_K1, b=BM25_B)
-        bm25.index(corpus, show_progress=False)
-        # bm25s computes each term's BM25 weight in every document; keep them as one dense
-        # term x document matrix so a query is a row sum (a few µs for a few hundred wordings).
-        vocab = {t: i for i, t in enumerate(t for t in bm25.vocab_dict if t)}
-        self._weights = np.vstack([bm25.get_scores([t]) for t in vocab]).astype(np.float32)
-        self._vocab = vocab
-        n_docs = len(corpus)
-        df: dict[str, int] = {}
-        for doc in corpus:
-            for t in set(doc):
-                df[t] = df.get(t, 0) + 1
-        self._idf = {t: math.log(1 + (n_docs - d + 0.5) / (d + 0.5)) for t, d in df.items()}
-        self._idf_unknown = math.log(1 + (n_docs + 0.5) / 0.5)
-        self._doc_sets = [set(doc) for doc in corpus]
+        self._words: _Index | None = _Index(corpus) if corpus else None
+        self._grams: _Index | None = _Index(gram_corpus) if corpus else None
 
     def __len__(self) -> int:
         return len(self.entries)
 
+    def wordings(self) -> list[tuple[str, str]]:
+        """(entry id, wording) of every indexed document, in index order (``rank(skip_doc=i)`` leaves the i-th out)."""
+        return list(self._docs)
+
     def tokens(self, text: str) -> tuple[list[str], set[str]]:
         """Content words of ``text`` and the knowledge base's keywords found in it (also returned apart)."""
-        t = norm(text)
+        t = fold(text)
         words = [w for w in cut(t) if w not in STOPWORDS and not _PUNCT.fullmatch(w)]
         found: set[str] = set()
-        for i, ch in enumerate(t):
-            for term in self._terms.get(ch, ()):
-                if t.startswith(term, i):
-                    found.add(term)
+        i = 0
+        while i < len(t):  # leftmost-longest, no overlaps: 融资融券 is one term, not also 融券
+            term = next((k for k in self._terms.get(t[i], ()) if t.startswith(k, i)), None)
+            if term is None:
+                i += 1
+            else:
+                found.add(term)
+                i += len(term)
         seen = set(words)
         words += [k for k in found if k not in seen]
         words += [name for name, rx in _INTENTS if rx.search(t)]
         return words, found
+
+    def grams(self, text: str) -> list[str]:
+        """Character bigrams of the runs of content words of ``text`` (fillers and function words break runs)."""
+        runs: list[str] = []
+        current = ""
+        for w in cut(fold(text)):
+            if w in STOPWORDS or _PUNCT.fullmatch(w):
+                if current:
+                    runs.append(current)
+                current = ""
+            else:
+                current += w
+        if current:
+            runs.append(current)
+        return bigrams(runs)
 
     def rank(self, text: str, k: int = 3, skip_doc: int | None = None) -> list[tuple[str, float, str, float]]:
         """The best ``k`` entries: (entry id, score, best wording, share of the query it explains).
 
         ``skip_doc`` leaves one wording out (the evaluation asks each wording with itself removed).
         """
-        if not self._vocab:
+        if self._words is None or self._grams is None:
             return []
         words, keys = self.tokens(text)
         query = list(dict.fromkeys(words))
-        rows = [self._vocab[w] for w in query if w in self._vocab]
-        if not rows:
+        scores = self._words.scores(query, [KEYWORD_BOOST if w in keys else 1.0 for w in query])
+        extra = self._grams.scores(list(dict.fromkeys(self.grams(text))))
+        if extra is not None:
+            scores = BIGRAM_WEIGHT * extra if scores is None else scores + BIGRAM_WEIGHT * extra
+        if scores is None:
             return []
-        boost = np.array([KEYWORD_BOOST if w in keys else 1.0 for w in query if w in self._vocab], dtype=np.float32)
-        scores = boost @ self._weights[rows]
         if skip_doc is not None:
             scores[skip_doc] = 0.0
         best: dict[str, int] = {}
@@ -185,12 +303,9 @@ class Retriever:
                 best[ent] = int(doc)
                 if len(best) >= k:
                     break
-        total = sum(self._idf.get(w, self._idf_unknown) for w in query)
-        out = []
-        for ent, doc in best.items():
-            covered = sum(self._idf[w] for w in query if w in self._doc_sets[doc])
-            out.append((ent, float(scores[doc]), self._docs[doc][1], covered / total if total else 0.0))
-        return out
+        return [
+            (ent, float(scores[doc]), self._docs[doc][1], self._words.coverage(query, doc)) for ent, doc in best.items()
+        ]
 
     def match(
         self, text: str, cues: Iterable[str] = (), emotion: str = "neutral", emotion_score: float = 0.0
