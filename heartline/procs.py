@@ -1,0 +1,165 @@
+"""The stack's child processes: each service is ``python -m heartline.cli …`` in its own
+process group, its output in ``<log_dir>/<name>.log``; started, restarted alike, waited
+for on ``/readyz`` and stopped (SIGTERM, SIGKILL after a wait). ``heartline status``
+finds them through ``stack.json`` next to the logs."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from heartline.broker import free_port, stop_group
+from heartline.lifeline import Lifeline
+from shared.config import Settings
+
+
+@dataclass
+class Proc:
+    name: str
+    args: list[str]
+    port: int | None = None
+    popen: subprocess.Popen | None = None
+    env: dict = field(default_factory=dict)
+    restarts: int = 0
+
+    @property
+    def url(self) -> str | None:
+        return f"http://127.0.0.1:{self.port}" if self.port else None
+
+
+@dataclass
+class ProcessGroup:
+    """Heartline's services as child processes of this one, all talking to ``kafka``."""
+
+    settings: Settings
+    log_dir: Path
+    kafka: str = ""
+    extra_env: dict = field(default_factory=dict)
+    lifeline: Lifeline | None = None  # heartline run: children stop when the runner dies (lifeline.py)
+    procs: list[Proc] = field(default_factory=list)
+
+    def env(self, signs_tokens: bool = True, **extra) -> dict:
+        """A child's environment; the JWT secret only for those that mint or verify tokens (not workers)."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("HEARTLINE_")}
+        if signs_tokens:
+            env["HEARTLINE_JWT_SECRET"] = self.settings.jwt_secret.get_secret_value()
+        env.update(
+            {
+                "HEARTLINE_KAFKA": self.kafka,
+                "HEARTLINE_BROKER": self.settings.broker,
+                "HEARTLINE_MODE": self.settings.mode,
+                "HEARTLINE_TOPIC_PREFIX": self.settings.topic_prefix,
+                "HEARTLINE_PARTITIONS": str(self.settings.partitions),
+                "HEARTLINE_FETCH_MAX_WAIT_MS": str(self.settings.fetch_max_wait_ms),
+                "HEARTLINE_RULES": str(self.settings.rules),
+                "HEARTLINE_GATEWAY_PORT": str(self.settings.gateway_port),
+                "HEARTLINE_INGEST_PORT": str(self.settings.ingest_port),
+                "HEARTLINE_LOG_LEVEL": self.settings.log_level,
+                "HEARTLINE_DATABASE_URL": self.settings.db_url,
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        env.update(self.extra_env)
+        env.update({k: str(v) for k, v in extra.items()})
+        return env
+
+    def add_worker(self, kind: str, index: int) -> Proc:
+        port = free_port()
+        return self.add(f"{kind}-{index}", ["worker", kind], port=port, HEARTLINE_WORKER_PORT=port)
+
+    def add(self, name: str, args: list[str], port: int | None = None, **env) -> Proc:
+        proc = Proc(name, args, port, env={k: str(v) for k, v in env.items()})
+        self._spawn(proc)
+        self.procs.append(proc)
+        self.write_state()
+        return proc
+
+    def _spawn(self, proc: Proc) -> None:
+        lifeline = self.lifeline.env() if self.lifeline else {}
+        with open(self.log_dir / f"{proc.name}.log", "ab") as log:
+            proc.popen = subprocess.Popen(
+                [sys.executable, "-m", "heartline.cli", *proc.args],
+                env=self.env(signs_tokens=proc.args[0] != "worker", **proc.env, **lifeline),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                pass_fds=self.lifeline.pass_fds if self.lifeline else (),
+            )
+
+    def restart(self, procs: list[Proc], sig: int = signal.SIGTERM, wait: float = 3.0, between=None) -> None:
+        """Stop these processes (all at once, SIGKILL after ``wait``), call ``between()`` if given,
+        and start them again alike."""
+        for proc in procs:
+            _signal(proc, sig)
+        for proc in procs:
+            self.stop_proc(proc, sig=sig, wait=wait)
+        if between is not None:
+            between()
+        for proc in procs:
+            proc.restarts += 1
+            self._spawn(proc)
+        self.write_state()
+
+    def write_state(self) -> None:
+        """Where `heartline status` finds the processes this stack started."""
+        state = {
+            "kafka": self.kafka,
+            "broker": self.settings.broker,
+            "runner_pid": os.getpid(),
+            "procs": [{"name": p.name, "pid": p.popen.pid if p.popen else None, "port": p.port} for p in self.procs],
+        }
+        try:
+            (self.log_dir.parent / "stack.json").write_text(json.dumps(state))
+        except OSError:
+            pass
+
+    def wait_ready(self, timeout: float = 90.0, procs: list[Proc] | None = None) -> None:
+        """Until every one of ``procs`` (default: all) with a port answers 200 on /readyz;
+        RuntimeError when one exits, TimeoutError after ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        pending = [p for p in (procs or self.procs) if p.port]
+        while pending:
+            for proc in list(pending):
+                if proc.popen.poll() is not None:
+                    raise RuntimeError(
+                        f"{proc.name} exited with {proc.popen.returncode}; see {self.log_dir}/{proc.name}.log"
+                    )
+                try:
+                    if httpx.get(f"{proc.url}/readyz", timeout=1).status_code == 200:
+                        pending.remove(proc)
+                except httpx.HTTPError:
+                    pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"not ready after {timeout:.0f}s: {[p.name for p in pending]}")
+            time.sleep(0.2)
+
+    def stop_proc(self, proc: Proc, sig: int = signal.SIGTERM, wait: float = 10.0) -> None:
+        stop_group(proc.popen, sig, wait)
+
+    def stop_all(self) -> None:
+        """Every process, the last started first: all signalled at once, then each waited for."""
+        for proc in reversed(self.procs):
+            _signal(proc, signal.SIGTERM)
+        for proc in reversed(self.procs):
+            self.stop_proc(proc)
+
+    def named(self, *kinds: str) -> list[Proc]:
+        """The started processes of these kinds (``analyzer`` matches analyzer-0, analyzer-1 …)."""
+        return [p for p in self.procs if p.name.split("-")[0] in kinds and p.popen is not None]
+
+
+def _signal(proc: Proc, sig: int) -> None:
+    if proc.popen and proc.popen.poll() is None:
+        try:
+            os.killpg(proc.popen.pid, sig)
+        except ProcessLookupError:
+            pass
