@@ -10,29 +10,24 @@
 * ``stack``: ingest, analyzer, nudger, recorder and gateway as real processes
   on that broker (module scope), with a fresh topic prefix so modules never
   see each other's records. Tests use fresh call ids.
+* Factories for tests that need their own: ``own_stack`` (a stack with other
+  worker counts, settings or environment) and ``settings_for`` (settings on
+  the module's broker, no stack); ``browser`` (headless Chromium).
+* Plain helpers live in modules, not here: ``tests/callkit.py`` (call ids,
+  STT events, reading a socket), ``tests/stackkit.py`` (settings, LiveStack).
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
-import time
+import os
 import uuid
-from pathlib import Path
 
-import httpx
 import pytest
 
-from heartline.broker import EmbeddedBroker, free_port
+from heartline.broker import EmbeddedBroker
 from heartline.kafka_broker import KafkaBroker
-from heartline.stack import Stack
-from shared.auth import mint
-from shared.config import Settings
-from shared.schemas import iso, utcnow
-
-ROOT = Path(__file__).resolve().parent.parent
-LOGS = ROOT / ".heartline" / "test-logs"
-
+from tests.stackkit import LOGS, make_settings, open_stack
+from tests.storekit import PG_SERVER
 
 BROKERS = ("embedded", "kafka")
 
@@ -97,95 +92,19 @@ def broker(request, broker_kind):
     return request.getfixturevalue(f"{broker_kind}_broker")
 
 
-def make_settings(broker, **kw) -> Settings:
-    base = dict(
-        kafka=broker.bootstrap,
-        broker=broker.kind,
-        topic_prefix=f"t{uuid.uuid4().hex[:8]}-",
-        gateway_port=free_port(),
-        ingest_port=free_port(),
-        partitions=8,
-    )
-    base.update(kw)
-    return Settings(**base)
+@pytest.fixture(scope="module")
+def settings_for(broker):
+    """A factory: ``settings_for(**overrides)`` -> Settings on the module's broker with a
+    fresh topic prefix and free ports (for tests that talk to the broker without a stack)."""
+    return lambda **kw: make_settings(broker, **kw)
 
 
-class LiveStack:
-    """A started Stack plus helpers to talk to it the way clients do."""
-
-    def __init__(self, stack: Stack):
-        self.stack = stack
-        self.settings = stack.settings
-
-    @property
-    def gateway_url(self) -> str:
-        return self.stack.gateway_url
-
-    @property
-    def gateway_ws(self) -> str:
-        return self.stack.gateway_url.replace("http://", "ws://")
-
-    @property
-    def ingest_url(self) -> str:
-        return self.stack.ingest_url
-
-    def token(self, sub: str, role: str = "agent", ttl_s: int | None = None) -> str:
-        return mint(self.settings, sub, role, ttl_s)
-
-    def post_events(self, events, token: str | None = None) -> httpx.Response:
-        token = token or self.token("tests", "service")
-        return httpx.post(
-            f"{self.ingest_url}/v1/events", json=events, headers={"Authorization": f"Bearer {token}"}, timeout=10
-        )
-
-
-def new_call_id(prefix: str = "c") -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:10]}"
-
-
-def call_started(call_id: str, agent_id: str = "a-007", **extra) -> dict:
-    return {
-        "type": "call_started",
-        "call_id": call_id,
-        "ts": iso(utcnow()),
-        "agent_id": agent_id,
-        "customer": {"name": "王先生", "segment": "senior"},
-        "queue": "brokerage",
-        **extra,
-    }
-
-
-def utterance(
-    call_id: str, seq: int, text: str, speaker: str = "customer", final: bool = True, start_ms: int = 0, end_ms: int = 0
-) -> dict:
-    return {
-        "type": "utterance",
-        "call_id": call_id,
-        "seq": seq,
-        "speaker": speaker,
-        "text": text,
-        "is_final": final,
-        "start_ms": start_ms,
-        "end_ms": end_ms or start_ms + 1500,
-        "confidence": 0.93,
-        "ts": iso(utcnow()),
-    }
-
-
-async def collect(ws, seconds: float, until=None) -> list[dict]:
-    """Messages from a websocket for up to ``seconds`` (or until ``until(msgs)``)."""
-    out: list[dict] = []
-    deadline = time.monotonic() + seconds
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return out
-        try:
-            out.append(json.loads(await asyncio.wait_for(ws.recv(), left)))
-        except TimeoutError:
-            return out
-        if until and until(out):
-            return out
+@pytest.fixture(scope="module")
+def own_stack(broker):
+    """A factory for a test's own stack on the module's broker, as a context manager:
+    ``with own_stack("failover", analyzers=2, settings={...}) as live:`` (a LiveStack;
+    ``live.stack`` is the Stack). Stopped when the block ends."""
+    return lambda name, **kw: open_stack(broker, name, **kw)
 
 
 @pytest.fixture(scope="module")
@@ -211,11 +130,51 @@ def browser(stack):
 
 @pytest.fixture(scope="module")
 def stack(broker, request):
-    settings = make_settings(broker)
-    log_dir = LOGS / f"{request.module.__name__.rsplit('.', 1)[-1]}-{broker.kind}"
-    st = Stack(settings, log_dir=log_dir)
+    """The module's stack: every service as a real process on the module's broker."""
+    with open_stack(broker, request.module.__name__.rsplit(".", 1)[-1]) as live:
+        yield live
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A fresh PostgreSQL database for this session on HEARTLINE_TEST_PG, dropped afterwards.
+    Skipped where no server answers, except under CI (env CI set), where it fails."""
+    import psycopg
+
+    dsn = PG_SERVER.replace("postgresql+psycopg://", "postgresql://") + "/postgres"
+    name = f"heartline_test_{uuid.uuid4().hex[:10]}"
     try:
-        st.start(timeout=120)
-        yield LiveStack(st)
+        conn = psycopg.connect(dsn, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is required under CI and is unreachable: {exc}")
+        pytest.skip(f"PostgreSQL unreachable: {exc}")
+    conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{PG_SERVER}/{name}"
     finally:
-        st.stop()
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, tmp_path):
+    """A migrated history Store, on SQLite and on PostgreSQL (each test starts empty)."""
+    from sqlalchemy import text
+
+    from services.recorder import db
+    from services.recorder.models import Base
+    from services.recorder.store import Store
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path}/history.db"
+    else:
+        url = request.getfixturevalue("pg_server")
+    engine = db.make_engine(url, writer=True)
+    if request.param == "postgresql":  # one database per session: start each test empty
+        with engine.begin() as conn:
+            Base.metadata.drop_all(conn)
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    db.upgrade(engine)
+    yield Store(engine, "test-salt", retention_days=90)
+    engine.dispose()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 from aiokafka import AIOKafkaProducer
 
 from shared.config import Settings
@@ -39,3 +42,33 @@ async def produce_raw(settings: Settings, topic: str, records: list[tuple[bytes 
             await p.send_and_wait(topic, value, key=key)
     finally:
         await p.stop()
+
+
+async def wait_for_records(
+    settings: Settings, topic: str, enough, timeout: float = 30.0
+) -> list[tuple[bytes | None, bytes | None]]:
+    """The topic's records once ``enough(records)`` holds (read again every half second: an
+    in-band barrier instead of a fixed sleep), or as they are after ``timeout`` seconds (the
+    caller's assertions then say what is missing)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        records = await read_topic(settings, topic, idle_polls=1)
+        if enough(records) or asyncio.get_running_loop().time() > deadline:
+            return records
+        await asyncio.sleep(0.5)
+
+
+def wait_committed(settings: Settings, group: str, timeout: float = 30.0) -> dict:
+    """The consumer group's committed offsets once it has committed any (kafka-python's admin)."""
+    from kafka import KafkaAdminClient
+
+    admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            offsets = admin.list_consumer_group_offsets(group)
+            if offsets or time.monotonic() > deadline:
+                return offsets
+            time.sleep(0.3)
+    finally:
+        admin.close()

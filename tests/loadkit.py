@@ -18,7 +18,8 @@ from datetime import datetime
 
 import websockets
 
-from tests.conftest import LiveStack, call_started, new_call_id, utterance
+from tests.callkit import call_started, new_call_id, utterance
+from tests.stackkit import LiveStack
 
 ANGRY = [
     "你们这服务太差了,我都等了半个小时了",
@@ -131,3 +132,30 @@ async def count_on_topic(
     finally:
         await c.stop()
     return counts
+
+
+LOST_FIELDS = (
+    "call_id",
+    "type",
+    "seq",
+    "speaker",
+    "emotion",
+    "emotion_score",
+    "agent_id",
+    "nudges_sent",
+    "ingest_ts",
+    "analyzed_ts",
+    "created_ts",
+    "last_update_ts",
+)
+
+
+def print_lost_hops(settings, lost: set[str]) -> None:
+    """Every record of the lost calls on each hop's topic: the last topic that has them is the hop
+    that lost them."""
+    t = settings.topics
+    for topic in (t.stt_events, t.utterance_analysis, t.call_state, t.nudges):
+        recs: list = []
+        asyncio.run(count_on_topic(settings, topic, lost, recs, any_type=True))
+        for rec in recs:
+            print("LOST", topic.split("-", 1)[1], {k: rec.get(k) for k in LOST_FIELDS})

@@ -8,24 +8,21 @@ from contextlib import contextmanager
 
 import httpx
 
-from heartline.stack import Stack
 from shared.schemas import iso, utcnow
-from tests.conftest import LOGS, LiveStack, call_started, make_settings, utterance
+from tests.callkit import call_started, utterance
+from tests.stackkit import LiveStack
 
 ID_NUMBER = "110101199003074514"  # valid checksum: the analyzer redacts it to [身份证号]
 CUSTOMER = {"id": "13700001111", "name": "赵女士", "segment": "standard"}
 
 
 @contextmanager
-def history_stack(broker, tmp_path_factory, name: str):
-    """The real stack (recorder included) on a fresh SQLite history DB of its own."""
+def history_stack(own_stack, tmp_path_factory, name: str):
+    """The real stack (recorder included) on a fresh SQLite history DB of its own
+    (``own_stack`` is conftest's factory fixture)."""
     db_file = tmp_path_factory.mktemp(name) / "heartline.db"
-    st = Stack(make_settings(broker, database_url=f"sqlite:///{db_file}"), log_dir=LOGS / name)
-    try:
-        st.start(timeout=120)
-        yield LiveStack(st)
-    finally:
-        st.stop()
+    with own_stack(name, settings={"database_url": f"sqlite:///{db_file}"}) as live:
+        yield live
 
 
 # A transfer call handled well but for one thing: the agent reads the customer's

@@ -10,7 +10,7 @@ import pytest
 import websockets
 
 from heartline.broker import free_port
-from tests.conftest import collect, new_call_id
+from tests.callkit import collect, new_call_id
 from tests.speech.common import channel_pcm, needs_speech
 
 pytestmark = [pytest.mark.e2e, pytest.mark.speech, needs_speech]

@@ -23,8 +23,8 @@ from hypothesis import strategies as st
 
 from services.ingest.app import Publisher
 from shared.topics import dlq
-from tests.conftest import call_started, collect, new_call_id, utterance
-from tests.kafkatools import produce_raw, read_topic
+from tests.callkit import call_started, collect, new_call_id, utterance
+from tests.kafkatools import produce_raw, wait_for_records
 
 pytestmark = pytest.mark.e2e
 
@@ -239,8 +239,14 @@ def test_raw_garbage_on_the_topics_goes_to_the_dlq_with_a_reason_and_nothing_sta
             msgs = await collect(ws, 20, until=lambda m: any(x["kind"] == "nudge" and x["call_id"] == good for x in m))
             assert any(x["kind"] == "nudge" and x["call_id"] == good for x in msgs), "no nudge after the garbage"
             print(f"\ngood call nudged {time.monotonic() - t0:.1f}s after the garbage")
-        await asyncio.sleep(1)
-        return (await read_topic(s, dlq(s.topics.stt_events)), await read_topic(s, dlq(s.topics.utterance_analysis)))
+
+        def every(bad):
+            return lambda recs: set(bad) <= {k.decode() for k, _ in recs if k}
+
+        return (
+            await wait_for_records(s, dlq(s.topics.stt_events), every(stt_bad)),
+            await wait_for_records(s, dlq(s.topics.utterance_analysis), every(ua_bad)),
+        )
 
     stt_dlq, ua_dlq = asyncio.run(go())
     for bad, dead in ((stt_bad, stt_dlq), (ua_bad, ua_dlq)):

@@ -25,8 +25,8 @@ import websockets
 from shared.config import PLACEHOLDER_SECRET, Settings
 from shared.pii import id_checksum_ok, luhn_ok
 from shared.topics import dlq
-from tests.conftest import call_started, collect, new_call_id, utterance
-from tests.kafkatools import produce_raw, read_topic
+from tests.callkit import call_started, collect, new_call_id, utterance
+from tests.kafkatools import produce_raw, read_topic, wait_for_records
 
 pytestmark = pytest.mark.e2e
 
@@ -192,7 +192,9 @@ def test_pii_never_leaves_the_analyzer(stack):
                 )
             ],
         )
-        await asyncio.sleep(3)
+        mine = lambda recs: any(k == call_id.encode() for k, _ in recs)  # noqa: E731
+        await wait_for_records(s, dlq(s.topics.stt_events), mine)  # both bad records dead-lettered
+        await wait_for_records(s, dlq(s.topics.utterance_analysis), mine)
         topics = {}
         for name in (
             s.topics.utterance_analysis,

@@ -34,8 +34,9 @@ from heartline.broker import free_port
 from heartline.stack import Stack
 from services.simulator.simulate import Simulator
 from shared.config import Settings
-from tests.conftest import LOGS, LiveStack, call_started, collect, new_call_id, utterance
+from tests.callkit import call_started, collect, new_call_id, utterance
 from tests.kafkatools import read_topic
+from tests.stackkit import LOGS, LiveStack
 
 pytestmark = pytest.mark.e2e
 

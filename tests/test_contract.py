@@ -22,10 +22,11 @@ from heartline.broker import free_port
 from shared import asyncapi
 from shared import socket_messages as sm
 from shared.schemas import iso, utcnow
-from tests.conftest import LOGS, call_started, collect, new_call_id, utterance
+from tests.callkit import call_started, collect, new_call_id, utterance
 from tests.contractkit import run_schemathesis
 from tests.kafkatools import produce_raw, read_topic
 from tests.speech.common import channel_pcm, needs_speech
+from tests.stackkit import LOGS
 
 pytestmark = pytest.mark.e2e
 

@@ -9,7 +9,8 @@ from datetime import datetime
 import pytest
 import websockets
 
-from tests.conftest import call_started, collect, new_call_id, utterance
+from tests.callkit import call_started, collect, new_call_id, utterance
+from tests.kafkatools import wait_committed
 
 pytestmark = [pytest.mark.e2e, pytest.mark.brokers("embedded", "kafka")]
 
@@ -215,7 +216,7 @@ def test_lag_and_status_commands_report_the_running_groups(stack):
 
     call_id = new_call_id()
     assert stack.post_events([call_started(call_id), utterance(call_id, 1, "你好")]).status_code == 202
-    time.sleep(3)  # a commit interval or two
+    assert wait_committed(stack.settings, stack.settings.group("analyzer")), "the analyzer committed nothing"
     env = {
         **os.environ,
         "HEARTLINE_KAFKA": stack.settings.kafka,

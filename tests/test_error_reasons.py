@@ -17,7 +17,6 @@ from services.recorder import db
 from services.recorder.models import UtteranceRow
 from shared.schemas import CallState, UtteranceAnalysis, parse_event
 from shared.validation import reason, reasons
-from tests.test_recorder_store import pg_server  # noqa: F401  (the PostgreSQL fixture, shared)
 
 ROOT = Path(__file__).resolve().parent.parent
 MARKER = "保密标记七三一九"

@@ -10,13 +10,12 @@ from aiokafka import TopicPartition
 
 from shared.gaps import GapGuard
 from shared.kafka import producer
-from tests.conftest import make_settings
 
 pytestmark = [pytest.mark.brokers("embedded", "kafka")]
 
 
-def test_skipped_offsets_are_fetched_back_in_order(broker):
-    settings = make_settings(broker)
+def test_skipped_offsets_are_fetched_back_in_order(settings_for):
+    settings = settings_for()
     topic = settings.topics.stt_events
 
     async def scenario():

@@ -27,7 +27,7 @@ from collections import Counter
 import pytest
 import websockets
 
-from tests.conftest import call_started, new_call_id, utterance
+from tests.callkit import call_started, new_call_id, utterance
 from tests.kafkatools import read_topic
 
 pytestmark = pytest.mark.e2e
@@ -127,7 +127,13 @@ def test_gateway_sigkill_and_restart_loses_and_doubles_no_nudge(stack):
             for i, call_id in enumerate(cs)
         ]
         assert (await asyncio.to_thread(stack.post_events, down_events)).status_code == 202
-        await asyncio.sleep(3)  # the nudger raises them while no gateway runs
+        # the nudger raises them while no gateway runs (after the emotion grace): wait for them on the topic
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            raised = await _topic_nudges(stack.settings, all_calls)
+            if any(raised.get(a, set()) - before[a] for a in AGENTS):
+                break
+            await asyncio.sleep(0.5)
 
         await asyncio.to_thread(st.restart_procs, [gateway])
         await asyncio.to_thread(st.wait_ready, 60, [gateway])
@@ -135,9 +141,16 @@ def test_gateway_sigkill_and_restart_loses_and_doubles_no_nudge(stack):
         for c in clients.values():
             await c.connect()
             await c.resume(calls[c.agent])
-        await asyncio.sleep(4)
-        truth = await _topic_nudges(stack.settings, all_calls)
-        await asyncio.sleep(2)
+        # until every nudge the topic holds for an agent's calls has reached that agent's socket,
+        # and the transcript said while the gateway was down has been resumed
+        deadline = time.monotonic() + 30
+        while True:
+            truth = await _topic_nudges(stack.settings, all_calls)
+            shown = all(truth.get(a, set()) <= c.shown for a, c in clients.items())
+            resumed = all(c.after_seq.get(call_id) == 3 for c in clients.values() for call_id in calls[c.agent])
+            if (shown and resumed) or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.5)
         for c in clients.values():
             c.task.cancel()
             await c.ws.close()

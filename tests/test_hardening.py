@@ -27,14 +27,14 @@ import pytest
 from sqlalchemy import text
 
 from heartline.broker import free_port
-from heartline.stack import Proc, Stack
+from heartline.stack import Proc
 from services.recorder import db
 from services.recorder.models import Base
 from shared.schemas import iso, utcnow
 from shared.topics import dlq
-from tests.conftest import LOGS, LiveStack, call_started, make_settings, new_call_id, utterance
+from tests.callkit import call_started, new_call_id, utterance
 from tests.kafkatools import produce_raw, read_topic
-from tests.test_recorder_store import pg_server  # noqa: F401  (the PostgreSQL fixture, shared)
+from tests.stackkit import LiveStack
 
 pytestmark = pytest.mark.e2e
 
@@ -43,15 +43,11 @@ GOOD = "你好,我想查一下我的账户余额"
 
 
 @pytest.fixture(scope="module")
-def stack(broker, tmp_path_factory):
+def stack(own_stack, tmp_path_factory):
     """The real stack (ingest, analyzer, nudger, recorder, gateway) with its own SQLite history file."""
     db_file = tmp_path_factory.mktemp("hardening") / "heartline.db"
-    st = Stack(make_settings(broker, database_url=f"sqlite:///{db_file}"), log_dir=LOGS / "test_hardening")
-    try:
-        st.start(timeout=120)
-        yield LiveStack(st)
-    finally:
-        st.stop()
+    with own_stack("test_hardening", settings={"database_url": f"sqlite:///{db_file}"}) as live:
+        yield live
 
 
 # ---------------------------------------------------------------- A. secrets

@@ -17,7 +17,7 @@ import websockets
 
 from services.analyzer.knowledge_base import DEFAULT_DIR, load_entries
 from shared.schemas import iso, utcnow
-from tests.conftest import call_started, collect, new_call_id, utterance
+from tests.callkit import call_started, collect, new_call_id, utterance
 
 ROOT = Path(__file__).resolve().parent.parent
 ENTRIES = {e.id: e for e in load_entries(DEFAULT_DIR)}

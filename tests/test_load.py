@@ -24,9 +24,6 @@ import os
 
 import pytest
 
-from heartline.stack import Stack
-from tests.conftest import LOGS, make_settings
-
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(400)]
 
 CALLS = int(os.environ.get("HEARTLINE_LOAD_CALLS", "200"))
@@ -34,19 +31,14 @@ SECONDS = float(os.environ.get("HEARTLINE_LOAD_SECONDS", "40"))
 SPEED = float(os.environ.get("HEARTLINE_LOAD_SPEED", "0.5"))
 
 
-def test_few_hundred_calls_lose_and_double_no_nudge(broker):
+def test_few_hundred_calls_lose_and_double_no_nudge(own_stack, broker):
     from bench.e2e import IMMEDIATE, details, run_step, table
 
-    settings = make_settings(broker, log_level="WARNING")
-    stack = Stack(settings, recorder=False, log_dir=LOGS / f"load-{broker.kind}")
-    stack.start(timeout=120)
-    try:
+    with own_stack("load", recorder=False, settings={"log_level": "WARNING"}) as live:
         # drain_max_s: however slow the box, every queued record gets through before counting
         step = run_step(
-            stack, CALLS, duration=SECONDS, warmup=5.0, speed=SPEED, wall=True, end_delay_s=2.0, drain_max_s=240.0
+            live.stack, CALLS, duration=SECONDS, warmup=5.0, speed=SPEED, wall=True, end_delay_s=2.0, drain_max_s=240.0
         )
-    finally:
-        stack.stop()
     step["broker"] = broker.kind
     print()
     print(table([step]))

@@ -20,7 +20,7 @@ import pytest
 
 from shared.kafka import consumer
 from shared.schemas import iso, utcnow
-from tests.conftest import call_started, new_call_id, utterance
+from tests.callkit import call_started, new_call_id, utterance
 from tests.pagekit import shot, sign_in
 
 pw = pytest.importorskip("playwright.sync_api")

@@ -30,11 +30,10 @@ import pytest
 import websockets
 from sqlalchemy import MetaData, create_engine, select
 
-from heartline.stack import Stack
 from shared.pii import digit_view, hash_customer, luhn_ok
 from shared.schemas import iso, utcnow
 from shared.topics import dlq
-from tests.conftest import LOGS, LiveStack, call_started, collect, make_settings, new_call_id, utterance
+from tests.callkit import call_started, collect, new_call_id, utterance
 from tests.kafkatools import produce_raw, read_topic
 
 pytestmark = [pytest.mark.e2e, pytest.mark.brokers("embedded", "kafka")]
@@ -55,16 +54,10 @@ SPOKEN = dict(zip("0123456789", "洞幺两三四五六拐八勾", strict=True))
 
 
 @pytest.fixture(scope="module")
-def pii_stack(broker, request):
+def pii_stack(own_stack):
     """The standard stack, with ended calls leaving call-state after KEEP_S (the default is 120 s)."""
-    settings = make_settings(broker)
-    kind = getattr(broker, "kind", "embedded")
-    st = Stack(settings, log_dir=LOGS / f"test_pii_e2e-{kind}", extra_env={"HEARTLINE_CALL_STATE_KEEP_S": str(KEEP_S)})
-    try:
-        st.start(timeout=120)
-        yield LiveStack(st)
-    finally:
-        st.stop()
+    with own_stack("test_pii_e2e", extra_env={"HEARTLINE_CALL_STATE_KEEP_S": str(KEEP_S)}) as live:
+        yield live
 
 
 def _latest(records: list[tuple[bytes | None, bytes | None]], key: bytes):

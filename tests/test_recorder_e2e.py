@@ -19,16 +19,15 @@ import httpx
 import pytest
 import websockets
 
-from heartline.stack import Stack
 from services.recorder import db
 from services.recorder.queries import review_call
 from services.recorder.store import Store
 from services.recorder.worker import Recorder
 from shared.kafka import consumer, producer, topic_partitions
 from shared.schemas import iso, utcnow
-from tests.conftest import LOGS, LiveStack, call_started, collect, make_settings, new_call_id, utterance
+from tests.callkit import call_started, collect, new_call_id, utterance
 from tests.pagekit import shot, sign_in
-from tests.test_recorder_store import snapshot
+from tests.storekit import snapshot
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,15 +36,10 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 
 
 @pytest.fixture(scope="module")
-def hstack(broker, tmp_path_factory):
+def hstack(own_stack, tmp_path_factory):
     db_file = tmp_path_factory.mktemp("history") / "heartline.db"
-    settings = make_settings(broker, database_url=f"sqlite:///{db_file}")
-    st = Stack(settings, log_dir=LOGS / "test_recorder_e2e")
-    try:
-        st.start(timeout=120)
-        yield LiveStack(st)
-    finally:
-        st.stop()
+    with own_stack("test_recorder_e2e", settings={"database_url": f"sqlite:///{db_file}"}) as live:
+        yield live
 
 
 @pytest.fixture(scope="module")

@@ -7,135 +7,16 @@ answers they are skipped — except under CI (env CI set), where they fail.
 
 from __future__ import annotations
 
-import os
-import uuid
 from datetime import UTC, datetime, timedelta
 
-import pytest
-from sqlalchemy import inspect, select, text
+from sqlalchemy import inspect
 
 from services.recorder import db, judge, repeat
-from services.recorder.models import Base, Call
+from services.recorder.models import Call
 from services.recorder.queries import acceptance, history, review_call, review_calls
-from services.recorder.store import Store, hash_customer
-from shared.schemas import CallState, Customer, Nudge, NudgeFeedback, TalkMs, UtteranceAnalysis
-
-PG_SERVER = os.environ.get("HEARTLINE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
-PHONE = "13800138000"
-NOW = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)  # a Thursday, 14:00 in Beijing
-
-
-@pytest.fixture(scope="session")
-def pg_server():
-    import psycopg
-
-    dsn = PG_SERVER.replace("postgresql+psycopg://", "postgresql://") + "/postgres"
-    name = f"heartline_test_{uuid.uuid4().hex[:10]}"
-    try:
-        conn = psycopg.connect(dsn, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as exc:
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL is required under CI and is unreachable: {exc}")
-        pytest.skip(f"PostgreSQL unreachable: {exc}")
-    conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{PG_SERVER}/{name}"
-    finally:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.close()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request, tmp_path):
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path}/history.db"
-    else:
-        url = request.getfixturevalue("pg_server")
-    engine = db.make_engine(url, writer=True)
-    if request.param == "postgresql":  # one database per session: start each test empty
-        with engine.begin() as conn:
-            Base.metadata.drop_all(conn)
-            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-    db.upgrade(engine)
-    yield Store(engine, "test-salt", retention_days=90)
-    engine.dispose()
-
-
-def state(call_id, start, end=None, customer_id=PHONE, agent="a-001", **kw) -> CallState:
-    return CallState(
-        call_id=call_id,
-        agent_id=agent,
-        started_ts=start,
-        ended_ts=end,
-        customer=Customer(id=customer_id, name="王先生", segment="senior"),
-        last_update_ts=end or start,
-        talk_ms=TalkMs(agent=1000, customer=2000),
-        **kw,
-    )
-
-
-def said(call_id, seq, text, speaker="customer", emotion="neutral", score=0.5, cues=(), at=None) -> UtteranceAnalysis:
-    at = at or NOW
-    return UtteranceAnalysis(
-        call_id=call_id,
-        seq=seq,
-        speaker=speaker,
-        text=text,
-        sentiment=0.3,
-        emotion=emotion,
-        emotion_score=score,
-        cues=list(cues),
-        start_ms=seq * 2000,
-        end_ms=seq * 2000 + 1500,
-        ts=at,
-        ingest_ts=at,
-        analyzed_ts=at,
-    )
-
-
-def nudge(call_id, seq, ntype="acknowledge_emotion", agent="a-001", audience="agent", at=None) -> Nudge:
-    return Nudge(
-        nudge_id=f"{call_id}:{seq}:{ntype}",
-        call_id=call_id,
-        agent_id=agent,
-        type=ntype,
-        audience=audience,
-        title="先安抚情绪",
-        suggestion="非常理解您的心情",
-        reason="客户情绪: 愤怒",
-        trigger_seq=seq,
-        created_ts=at or NOW,
-    )
-
-
-def angry_login_call(call_id, start, agent="a-001") -> list:
-    end = start + timedelta(minutes=4)
-    return [
-        state(call_id, start, agent=agent),
-        said(call_id, 1, "我的交易软件登录不上去了,一直提示密码错误", emotion="anger", score=0.8, at=start),
-        said(call_id, 2, "我查一下", speaker="agent", at=start),
-        said(call_id, 3, "算了算了,你们这什么破系统", emotion="anger", score=0.85, at=start),
-        nudge(call_id, 1, agent=agent, at=start),
-        NudgeFeedback(
-            nudge_id=f"{call_id}:1:acknowledge_emotion",
-            call_id=call_id,
-            agent_id=agent,
-            type="acknowledge_emotion",
-            action="dismissed",
-            ts=start,
-        ),
-        state(call_id, start, end=end, agent=agent, risk=0.7, sentiment_trend=[0.4, 0.2]),
-    ]
-
-
-def snapshot(store: Store) -> dict:
-    out = {}
-    with store.engine.connect() as conn:
-        for table in Base.metadata.sorted_tables:
-            rows = conn.execute(select(table).order_by(*table.primary_key.columns)).all()
-            out[table.name] = [tuple(r) for r in rows]
-    return out
-
+from services.recorder.store import hash_customer
+from shared.schemas import NudgeFeedback
+from tests.storekit import NOW, PHONE, angry_login_call, nudge, said, snapshot, state
 
 # ---------------------------------------------------------------- judgement (pure)
 

@@ -15,7 +15,7 @@ import pytest
 import websockets
 
 from heartline.broker import free_port
-from tests.conftest import call_started, collect, new_call_id, utterance
+from tests.callkit import call_started, collect, new_call_id, utterance
 from tests.reviewkit import (
     CUSTOMER,
     EXPECTED,
@@ -33,8 +33,8 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def stack(broker, tmp_path_factory):
-    with history_stack(broker, tmp_path_factory, "test_review_e2e") as live:
+def stack(own_stack, tmp_path_factory):
+    with history_stack(own_stack, tmp_path_factory, "test_review_e2e") as live:
         yield live
 
 

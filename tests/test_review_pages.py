@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import call_started, new_call_id, utterance
+from tests.callkit import call_started, new_call_id, utterance
 from tests.pagekit import sign_in
 from tests.reviewkit import (
     CUSTOMER,
@@ -46,8 +46,8 @@ def shoot(page, name: str, **kw) -> None:
 
 
 @pytest.fixture(scope="module")
-def stack(broker, tmp_path_factory):
-    with history_stack(broker, tmp_path_factory, "test_review_pages") as live:
+def stack(own_stack, tmp_path_factory):
+    with history_stack(own_stack, tmp_path_factory, "test_review_pages") as live:
         yield live
 
 

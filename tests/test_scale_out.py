@@ -15,9 +15,7 @@ import time
 import httpx
 import pytest
 
-from heartline.stack import Stack
-from tests.conftest import LOGS, LiveStack, make_settings
-from tests.loadkit import count_on_topic, run_load
+from tests.loadkit import print_lost_hops, run_load
 
 pytestmark = pytest.mark.e2e
 
@@ -30,43 +28,41 @@ def _partitions(proc) -> set[str]:
     return {p for p in body.get("partitions", []) if "stt-events" in p or "utterance-analysis" in p}
 
 
-def test_adding_and_removing_workers_rebalances_without_losing_a_nudge(broker):
-    settings = make_settings(broker)
-    stack = Stack(settings, analyzers=1, nudgers=1, log_dir=LOGS / "scale-out")
-    stack.start(timeout=120)
-    live = LiveStack(stack)
-    added = []
-
-    def add_workers():
-        for kind in ("analyzer", "nudger"):
-            index = sum(p.name.startswith(kind) for p in stack.procs)
-            added.append(stack.add_worker(kind, index))
-
-    def stop_last():
-        for proc in added[-2:]:
-            stack.stop_proc(proc, sig=signal.SIGTERM)
-
-    try:
-        res = asyncio.run(run_load(live, AGENTS, CALLS, 0.25, hooks={20: add_workers, 45: add_workers, 70: stop_last}))
-        stack.wait_ready(60, procs=[p for p in stack.procs if p.popen.poll() is None])
-        time.sleep(3)
+def _settled_workers(stack, partitions: int, timeout: float = 30.0) -> dict[str, set[str]]:
+    """The live workers' partitions once the last rebalance has settled: every live analyzer
+    owns some of stt-events and together all of it (asked on /readyz until then)."""
+    deadline = time.monotonic() + timeout
+    while True:
         workers = {
             p.name: _partitions(p)
             for p in stack.procs
             if p.popen.poll() is None and p.name.split("-")[0] in ("analyzer", "nudger")
         }
+        analyzers = [v for k, v in workers.items() if k.startswith("analyzer")]
+        if (all(analyzers) and len(set().union(*analyzers)) == partitions) or time.monotonic() > deadline:
+            return workers
+        time.sleep(0.2)
+
+
+def test_adding_and_removing_workers_rebalances_without_losing_a_nudge(own_stack):
+    added = []
+    with own_stack("scale-out", analyzers=1, nudgers=1) as live:
+        stack, settings = live.stack, live.settings
+
+        def add_workers():
+            for kind in ("analyzer", "nudger"):
+                index = sum(p.name.startswith(kind) for p in stack.procs)
+                added.append(stack.add_worker(kind, index))
+
+        def stop_last():
+            for proc in added[-2:]:
+                stack.stop_proc(proc, sig=signal.SIGTERM)
+
+        res = asyncio.run(run_load(live, AGENTS, CALLS, 0.25, hooks={20: add_workers, 45: add_workers, 70: stop_last}))
+        stack.wait_ready(60, procs=[p for p in stack.procs if p.popen.poll() is None])
+        workers = _settled_workers(stack, settings.partitions)
         if res.missing:  # say which hop lost it
-            lost = set(res.missing)
-            print(
-                "\nmissing calls — analyses on topic:",
-                asyncio.run(count_on_topic(settings, settings.topics.utterance_analysis, lost)),
-                "nudges on topic:",
-                asyncio.run(count_on_topic(settings, settings.topics.nudges, lost, recs := [])),
-            )
-            for rec in recs:
-                print("  ", rec["nudge_id"], rec["agent_id"], "ingest", rec["ingest_ts"], "created", rec["created_ts"])
-    finally:
-        stack.stop()
+            print_lost_hops(settings, set(res.missing))
     pauses = {i: res.max_latency_between(t, t + 20) for i, t in res.hook_times.items()}
     print(
         f"\nlongest transcript delay after each change (s): {pauses}; workers at the end: "

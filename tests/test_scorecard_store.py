@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from services.recorder.queries import history, review_call, review_calls, score_trend
 from shared.schemas import Nudge
-from tests.test_recorder_store import NOW, angry_login_call, pg_server, said, snapshot, state, store  # noqa: F401
+from tests.storekit import NOW, angry_login_call, said, snapshot, state
 
 
 def polite_call(call_id, start, agent="a-002"):
