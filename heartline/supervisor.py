@@ -4,7 +4,7 @@
 a thread for tests): a broker process the stack started that exited is started
 again on the same port (Apache Kafka with its data; the clients reconnect by
 themselves). The embedded broker keeps everything in memory, so a restart is a
-full reset, and faust and plain group consumers then loop forever on
+full reset, and group consumers then loop forever on
 "OffsetCommit failed ... UnknownTopicOrPartition" (DESIGN.md, "Embedded
 broker"). The supervisor marks each broker it set up with an epoch topic that no
 client ever touches; when the broker is reachable again and that topic is gone,
@@ -93,8 +93,8 @@ class BrokerSupervisor:
             await admin.close()
 
     async def _reset_topics(self) -> None:
-        """After a reset, with the workers stopped: drop the faust-internal topics written since
-        (changelogs, repartition topics: nothing in them predates the reset), re-create ours."""
+        """After a reset, with the workers stopped: drop the worker-internal topics written since
+        (the nudger's changelog: nothing in it predates the reset), re-create ours."""
         from aiokafka.admin import AIOKafkaAdminClient
 
         ours = set(self.settings.topics.all_with_dlq()) | {self.epoch_topic}
@@ -173,7 +173,7 @@ class BrokerSupervisor:
         """The broker came back empty: topics again, consumers restarted, a new epoch."""
         self.note("broker was reset (epoch topic gone): re-creating topics, restarting workers and gateway")
         consumers = self.group.named(*CONSUMERS)
-        # Stop the consumers first: until they are gone, the old workers keep writing (their faust
+        # Stop the consumers first: until they are gone, the old workers keep writing (their
         # changelogs included, into topics auto-created after the reset), and a restarted nudger then
         # waited forever in table recovery on such a changelog. Then topics, then start them again.
         # Fresh group and changelog names for the restarted workers (Settings.group).

@@ -51,14 +51,14 @@ class Settings(BaseSettings):
     partitions: int = 8
     # Which broker is behind `kafka`: "kafka" (Apache Kafka or any broker that
     # behaves like it) or "embedded" (the Tansu broker `heartline run` starts by
-    # default; its workarounds in shared/embedded_broker.py apply only then).
+    # default; its settings below: fetch wait, session timeout, acks).
     # Unset: "kafka" when HEARTLINE_KAFKA is set, else "embedded".
     broker: Literal["embedded", "kafka"] | None = None
     # The embedded broker answers a waiting fetch only when the wait expires,
     # so every consumer uses a short wait there (10 ms); Apache Kafka answers as
     # soon as data arrives, so 500 ms costs no latency. Unset = per broker.
     fetch_max_wait_ms: int | None = None
-    # How long a producer waits to fill a batch (aiokafka's and faust's linger): fewer, larger
+    # How long a producer waits to fill a batch (aiokafka's linger): fewer, larger
     # produce requests for the broker to handle, at up to this much latency per hop. 0: under
     # load the producers batch anyway (5 ms saved 7 % of the broker's CPU at 250 calls and
     # added ~14 ms to the transcript's p50; docs/benchmark.md).
@@ -197,7 +197,7 @@ class Settings(BaseSettings):
         return self.database_url or f"sqlite:///{(self.data_dir / 'heartline.db').resolve()}"
 
     def group(self, name: str) -> str:
-        """Consumer group / faust app id, namespaced like the topics.
+        """Consumer group id (and the nudger's changelog name), namespaced like the topics.
 
         ``group_generation`` > 0 only after the embedded broker was reset: the
         restarted workers then use fresh group and changelog names, so nothing

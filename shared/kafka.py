@@ -10,7 +10,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -21,9 +21,6 @@ from shared.config import Settings
 from shared.pii import redact
 from shared.schemas import DeadLetter
 
-if TYPE_CHECKING:  # pragma: no cover
-    import faust
-
 log = logging.getLogger(__name__)
 
 DLQ_RAW_LIMIT = 2000
@@ -31,7 +28,7 @@ DLQ_RAW_LIMIT = 2000
 
 def producer(settings: Settings, **kw: Any) -> AIOKafkaProducer:
     """acks=all on Apache Kafka (a record is acknowledged once every in-sync replica has it;
-    faust's producers default to the same); the embedded broker has one copy in memory."""
+    the embedded broker has one copy in memory."""
     return AIOKafkaProducer(
         bootstrap_servers=settings.bootstrap,
         linger_ms=settings.producer_linger_ms,
@@ -114,10 +111,6 @@ Send = Callable[[str, bytes | None, bytes], Awaitable[Any]]
 
 def aiokafka_send(prod: AIOKafkaProducer) -> Send:
     return lambda topic, key, value: prod.send_and_wait(topic, value, key=key)
-
-
-def faust_send(app: faust.App) -> Send:
-    return lambda topic, key, value: app.send(topic, key=key, value=value)
 
 
 _ESCAPE = re.compile(

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import time
 
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaProducer, TopicPartition
 
 from shared.config import Settings
 from shared.kafka import consumer, topic_partitions
@@ -58,17 +57,15 @@ async def wait_for_records(
         await asyncio.sleep(0.5)
 
 
-def wait_committed(settings: Settings, group: str, timeout: float = 30.0) -> dict:
-    """The consumer group's committed offsets once it has committed any (kafka-python's admin)."""
-    from kafka import KafkaAdminClient
+async def wait_committed(settings: Settings, group: str, topic: str, timeout: float = 30.0) -> dict:
+    """The group's committed offsets on ``topic`` once it has committed any (asked the way
+    ``heartline lag`` asks: an in-band barrier instead of a fixed sleep)."""
+    from heartline.ops import committed
 
-    admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap)
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            offsets = admin.list_consumer_group_offsets(group)
-            if offsets or time.monotonic() > deadline:
-                return offsets
-            time.sleep(0.3)
-    finally:
-        admin.close()
+    parts = [TopicPartition(topic, p) for p in range(settings.partitions)]
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        done = {tp: o for tp, o in (await committed(settings, group, parts)).items() if o is not None}
+        if done or asyncio.get_running_loop().time() > deadline:
+            return done
+        await asyncio.sleep(0.3)

@@ -216,7 +216,8 @@ def test_lag_and_status_commands_report_the_running_groups(stack):
 
     call_id = new_call_id()
     assert stack.post_events([call_started(call_id), utterance(call_id, 1, "你好")]).status_code == 202
-    assert wait_committed(stack.settings, stack.settings.group("analyzer")), "the analyzer committed nothing"
+    s = stack.settings
+    assert asyncio.run(wait_committed(s, s.group("analyzer"), s.topics.stt_events)), "the analyzer committed nothing"
     env = {
         **os.environ,
         "HEARTLINE_KAFKA": stack.settings.kafka,

@@ -41,7 +41,7 @@ def test_callbook_stays_bounded_per_call():
 
 @pytest.fixture
 def nudger(monkeypatch):
-    """The nudger worker module (it builds its faust app at import: needs a bootstrap, connects nowhere)."""
+    """The nudger worker module (imported with a bootstrap that connects nowhere)."""
     from shared.config import get_settings
 
     monkeypatch.setenv("HEARTLINE_KAFKA", "127.0.0.1:1")

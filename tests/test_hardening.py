@@ -458,7 +458,7 @@ def test_api_docs_only_in_local_mode():
 
 def test_worker_web_serves_only_health_and_metrics(stack):
     """Guards: the analyzer's and nudger's web port serves /healthz, /readyz and /metrics and not
-    faust's /table (table data: calls in progress) or /router (the cluster's worker URLs)."""
+    a /table (calls in progress) or /router (the cluster's worker URLs) page, as a faust worker had."""
     workers = [p for p in stack.stack.procs if p.name.split("-")[0] in ("analyzer", "nudger")]
     assert len(workers) >= 2
     for proc in workers:

@@ -396,7 +396,7 @@ def test_one_card_per_question_and_no_entry_twice_in_a_call():
 def test_memory_round_trip_keeps_what_was_shown():
     call = Call()
     call.ask(1, "创业板怎么开通", _match("perm-chinext"))
-    call.mem = type(call.mem).model_validate(call.mem.model_dump(mode="json"))  # as the faust table does
+    call.mem = type(call.mem).model_validate(call.mem.model_dump(mode="json"))  # as the changelog does
     assert call.ask(2, "创业板到底怎么开通", _match("perm-chinext")) == []
 
 

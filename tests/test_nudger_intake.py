@@ -1,7 +1,7 @@
 """What the nudger keeps of raw input: timing, not words; a hashed customer id, not the id (pure, no broker).
 
-The nudger reads raw stt-events partials for timing. Nothing of their words
-may reach a nudge reason, its memory (a faust table with a changelog topic)
+The nudger reads lifecycle events and analyses for timing. Nothing of raw words
+may reach a nudge reason, its memory (kept in a changelog topic)
 or call-state; ``heartline replay`` goes through the same intake.
 """
 

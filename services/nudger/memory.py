@@ -1,6 +1,6 @@
 """What the nudge engine remembers about one call.
 
-``CallMemory`` is the value of the nudger's faust table, so it is a plain
+``CallMemory`` is what the nudger keeps per call and writes to its changelog, so it is a plain
 pydantic model that round-trips through JSON (``model_dump(mode="json")`` /
 ``model_validate``): times are epoch seconds (floats), lists are bounded.
 ``state`` is the public wall tile; everything else is the engine's own.
@@ -59,7 +59,7 @@ class Parked(BaseModel):
 
 
 class CallMemory(BaseModel):
-    """Everything the engine remembers about one call (a faust table value)."""
+    """Everything the engine remembers about one call (a changelog value)."""
 
     state: CallState
     base_ts: float | None = None  # epoch s of call start (or first event seen)

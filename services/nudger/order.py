@@ -33,7 +33,7 @@ Position = tuple[int, int]  # (partition, offset) in stt-events
 
 
 def positions(headers: Any) -> tuple[Position | None, Position | None]:
-    """(src, after) from a record's headers (faust: list of pairs or a mapping; aiokafka: tuple)."""
+    """(src, after) from a record's headers (aiokafka: a tuple of pairs; a list or a mapping also read)."""
     if not headers:
         return None, None
     items = headers.items() if hasattr(headers, "items") else headers
