@@ -99,7 +99,8 @@ class StatePublisher:
 
     def __init__(self, send) -> None:
         self.send = send  # (key, value) -> send future
-        self.sent: dict[bytes, tuple[bytes, bool]] = {}  # key -> (public part, on_hold) last published
+        # key -> (public part, on_hold, agent known) as last published
+        self.sent: dict[bytes, tuple[bytes, bool, bool]] = {}
         self.pending: dict[bytes, CallMemory] = {}
 
     async def changed(self, key: bytes, mem: CallMemory) -> list:
@@ -109,14 +110,14 @@ class StatePublisher:
             self.pending.pop(key, None)
             return []
         st = mem.state
-        if last is None or st.ended_ts is not None or st.on_hold != last[1]:
-            return [await self._send(key, mem, public)]
+        if last is None or st.ended_ts is not None or st.on_hold != last[1] or bool(st.agent_id) != last[2]:
+            return [await self._send(key, mem, public)]  # start (agent known), end, hold: at once
         self.pending[key] = mem
         return []
 
     async def _send(self, key: bytes, mem: CallMemory, public: bytes):
         self.pending.pop(key, None)
-        self.sent[key] = (public, mem.state.on_hold)
+        self.sent[key] = (public, mem.state.on_hold, bool(mem.state.agent_id))
         return await self.send(key, mem.state.to_json())
 
     async def flush(self) -> None:
@@ -424,7 +425,8 @@ class Nudger:
         self.watermarks.saw(topic, tp.partition, clock.ingest_epoch(item), record.offset, time.time())
         src, after = order.positions(record.headers)
         nudges: list = []
-        if order.waits(mem, after):  # its predecessor in the call has not arrived yet
+        parked = order.waits(mem, after)  # its predecessor in the call has not arrived yet
+        if parked:
             mem = mem or new_memory(item.call_id)
             kind = "analysis" if topic == self.inputs[0] else "event"
             order.park(mem, kind, item.model_dump_json(), src, after, time.time())
@@ -434,7 +436,8 @@ class Nudger:
         self.memories[key] = (mem, tp.partition)
         dirty[key] = tp.partition
         metrics.STAGE_SECONDS.labels(SERVICE, "step").observe(time.perf_counter() - started)
-        sent += await self._emit(key, mem, nudges)
+        if not parked:  # a parked record changed nothing the wall shows (an empty call, no agent yet)
+            sent += await self._emit(key, mem, nudges)
 
     def _apply(self, mem: CallMemory | None, item, src, out: list) -> CallMemory:
         mem, nudges = clock.feed(mem, item, self.rules.rules)
