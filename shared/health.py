@@ -79,3 +79,21 @@ def api_docs(settings: Settings) -> dict[str, Any]:
     if settings.mode == "local":
         return {}
     return {"docs_url": None, "redoc_url": None, "openapi_url": None}
+
+
+def serve_worker(create_app: Callable[[Settings], FastAPI]) -> None:
+    """Run a worker's app (its health and metrics port, ``HEARTLINE_WORKER_PORT``) until stopped;
+    a stop gives the worker 3 s to commit and leave its group."""
+    import uvicorn
+
+    from shared.config import get_settings
+
+    settings = get_settings()
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.worker_port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=3,
+    )

@@ -113,6 +113,22 @@ def aiokafka_send(prod: AIOKafkaProducer) -> Send:
     return lambda topic, key, value: prod.send_and_wait(topic, value, key=key)
 
 
+async def dead_letter_record(prod: AIOKafkaProducer, service: str, record: Any, reason: str, reason_class: str) -> None:
+    """``dead_letter`` for a record an aiokafka consumer returned (its topic, key, value, partition
+    and offset), produced with ``prod``."""
+    await dead_letter(
+        aiokafka_send(prod),
+        service,
+        record.topic,
+        record.key,
+        record.value,
+        reason,
+        reason_class,
+        record.partition,
+        record.offset,
+    )
+
+
 _ESCAPE = re.compile(
     r"\\u([dD][89abAB][0-9a-fA-F]{2})\\u([dD][c-fC-F][0-9a-fA-F]{2})"
     r"|\\u([0-9a-fA-F]{4})|\\([nrtbf/\"\\])"

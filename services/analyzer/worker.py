@@ -28,8 +28,7 @@ from collections import OrderedDict
 from datetime import UTC, datetime
 
 from aiokafka import TopicPartition
-from aiokafka.errors import CommitFailedError, KafkaError
-from aiokafka.structs import OffsetAndMetadata
+from aiokafka.errors import KafkaError
 from fastapi import FastAPI
 from pydantic import ValidationError
 
@@ -38,8 +37,15 @@ from services.analyzer.gate import Gate
 from services.analyzer.knowledge_base import KnowledgeWatcher
 from shared import metrics
 from shared.config import Settings, get_settings
-from shared.health import service_app
-from shared.kafka import aiokafka_send, broker_reachable, consumer, dead_letter, producer, stop_component
+from shared.health import serve_worker, service_app
+from shared.kafka import (
+    broker_reachable,
+    consumer,
+    dead_letter_record,
+    producer,
+    stop_component,
+)
+from shared.positions import Positions
 from shared.schemas import Utterance, parse_event
 from shared.topics import AFTER_HEADER, SRC_HEADER
 from shared.validation import reason as invalid_reason
@@ -90,8 +96,7 @@ class Analyzer:
         self.chain = Chain()
         self.consumer = self.producer = None
         self.failures = 0
-        self.done: dict[TopicPartition, OffsetAndMetadata] = {}
-        self.committed_at = 0.0
+        self.positions = Positions(COMMIT_EVERY_S)
         self._tasks: list[asyncio.Task] = []
 
     async def start(self) -> None:
@@ -110,11 +115,7 @@ class Analyzer:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self.consumer is not None and self.done:
-            try:
-                await self._commit_done()
-            except Exception:  # stopping anyway: the next owner re-reads from the last commit
-                log.warning("last commit failed on stop")
+        await self.positions.commit_quietly(self.consumer)
         await stop_component([], self.consumer, self.producer)
 
     async def ready(self) -> tuple[bool, dict]:
@@ -129,12 +130,10 @@ class Analyzer:
     # ------------------------------------------------------------------ the loop
 
     async def _consume(self) -> None:
-        loop = asyncio.get_running_loop()
         while True:
             batches = await self.consumer.getmany(timeout_ms=1000, max_records=BATCH)
-            if self.done and loop.time() - self.committed_at >= COMMIT_EVERY_S:
-                self.committed_at = loop.time()
-                await self._commit_done()
+            if self.positions.due():
+                await self.positions.commit(self.consumer)
             if not batches:
                 continue
             try:
@@ -144,8 +143,7 @@ class Analyzer:
                         sent += await self._safe_handle(tp, record)
                 if sent:
                     await asyncio.gather(*sent)  # every output is on the broker before the offsets move
-                for tp, records in batches.items():  # committed with the next COMMIT_EVERY_S
-                    self.done[tp] = OffsetAndMetadata(records[-1].offset + 1, "")
+                self.positions.mark(batches)  # committed with the next COMMIT_EVERY_S
                 self.failures = 0
             except asyncio.CancelledError:
                 raise
@@ -161,25 +159,6 @@ class Analyzer:
                         self.consumer.seek(tp, records[0].offset)
                 await asyncio.sleep(RETRY_PAUSE_S)
 
-    async def _commit_done(self) -> None:
-        """Commit the positions whose outputs the broker has (at most every COMMIT_EVERY_S:
-        a commit per batch was a request per batch for the broker)."""
-        done, self.done = self.done, {}
-        mine = {tp: o for tp, o in done.items() if tp in self.consumer.assignment()}
-        if not mine:
-            return
-        try:
-            await self.consumer.commit(mine)
-        except CommitFailedError:
-            # a rebalance took the partitions: their new owner reads from the last commit
-            # (the outputs written since are read twice downstream, and deduped there)
-            log.warning("commit failed after a rebalance; the new owner re-reads from the last commit")
-        except KafkaError as exc:
-            # the coordinator is moving or slow: keep the positions for the next try (newer
-            # ones taken meanwhile win); the loop goes on, it never ends on a commit
-            self.done = {**mine, **self.done}
-            log.warning("commit not acknowledged; retrying with the next", extra={"error": type(exc).__name__})
-
     async def _safe_handle(self, tp: TopicPartition, record) -> list:
         try:
             return await self.handle(tp, record)
@@ -187,16 +166,8 @@ class Analyzer:
             raise
         except Exception as exc:  # one bad record never stops the worker
             log.exception("record failed", extra={"partition": tp.partition, "offset": record.offset})
-            await dead_letter(
-                aiokafka_send(self.producer),
-                SERVICE,
-                self.topic,
-                record.key,
-                record.value,
-                f"internal error: {type(exc).__name__}",
-                "internal",
-                tp.partition,
-                record.offset,
+            await dead_letter_record(
+                self.producer, SERVICE, record, f"internal error: {type(exc).__name__}", "internal"
             )
             return []
 
@@ -206,17 +177,7 @@ class Analyzer:
         try:
             event = parse_event(record.value)
         except ValidationError as exc:
-            await dead_letter(
-                aiokafka_send(self.producer),
-                SERVICE,
-                self.topic,
-                record.key,
-                record.value,
-                invalid_reason(exc, "CallEvent"),
-                "invalid",
-                tp.partition,
-                record.offset,
-            )
+            await dead_letter_record(self.producer, SERVICE, record, invalid_reason(exc, "CallEvent"), "invalid")
             return []
         key = event.call_id.encode()
         if not isinstance(event, Utterance):  # lifecycle: the nudger's, unchanged
@@ -269,14 +230,4 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def main() -> None:
-    import uvicorn
-
-    settings = get_settings()
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.worker_port,
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=3,
-    )
+    serve_worker(create_app)

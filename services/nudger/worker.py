@@ -39,8 +39,7 @@ import orjson
 from aiokafka import ConsumerRebalanceListener, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.coordinator.assignors.range import RangePartitionAssignor
-from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError, TopicAlreadyExistsError
-from aiokafka.structs import OffsetAndMetadata
+from aiokafka.errors import IllegalStateError, KafkaError, TopicAlreadyExistsError
 from fastapi import FastAPI
 from pydantic import ValidationError
 
@@ -50,8 +49,15 @@ from services.nudger.memory import CallMemory, new_memory
 from services.nudger.rules import RulesWatcher
 from shared import metrics
 from shared.config import Settings, get_settings
-from shared.health import service_app
-from shared.kafka import aiokafka_send, broker_reachable, consumer, dead_letter, producer, stop_component
+from shared.health import serve_worker, service_app
+from shared.kafka import (
+    broker_reachable,
+    consumer,
+    dead_letter_record,
+    producer,
+    stop_component,
+)
+from shared.positions import Positions
 from shared.schemas import UtteranceAnalysis, parse_event
 from shared.validation import reason as invalid_reason
 
@@ -163,11 +169,9 @@ class Nudger:
         self.states = StatePublisher(self._send_state)
         self.watermarks = clock.Watermarks(self.inputs, time.time())
         self.positions: dict[TopicPartition, int] = {}  # next offset to read per input partition
-        self.done: dict[TopicPartition, OffsetAndMetadata] = {}
+        self.commits = Positions(COMMIT_EVERY_S)  # what is done, and what this worker committed last
         self.partitions: set[int] = set()  # input partition numbers owned (recovered)
         self.recovering = False
-        self.committed_at = 0.0
-        self.committed: dict[TopicPartition, int] = {}  # what this worker committed last, per input partition
         self.lock = asyncio.Lock()  # a batch, a tick and a rebalance never interleave
         self.consumer = self.producer = None
         self._tasks: list[asyncio.Task] = []
@@ -198,11 +202,7 @@ class Nudger:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self.consumer is not None and self.done:
-            try:
-                await self._commit()
-            except Exception:  # stopping anyway: the next owner re-reads from the last commit
-                log.warning("last commit failed on stop")
+        await self.commits.commit_quietly(self.consumer)
         await stop_component([], self.consumer, self.producer)
 
     async def ready(self) -> tuple[bool, dict]:
@@ -254,10 +254,7 @@ class Nudger:
         """Before a rebalance (every member revokes everything first): commit what is done. The
         memories stay until the new assignment is known: a partition kept needs no recovery."""
         async with self.lock:  # after the batch in hand
-            try:
-                await self._commit()
-            except Exception:
-                log.warning("commit before a rebalance failed; the new owner re-reads from the last commit")
+            await self.commits.commit_quietly(self.consumer)
             self.states.clear()  # nothing pending goes out for a call another worker may now own
             self.positions.clear()
 
@@ -270,7 +267,7 @@ class Nudger:
             kept = set()
             for p in self.partitions & now_mine:
                 tps = [TopicPartition(t, p) for t in self.inputs]
-                if all([await self.consumer.committed(tp) == self.committed.get(tp) for tp in tps]):
+                if all([await self.consumer.committed(tp) == self.commits.committed.get(tp) for tp in tps]):
                     kept.add(p)
             if self.partitions - kept:
                 self.memories = {k: v for k, v in self.memories.items() if v[1] in kept}
@@ -328,11 +325,9 @@ class Nudger:
 
     async def _consume(self) -> None:
         batches = await self.consumer.getmany(timeout_ms=1000, max_records=BATCH)
-        loop = asyncio.get_running_loop()
-        if self.done and loop.time() - self.committed_at >= COMMIT_EVERY_S:
+        if self.commits.due():
             async with self.lock:
-                await self._commit()
-            self.committed_at = loop.time()
+                await self.commits.commit(self.consumer)
         if not batches:
             return
         async with self.lock:
@@ -359,19 +354,7 @@ class Nudger:
                         self.consumer.seek(tp, records[0].offset)
                 await asyncio.sleep(RETRY_PAUSE_S)
                 return
-            for tp, records in batches.items():
-                self.done[tp] = OffsetAndMetadata(records[-1].offset + 1, "")
-
-    async def _commit(self) -> None:
-        done, self.done = self.done, {}
-        mine = {tp: o for tp, o in done.items() if tp in self.consumer.assignment()}
-        if not mine:
-            return
-        try:
-            await self.consumer.commit(mine)
-            self.committed.update({tp: o.offset for tp, o in mine.items()})
-        except CommitFailedError:
-            log.warning("commit failed after a rebalance; the new owner re-reads from the last commit")
+            self.commits.mark(batches)
 
     async def _safe_handle(self, tp: TopicPartition, record, dirty: dict, sent: list) -> None:
         try:
@@ -380,16 +363,8 @@ class Nudger:
             raise
         except Exception as exc:  # one bad record never stops the worker
             log.exception("record failed", extra={"topic": tp.topic, "partition": tp.partition})
-            await dead_letter(
-                aiokafka_send(self.producer),
-                SERVICE,
-                tp.topic,
-                record.key,
-                record.value,
-                f"internal error: {type(exc).__name__}",
-                "internal",
-                tp.partition,
-                record.offset,
+            await dead_letter_record(
+                self.producer, SERVICE, record, f"internal error: {type(exc).__name__}", "internal"
             )
 
     def _decode(self, topic: str, raw: bytes):
@@ -405,17 +380,7 @@ class Nudger:
         except (ValidationError, ValueError, TypeError) as exc:
             model = "UtteranceAnalysis" if topic == self.inputs[0] else "CallEvent"
             why = invalid_reason(exc, model, 3) if isinstance(exc, ValidationError) else f"invalid {model}"
-            await dead_letter(
-                aiokafka_send(self.producer),
-                SERVICE,
-                topic,
-                record.key,
-                record.value,
-                why,
-                "invalid",
-                tp.partition,
-                record.offset,
-            )
+            await dead_letter_record(self.producer, SERVICE, record, why, "invalid")
             return
         if item is None:
             return
@@ -552,14 +517,4 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def main() -> None:
-    import uvicorn
-
-    settings = get_settings()
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.worker_port,
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=3,
-    )
+    serve_worker(create_app)

@@ -31,8 +31,14 @@ from services.recorder import db, repeat
 from services.recorder.store import Store
 from shared import metrics
 from shared.config import Settings, get_settings
-from shared.health import service_app
-from shared.kafka import aiokafka_send, broker_reachable, consumer, dead_letter, producer, stop_component
+from shared.health import serve_worker, service_app
+from shared.kafka import (
+    broker_reachable,
+    consumer,
+    dead_letter_record,
+    producer,
+    stop_component,
+)
 from shared.schemas import CallState, Nudge, NudgeFeedback, UtteranceAnalysis
 from shared.validation import reason as invalid_reason
 
@@ -205,17 +211,7 @@ class Recorder:
         return touched
 
     async def _dead_letter(self, tp: TopicPartition, msg, reason: str, reason_class: str) -> None:
-        await dead_letter(
-            aiokafka_send(self.producer),
-            SERVICE,
-            tp.topic,
-            msg.key,
-            msg.value,
-            reason,
-            reason_class,
-            tp.partition,
-            msg.offset,
-        )
+        await dead_letter_record(self.producer, SERVICE, msg, reason, reason_class)
 
     async def _repeat_callers(self, touched: set[str]) -> None:
         spec = self.rule.current()
@@ -259,14 +255,4 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def main() -> None:
-    import uvicorn
-
-    settings = get_settings()
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.worker_port,
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=3,
-    )
+    serve_worker(create_app)

@@ -1,5 +1,5 @@
-"""The analyzer's periodic commit: a commit the coordinator does not acknowledge keeps
-its positions for the next try and never ends the consume loop."""
+"""The workers' periodic commit (shared/positions.py): a commit the coordinator does not
+acknowledge keeps its positions for the next try and never ends the consume loop."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ from aiokafka import TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaTimeoutError
 from aiokafka.structs import OffsetAndMetadata
 
-from services.analyzer.worker import Analyzer
-from shared.config import Settings
+from shared.positions import Positions
 
 TP0, TP1 = TopicPartition("stt-events", 0), TopicPartition("stt-events", 1)
 
@@ -32,28 +31,22 @@ class Coordinator:
         self.committed.append(dict(offsets))
 
 
-def analyzer(consumer: Coordinator) -> Analyzer:
-    a = Analyzer(Settings())
-    a.consumer = consumer  # type: ignore[assignment]
-    return a
-
-
 def test_unacknowledged_commit_keeps_positions_and_newer_ones_win() -> None:
     c = Coordinator(KafkaTimeoutError())
-    a = analyzer(c)
-    a.done = {TP0: OffsetAndMetadata(10, ""), TP1: OffsetAndMetadata(4, "")}
-    asyncio.run(a._commit_done())  # raises nothing
+    p = Positions()
+    p.done = {TP0: OffsetAndMetadata(10, ""), TP1: OffsetAndMetadata(4, "")}
+    asyncio.run(p.commit(c))  # raises nothing
     assert c.committed == []
-    assert a.done == {TP0: OffsetAndMetadata(10, ""), TP1: OffsetAndMetadata(4, "")}
-    a.done[TP0] = OffsetAndMetadata(12, "")  # the next batch moved partition 0 on
-    asyncio.run(a._commit_done())
+    assert p.done == {TP0: OffsetAndMetadata(10, ""), TP1: OffsetAndMetadata(4, "")}
+    p.done[TP0] = OffsetAndMetadata(12, "")  # the next batch moved partition 0 on
+    asyncio.run(p.commit(c))
     assert c.committed == [{TP0: OffsetAndMetadata(12, ""), TP1: OffsetAndMetadata(4, "")}]
-    assert a.done == {}
+    assert p.done == {} and p.committed == {TP0: 12, TP1: 4}
 
 
 def test_commit_after_a_rebalance_drops_positions() -> None:
     c = Coordinator(CommitFailedError())
-    a = analyzer(c)
-    a.done = {TP0: OffsetAndMetadata(10, "")}
-    asyncio.run(a._commit_done())
-    assert a.done == {} and c.committed == []  # the new owner re-reads from the last commit
+    p = Positions()
+    p.done = {TP0: OffsetAndMetadata(10, "")}
+    asyncio.run(p.commit(c))
+    assert p.done == {} and c.committed == []  # the new owner re-reads from the last commit
