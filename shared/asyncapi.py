@@ -29,6 +29,7 @@ from shared import socket_messages as sm
 from shared import topics
 from shared.errors import ErrorBody
 from shared.schemas import (
+    UTTERANCE_EXAMPLE,
     CallEventAdapter,
     CallState,
     DeadLetter,
@@ -170,21 +171,7 @@ SOCKET_MODELS: list[type[BaseModel]] = [
 RECORD_MODELS: list[type[BaseModel]] = [UtteranceAnalysis, CallState, Nudge, NudgeFeedback, DeadLetter, ErrorBody]
 
 EXAMPLES: dict[str, list[dict[str, Any]]] = {
-    "CallEvent": [
-        {
-            "type": "utterance",
-            "call_id": "c-20261123-0001",
-            "seq": 17,
-            "speaker": "customer",
-            "text": "你们这服务太差了,我都等了半个小时了",
-            "is_final": True,
-            "start_ms": 12340,
-            "end_ms": 14100,
-            "confidence": 0.93,
-            "ts": "2026-11-23T08:00:14.100Z",
-            "ingest_ts": "2026-11-23T08:00:14.103Z",
-        }
-    ],
+    "CallEvent": [{**UTTERANCE_EXAMPLE, "ingest_ts": "2026-11-23T08:00:14.103Z"}],
     "NudgeMessage": [
         {
             "kind": "nudge",

@@ -157,21 +157,22 @@ class CallStarted(_EventBase):
     queue: str | None = Field(default=None, max_length=64)
 
 
+UTTERANCE_EXAMPLE: dict[str, Any] = {
+    "type": "utterance",
+    "call_id": "c-20261123-0001",
+    "seq": 17,
+    "speaker": "customer",
+    "text": "你们这服务太差了,我都等了半个小时了",
+    "is_final": True,
+    "start_ms": 12340,
+    "end_ms": 14100,
+    "confidence": 0.93,
+    "ts": "2026-11-23T08:00:14.100Z",
+}  # the contract's example utterance (schemas, ingest's OpenAPI, AsyncAPI)
+
+
 class Utterance(_EventBase):
-    model_config = _examples(
-        {
-            "type": "utterance",
-            "call_id": "c-20261123-0001",
-            "seq": 17,
-            "speaker": "customer",
-            "text": "你们这服务太差了,我都等了半个小时了",
-            "is_final": True,
-            "start_ms": 12340,
-            "end_ms": 14100,
-            "confidence": 0.93,
-            "ts": "2026-11-23T08:00:14.100Z",
-        }
-    )
+    model_config = _examples(UTTERANCE_EXAMPLE)
 
     type: Literal["utterance"]
     seq: Seq

@@ -35,7 +35,7 @@ from shared.health import service_app
 from shared.kafka import broker_reachable, producer
 from shared.openapi import BEARER, schemas, with_components
 from shared.ratelimit import TokenBucket
-from shared.schemas import CallEventAdapter, parse_event, utcnow
+from shared.schemas import UTTERANCE_EXAMPLE, CallEventAdapter, parse_event, utcnow
 from shared.validation import reasons
 
 SERVICE = "ingest"
@@ -280,18 +280,7 @@ def _events_doc(settings: Settings) -> dict:
                     "agent_id": "a-007",
                     "customer": {"id": "cust-88412", "name": "王先生", "segment": "senior"},
                 },
-                {
-                    "type": "utterance",
-                    "call_id": "c-20261123-0001",
-                    "seq": 17,
-                    "speaker": "customer",
-                    "text": "你们这服务太差了,我都等了半个小时了",
-                    "is_final": True,
-                    "start_ms": 12340,
-                    "end_ms": 14100,
-                    "confidence": 0.93,
-                    "ts": "2026-11-23T08:00:14.100Z",
-                },
+                UTTERANCE_EXAMPLE,
             ],
         },
         "one": {
