@@ -36,7 +36,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections import Counter
 from datetime import date, datetime
 from pathlib import Path
@@ -323,28 +322,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=RESULTS)
     args = ap.parse_args(argv)
 
-    from bench.e2e import run_step
-    from heartline.broker import free_port
-    from heartline.stack import Stack
-    from shared.config import Settings
+    from bench.e2e import bench_stack, run_step
 
-    data_dir = ROOT / ".heartline" / "bench-data" / f"cost-{args.broker}"
-    shutil.rmtree(data_dir, ignore_errors=True)
-    settings = Settings(
-        broker=args.broker,
-        topic_prefix=f"c{uuid.uuid4().hex[:6]}-",
-        gateway_port=free_port(),
-        ingest_port=free_port(),
-        log_level="WARNING",
-        data_dir=data_dir,
-    )
-    stack = Stack(
-        settings,
+    stack = bench_stack(
+        f"cost-{args.broker}",
+        args.broker,
         analyzers=args.analyzers,
         nudgers=args.nudgers,
         recorder=True,
         extra_env=dict(kv.split("=", 1) for kv in args.env),
-        log_dir=ROOT / ".heartline" / "bench-logs" / f"cost-{args.broker}",
     )
     args.out.mkdir(parents=True, exist_ok=True)
     stem = args.out / f"cost-{date.today().isoformat()}"

@@ -530,15 +530,16 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def sweep(broker: str, ns: list[int], args) -> list[dict]:
-    """One broker: a fresh stack on it, N after N until one breaks."""
+def bench_stack(name: str, broker: str, **stack_kw):
+    """A Stack (not started) on its own broker for a benchmark: data under
+    .heartline/bench-data/<name> (emptied first), logs under .heartline/bench-logs/<name>."""
     import shutil
 
     from heartline.broker import free_port
     from heartline.stack import Stack
     from shared.config import Settings
 
-    data_dir = ROOT / ".heartline" / "bench-data" / broker
+    data_dir = ROOT / ".heartline" / "bench-data" / name
     shutil.rmtree(data_dir, ignore_errors=True)
     settings = Settings(
         broker=broker,
@@ -548,13 +549,12 @@ def sweep(broker: str, ns: list[int], args) -> list[dict]:
         log_level="WARNING",
         data_dir=data_dir,
     )
-    stack = Stack(
-        settings,
-        analyzers=args.analyzers,
-        nudgers=args.nudgers,
-        recorder=not args.no_recorder,
-        log_dir=ROOT / ".heartline" / "bench-logs" / broker,
-    )
+    return Stack(settings, log_dir=ROOT / ".heartline" / "bench-logs" / name, **stack_kw)
+
+
+def sweep(broker: str, ns: list[int], args) -> list[dict]:
+    """One broker: a fresh stack on it, N after N until one breaks."""
+    stack = bench_stack(broker, broker, analyzers=args.analyzers, nudgers=args.nudgers, recorder=not args.no_recorder)
     steps: list[dict] = []
     try:
         print(f"[{broker}] starting the stack …", flush=True)
