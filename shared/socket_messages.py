@@ -82,13 +82,17 @@ class Pong(_Message):
 
 class SocketError(_Message):
     """A malformed or refused client message; the socket stays open. A refused whisper also
-    carries ``about: "whisper"``, the HTTP-like ``status`` and the ``call_id``."""
+    carries ``about: "whisper"``, the HTTP-like ``status`` and the ``call_id``; feedback the
+    broker did not take (it is down) carries ``about: "feedback"``, the ``nudge_id`` and
+    ``retry_after_s``: send it again then."""
 
     kind: Literal["error"]
     error: str = Field(description="what was wrong, without the values sent")
-    about: Literal["whisper"] | None = None
+    about: Literal["whisper", "feedback"] | None = None
     status: Literal[404, 409, 422, 429, 503] | None = None
     call_id: Any = None
+    nudge_id: str | None = None
+    retry_after_s: float | None = Field(default=None, gt=0)
 
 
 class Stats(_Message):

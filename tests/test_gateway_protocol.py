@@ -528,6 +528,25 @@ def test_a_refused_whisper_says_why_and_produces_nothing(gw: Gateway, msg: dict,
     assert gw.feed.produced == []
 
 
+def test_feedback_the_broker_does_not_take_is_refused_and_the_socket_stays(gw: Gateway):
+    """Broker down: the agent hears "not recorded, send it again" (with when), the socket stays
+    open, nothing is counted; sent again once the broker is back, it is recorded once."""
+    gw.state("c-1", "a-001")
+    nudge = gw.nudge("c-1", "a-001", "acknowledge_emotion")
+    with gw.agent("a-001") as a:
+        a.settle()
+        gw.feed.broken = True
+        a.send({"kind": "feedback", "nudge_id": nudge.nudge_id, "action": "accepted"})
+        (refused,) = a.settle()
+        assert refused["kind"] == "error" and refused["about"] == "feedback"
+        assert refused["nudge_id"] == nudge.nudge_id and refused["retry_after_s"] > 0
+        assert gw.client.get("/api/rules/stats").json()["types"].get("acknowledge_emotion", {}).get("accepted", 0) == 0
+        gw.feed.broken = False
+        a.send({"kind": "feedback", "nudge_id": nudge.nudge_id, "action": "accepted"})
+        assert a.settle() == [{"kind": "feedback_ack", "nudge_id": nudge.nudge_id, "action": "accepted"}]
+    assert len(gw.feed.sent(gw.topics.nudge_feedback)) == 1
+
+
 def test_whispers_are_rate_limited_and_a_broker_outage_is_a_503(gw: Gateway):
     gw.state("c-1", "a-001")
     with gw.wall("s-001") as w, gw.wall("s-002") as w2:

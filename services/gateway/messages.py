@@ -46,6 +46,16 @@ def whisper_ack(call_id: str, nudge_id: str) -> dict:
     return {"kind": "whisper_ack", "call_id": call_id, "nudge_id": nudge_id}
 
 
+def feedback_not_recorded(nudge_id: str, retry_after_s: float) -> dict:
+    """Feedback the broker did not take (it is down): the desk sends it again after ``retry_after_s``."""
+    return error(
+        "feedback: not recorded, the broker is unavailable; send it again",
+        about="feedback",
+        nudge_id=nudge_id,
+        retry_after_s=retry_after_s,
+    )
+
+
 def feedback_ack(nudge_id: str, action: str) -> dict:
     return {"kind": "feedback_ack", "nudge_id": nudge_id, "action": action}
 

@@ -31,6 +31,7 @@ from shared.auth import TokenError, verify
 from shared.config import Settings
 from shared.schemas import NudgeFeedback
 
+FEEDBACK_RETRY_S = 5.0  # when the broker did not take an agent's feedback, the desk sends it again after this
 MAX_CLIENT_MESSAGE = 16_384  # bytes; uvicorn's ws_max_size (app.py) refuses more before buffering it
 # Browsers cannot set headers on a websocket, so the pages send the token as a subprotocol,
 # ``new WebSocket(url, ["heartline", "heartline.bearer.<JWT>"])``, and it never appears in a
@@ -145,7 +146,12 @@ def socket_router(
         except ValidationError:
             c.offer(encode(M.error("feedback: action must be accepted or dismissed")))
             return
-        await feed.send_feedback(buf.call_id.encode(), fb.to_json())
+        try:
+            await feed.send_feedback(buf.call_id.encode(), fb.to_json())
+        except Exception as exc:  # broker unreachable: the desk keeps it unacknowledged and sends it again
+            log.warning("feedback not queued (%s)", type(exc).__name__)
+            c.offer(encode(M.feedback_not_recorded(nudge_id, FEEDBACK_RETRY_S)))
+            return
         book.on_feedback(fb.model_dump(mode="json"))
         c.offer(encode(M.feedback_ack(nudge_id, action)))
 

@@ -371,11 +371,23 @@ function onMessage(msg) {
       });
       break;
     case "error":
-      if (window.console) console.warn("heartline gateway:", msg.error);
+      if (msg.about === "feedback" && msg.nudge_id) {
+        // The broker did not take it: still unacknowledged, so send it again (also after a reconnect).
+        setTimeout(() => resendFeedback(msg.nudge_id), (msg.retry_after_s || 5) * 1000);
+      } else if (window.console) console.warn("heartline gateway:", msg.error);
       break;
     default:
       break; // resumed, pong
   }
+}
+
+function resendFeedback(id) {
+  state.calls.forEach((call) => {
+    const rec = call.nudges.get(id);
+    if (rec && (rec.st === "accepted" || rec.st === "dismissed") && !rec.ack && socket) {
+      socket.send({ kind: "feedback", nudge_id: id, action: rec.st });
+    }
+  });
 }
 
 function onOpen(sock) {
