@@ -34,6 +34,7 @@ from heartline.broker import free_port
 from heartline.stack import Stack
 from services.simulator.simulate import Simulator
 from shared.config import Settings
+from tests.brokerkit import on_broker
 from tests.callkit import call_started, collect, new_call_id, utterance
 from tests.kafkatools import read_topic
 from tests.stackkit import LOGS, LiveStack
@@ -92,6 +93,7 @@ def _outage(stack: Stack, live: LiveStack, agent: str) -> float:
     return t0
 
 
+@on_broker("embedded")
 def test_broker_restart_under_load_recovers_without_manual_restart():
     settings = Settings(
         kafka=None,
@@ -137,6 +139,7 @@ def _event_key(e: dict) -> tuple:
     return e.get("call_id"), e.get("type"), e.get("seq"), e.get("is_final"), e.get("text")
 
 
+@on_broker("kafka")
 def test_kafka_restart_under_load_keeps_every_accepted_event(tmp_path):
     settings = Settings(
         kafka=None, broker="kafka", gateway_port=free_port(), ingest_port=free_port(), partitions=8, data_dir=tmp_path

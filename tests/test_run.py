@@ -15,6 +15,7 @@ import psutil
 import pytest
 
 from heartline.broker import free_port
+from tests.brokerkit import broker_marks, on_broker
 
 pytestmark = pytest.mark.e2e
 
@@ -35,7 +36,12 @@ def _wait_line(proc, needle: str, timeout: float) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    "broker,sig", [("embedded", signal.SIGTERM), ("embedded", signal.SIGINT), ("kafka", signal.SIGTERM)]
+    "broker,sig",
+    [
+        pytest.param("embedded", signal.SIGTERM, marks=broker_marks("embedded")),
+        pytest.param("embedded", signal.SIGINT, marks=broker_marks("embedded")),
+        pytest.param("kafka", signal.SIGTERM, marks=broker_marks("kafka")),
+    ],
 )
 def test_run_starts_every_service_and_stops_them_all(tmp_path, broker, sig):
     gw, ing = free_port(), free_port()
@@ -82,6 +88,7 @@ def test_run_starts_every_service_and_stops_them_all(tmp_path, broker, sig):
             proc.kill()
 
 
+@on_broker("embedded")
 def test_run_with_demo_calls_shows_nudges_to_the_demo_agents(tmp_path):
     """What a newcomer sees: `heartline run`, open /agent as a demo agent, nudges arrive."""
     import asyncio
@@ -144,6 +151,7 @@ def test_run_with_demo_calls_shows_nudges_to_the_demo_agents(tmp_path):
             proc.kill()
 
 
+@on_broker("kafka")
 def test_run_on_kafka_without_java_says_so_in_one_sentence(tmp_path):
     """No `java` on PATH: one clear sentence and exit 1, no stack trace, nothing left running."""
     bin_dir = tmp_path / "bin"
@@ -171,6 +179,7 @@ def test_run_on_kafka_without_java_says_so_in_one_sentence(tmp_path):
     assert "Java" in out and "`java` is not on PATH" in out, out
 
 
+@on_broker("kafka")
 def test_missing_maven_is_one_sentence(tmp_path, monkeypatch):
     from heartline.kafka_broker import KafkaUnavailable, ensure_jars
 
@@ -203,6 +212,7 @@ def _gone(pids: list[int], within: float) -> list[int]:
     return alive
 
 
+@on_broker("embedded")
 def test_a_second_run_a_joined_worker_and_a_killed_runner(tmp_path):
     """Scaling by hand joins the running stack; a second run says plainly that the ports are taken;
     a SIGKILLed runner takes every child with it (services and broker)."""
@@ -263,6 +273,7 @@ def test_a_second_run_a_joined_worker_and_a_killed_runner(tmp_path):
                 p.kill()
 
 
+@on_broker("embedded")
 @pytest.mark.parametrize("sig,when", [(signal.SIGTERM, "starting"), (signal.SIGHUP, "running")])
 def test_run_stops_on_a_signal_while_starting_and_when_the_terminal_closes(tmp_path, sig, when):
     proc = subprocess.Popen(
