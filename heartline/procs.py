@@ -15,10 +15,35 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from pydantic import SecretStr
 
 from heartline.broker import free_port, stop_group
 from heartline.lifeline import Lifeline
 from shared.config import Settings
+
+# Settings the stack decides for each child whatever the user set: the broker it started (or
+# was given), each worker's health port, the group generation (supervisor.py: fresh group names
+# after a broker reset), and the JWT signing key (only to the processes that mint or verify tokens).
+STACK_OWNED = frozenset({"kafka", "worker_port", "group_generation", "jwt_secret"})
+
+
+def settings_env(settings: Settings, owned: frozenset[str] = STACK_OWNED) -> dict[str, str]:
+    """``HEARTLINE_*`` variables for every setting that was set (in the environment or by
+    keyword), written the way Settings reads them back, except ``owned``. A child started with
+    them reads the settings its runner read: the customer salt, token audience, retention …"""
+    out = {}
+    for name in sorted(settings.model_fields_set - owned):
+        value = getattr(settings, name)
+        if value is None:
+            continue
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        elif isinstance(value, bool):
+            value = "true" if value else "false"
+        elif isinstance(value, (list, dict)):
+            value = json.dumps(value)
+        out[f"HEARTLINE_{name.upper()}"] = str(value)
+    return out
 
 
 @dataclass
@@ -47,8 +72,11 @@ class ProcessGroup:
     procs: list[Proc] = field(default_factory=list)
 
     def env(self, signs_tokens: bool = True, **extra) -> dict:
-        """A child's environment; the JWT secret only for those that mint or verify tokens (not workers)."""
+        """A child's environment: every setting the user set (``settings_env``), then the ones the
+        stack decides (its broker, ports, topic prefix …); the JWT secret only for those that mint
+        or verify tokens (not workers)."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("HEARTLINE_")}
+        env.update(settings_env(self.settings))
         if signs_tokens:
             env["HEARTLINE_JWT_SECRET"] = self.settings.jwt_secret.get_secret_value()
         env.update(
@@ -82,12 +110,16 @@ class ProcessGroup:
         self.write_state()
         return proc
 
-    def _spawn(self, proc: Proc) -> None:
+    def proc_env(self, proc: Proc) -> dict:
+        """The environment ``proc`` is started with: workers never get the JWT secret."""
         lifeline = self.lifeline.env() if self.lifeline else {}
+        return self.env(signs_tokens=proc.args[0] != "worker", **proc.env, **lifeline)
+
+    def _spawn(self, proc: Proc) -> None:
         with open(self.log_dir / f"{proc.name}.log", "ab") as log:
             proc.popen = subprocess.Popen(
                 [sys.executable, "-m", "heartline.cli", *proc.args],
-                env=self.env(signs_tokens=proc.args[0] != "worker", **proc.env, **lifeline),
+                env=self.proc_env(proc),
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,

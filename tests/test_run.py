@@ -1,4 +1,6 @@
-"""`heartline run` as a developer runs it: starts everything, stops everything."""
+"""`heartline run` as a developer runs it: starts everything, stops everything (the e2e tests);
+and, without a broker, what each of its services is started with and what a worker started by
+hand reads from the stack's state file."""
 
 from __future__ import annotations
 
@@ -17,8 +19,6 @@ import pytest
 from heartline.broker import free_port
 from tests.brokerkit import broker_marks, on_broker
 
-pytestmark = pytest.mark.e2e
-
 
 def _wait_line(proc, needle: str, timeout: float) -> list[str]:
     lines = []
@@ -35,6 +35,7 @@ def _wait_line(proc, needle: str, timeout: float) -> list[str]:
     raise AssertionError(f"{needle!r} not printed; got:\n{''.join(lines)}")
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(
     "broker,sig",
     [
@@ -89,6 +90,7 @@ def test_run_starts_every_service_and_stops_them_all(tmp_path, broker, sig):
 
 
 @on_broker("embedded")
+@pytest.mark.e2e
 def test_run_with_demo_calls_shows_nudges_to_the_demo_agents(tmp_path):
     """What a newcomer sees: `heartline run`, open /agent as a demo agent, nudges arrive."""
     import asyncio
@@ -152,6 +154,7 @@ def test_run_with_demo_calls_shows_nudges_to_the_demo_agents(tmp_path):
 
 
 @on_broker("kafka")
+@pytest.mark.e2e
 def test_run_on_kafka_without_java_says_so_in_one_sentence(tmp_path):
     """No `java` on PATH: one clear sentence and exit 1, no stack trace, nothing left running."""
     bin_dir = tmp_path / "bin"
@@ -180,6 +183,7 @@ def test_run_on_kafka_without_java_says_so_in_one_sentence(tmp_path):
 
 
 @on_broker("kafka")
+@pytest.mark.e2e
 def test_missing_maven_is_one_sentence(tmp_path, monkeypatch):
     from heartline.kafka_broker import KafkaUnavailable, ensure_jars
 
@@ -213,6 +217,7 @@ def _gone(pids: list[int], within: float) -> list[int]:
 
 
 @on_broker("embedded")
+@pytest.mark.e2e
 def test_a_second_run_a_joined_worker_and_a_killed_runner(tmp_path):
     """Scaling by hand joins the running stack; a second run says plainly that the ports are taken;
     a SIGKILLed runner takes every child with it (services and broker)."""
@@ -274,6 +279,7 @@ def test_a_second_run_a_joined_worker_and_a_killed_runner(tmp_path):
 
 
 @on_broker("embedded")
+@pytest.mark.e2e
 @pytest.mark.parametrize("sig,when", [(signal.SIGTERM, "starting"), (signal.SIGHUP, "running")])
 def test_run_stops_on_a_signal_while_starting_and_when_the_terminal_closes(tmp_path, sig, when):
     proc = subprocess.Popen(
@@ -302,3 +308,82 @@ def test_run_stops_on_a_signal_while_starting_and_when_the_terminal_closes(tmp_p
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+# ------------------------------------------------- without a broker: what the children are given
+
+
+def _user_shell(monkeypatch, **variables: str) -> None:
+    """The environment `heartline run` is started from: only these HEARTLINE_* variables."""
+    for name in [k for k in os.environ if k.startswith("HEARTLINE_")]:
+        monkeypatch.delenv(name)
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+
+
+def _stack_procs(group) -> list:
+    """The processes `heartline run` starts (Stack.start), built but not started."""
+    from heartline.procs import Proc
+
+    procs = [Proc("ingest", ["serve", "ingest"], group.settings.ingest_port)]
+    for kind in ("analyzer", "nudger", "recorder"):
+        port = free_port()
+        procs.append(Proc(f"{kind}-0", ["worker", kind], port, env={"HEARTLINE_WORKER_PORT": str(port)}))
+    procs.append(Proc("gateway", ["serve", "gateway"], group.settings.gateway_port))
+    procs.append(Proc("simulator", ["simulate", "--calls", "2", "--target", "ingest"]))
+    return procs
+
+
+def test_every_service_gets_the_settings_the_user_set_and_only_signers_the_jwt_secret(monkeypatch, tmp_path):
+    """Guards: the services `heartline run` starts read the settings its user set (the customer
+    salt, token audience and lifetime, retention, origins …), so the nudger and recorder hash
+    customer ids with the salt `heartline customer delete` uses from the same shell, and in
+    production mode they start. Before, every HEARTLINE_* variable the runner did not list was
+    dropped: the workers hashed with the placeholder salt and the erasure matched nothing. The
+    stack keeps what it decides itself (its broker, ports, topic prefix, group generation), and
+    the JWT secret still reaches only ingest and the gateway."""
+    import secrets
+
+    from heartline.procs import ProcessGroup
+    from shared.config import Settings
+
+    salt, jwt_secret = secrets.token_hex(32), secrets.token_urlsafe(32)
+    user = {
+        "HEARTLINE_MODE": "production",
+        "HEARTLINE_CUSTOMER_SALT": salt,
+        "HEARTLINE_JWT_SECRET": jwt_secret,
+        "HEARTLINE_TOKEN_AUDIENCE": "acme-desk",
+        "HEARTLINE_TOKEN_TTL_S": "1800",
+        "HEARTLINE_TOKEN_MAX_TTL_S": "3600",
+        "HEARTLINE_RETENTION_DAYS": "30",
+        "HEARTLINE_ALLOWED_ORIGINS": '["https://wall.acme.example"]',
+        "HEARTLINE_DATA_DIR": str(tmp_path),
+        "HEARTLINE_SESSION_TIMEOUT_S": "5.5",
+        "HEARTLINE_GATEWAY_PORT": str(free_port()),
+        "HEARTLINE_INGEST_PORT": str(free_port()),
+        # the stack's own: each worker gets its port, every service generation 0 and the stack's broker
+        "HEARTLINE_WORKER_PORT": "7777",
+        "HEARTLINE_GROUP_GENERATION": "5",
+    }
+    _user_shell(monkeypatch, **user)
+    settings = Settings(broker="embedded")  # as `heartline run --broker embedded` reads them
+    group = ProcessGroup(settings, tmp_path / "logs", "127.0.0.1:19092")
+    for proc in _stack_procs(group):
+        env = group.proc_env(proc)
+        _user_shell(monkeypatch, **{k: v for k, v in env.items() if k.startswith("HEARTLINE_")})
+        child = Settings()  # what the child reads
+        assert child.mode == "production", proc.name
+        assert child.customer_salt.get_secret_value() == salt, proc.name
+        assert (child.token_audience, child.token_ttl_s, child.token_max_ttl_s) == ("acme-desk", 1800, 3600)
+        assert child.retention_days == 30 and child.allowed_origins == ["https://wall.acme.example"], proc.name
+        assert child.data_dir == tmp_path and child.session_timeout_s == 5.5, proc.name
+        assert (child.kafka, child.broker, child.topic_prefix) == ("127.0.0.1:19092", "embedded", ""), proc.name
+        assert (child.gateway_port, child.ingest_port) == (settings.gateway_port, settings.ingest_port)
+        assert child.group_generation == 0, proc.name
+        if proc.args[0] == "worker":
+            assert child.worker_port == proc.port, proc.name
+            assert "HEARTLINE_JWT_SECRET" not in env, f"{proc.name} got the signing key"
+            child.require_secrets("customer_salt")  # in production mode it starts
+        else:
+            assert child.jwt_secret.get_secret_value() == jwt_secret, proc.name
+
