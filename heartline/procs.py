@@ -141,11 +141,20 @@ class ProcessGroup:
             self._spawn(proc)
         self.write_state()
 
+    @property
+    def group_generation(self) -> int:
+        """The generation of the consumer group names the stack's workers use: 0, then raised by
+        each broker reset (supervisor.py sets it in the restarted workers' environment)."""
+        return max((int(p.env.get("HEARTLINE_GROUP_GENERATION", 0)) for p in self.procs), default=0)
+
     def write_state(self) -> None:
-        """Where `heartline status` finds the processes this stack started."""
+        """Where `heartline status` finds the processes this stack started, and a worker started
+        by hand (HEARTLINE_KAFKA unset) the broker and group generation to join
+        (shared/config.py get_settings)."""
         state = {
             "kafka": self.kafka,
             "broker": self.settings.broker,
+            "group_generation": self.group_generation,
             "runner_pid": os.getpid(),
             "procs": [{"name": p.name, "pid": p.popen.pid if p.popen else None, "port": p.port} for p in self.procs],
         }

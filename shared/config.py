@@ -224,7 +224,8 @@ def running_stack(data_dir: Path) -> dict[str, Any] | None:
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """The settings from the environment. With HEARTLINE_KAFKA unset, a service started by hand
-    joins the broker of the `heartline run` going on in this data dir (and says so)."""
+    joins the broker of the `heartline run` going on in this data dir, and the group generation
+    its workers use (and says so)."""
     settings = Settings()
     if not settings.kafka:
         state = running_stack(settings.data_dir)
@@ -232,9 +233,14 @@ def get_settings() -> Settings:
             import sys
 
             settings = settings.on_broker(state["kafka"], state.get("broker"))
+            # The stack's workers use fresh group names after a broker reset: join theirs.
+            generation = int(state.get("group_generation") or 0)
+            if generation != settings.group_generation:
+                settings = Settings(**{**settings.model_dump(exclude_unset=True), "group_generation": generation})
             kind = "Apache Kafka" if settings.broker == "kafka" else "embedded"
+            groups = f", group generation {generation}" if generation else ""
             print(
-                f"heartline: joined the local stack's {kind} broker at {settings.kafka} "
+                f"heartline: joined the local stack's {kind} broker at {settings.kafka}{groups} "
                 f"({Path(settings.data_dir) / 'stack.json'})",
                 file=sys.stderr,
                 flush=True,

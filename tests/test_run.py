@@ -387,3 +387,34 @@ def test_every_service_gets_the_settings_the_user_set_and_only_signers_the_jwt_s
         else:
             assert child.jwt_secret.get_secret_value() == jwt_secret, proc.name
 
+
+def test_a_worker_started_by_hand_joins_the_stacks_group_generation(monkeypatch, tmp_path, capsys):
+    """Guards: stack.json records the group generation the stack's workers use (raised by each
+    embedded-broker reset, supervisor.py), and `heartline worker …` with HEARTLINE_KAFKA unset
+    joins those groups and says so. Before, the state file had only the broker: after a reset a
+    worker started by hand joined the base group (heartline-analyzer, not -g1) and read every
+    record again beside the stack's workers."""
+    from heartline.procs import ProcessGroup
+    from heartline.supervisor import CONSUMERS
+    from shared.config import Settings, get_settings
+
+    _user_shell(monkeypatch, HEARTLINE_DATA_DIR=str(tmp_path))
+    group = ProcessGroup(Settings(), tmp_path / "logs", "127.0.0.1:19092")
+    group.procs = _stack_procs(group)
+    group.write_state()
+    assert json.loads((tmp_path / "stack.json").read_text())["group_generation"] == 0
+    for proc in group.procs:  # as BrokerSupervisor.recover() does for the consumers it restarts
+        if proc.name.split("-")[0] in CONSUMERS:
+            proc.env["HEARTLINE_GROUP_GENERATION"] = "2"
+    group.write_state()  # the runner is this process: alive
+    assert json.loads((tmp_path / "stack.json").read_text())["group_generation"] == 2
+
+    get_settings.cache_clear()
+    try:
+        joined = get_settings()
+    finally:
+        get_settings.cache_clear()
+    assert joined.kafka == "127.0.0.1:19092" and joined.group_generation == 2
+    assert joined.group("analyzer") == "heartline-analyzer-g2"
+    said = capsys.readouterr().err
+    assert "joined the local stack's embedded broker at 127.0.0.1:19092, group generation 2" in said, said
