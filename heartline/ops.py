@@ -3,7 +3,9 @@
 Lag is the fetch high watermark minus the group's committed offset, per
 partition. The high watermark is read from a fetch response, never from
 ListOffsets: on the embedded broker ListOffsets is wrong for multi-record
-batches (DESIGN.md).
+batches (DESIGN.md). Both commands end with each group's member count where
+the broker answers DescribeGroups (Apache Kafka; the embedded broker's answer
+does not decode, which they say).
 """
 
 from __future__ import annotations
@@ -85,23 +87,37 @@ def local_stack(settings: Settings) -> tuple[Settings, list[dict]]:
     return settings, state.get("procs") or []
 
 
-def print_lag(settings: Settings) -> int:
-    settings, _ = local_stack(settings)
-    rows = asyncio.run(lag_table(settings))
+def lag_lines(rows: list[dict]) -> list[str]:
+    """``lag_table``'s rows as ``heartline lag`` prints them: one line per partition, then each group's total."""
     if not rows:
-        print("no consumer group has committed offsets yet")
-        return 0
-    print(f"{'group':<28} {'topic':<24} {'part':>4} {'committed':>10} {'high':>10} {'lag':>8}")
+        return ["no consumer group has committed offsets yet"]
+    lines = [f"{'group':<28} {'topic':<24} {'part':>4} {'committed':>10} {'high':>10} {'lag':>8}"]
     for r in rows:
-        print(
+        lines.append(
             f"{r['group']:<28} {r['topic']:<24} {r['partition']:>4} {r['committed']!s:>10} "
             f"{r['high_watermark']:>10} {r['lag']:>8}"
         )
     totals: dict[str, int] = {}
     for r in rows:
         totals[r["group"]] = totals.get(r["group"], 0) + r["lag"]
-    for group, total in totals.items():
-        print(f"total lag {group}: {total}")
+    lines += [f"total lag {group}: {total}" for group, total in totals.items()]
+    return lines
+
+
+def membership_lines(members: dict[str, list[dict]]) -> list[str]:
+    """``group_members``' answer as both commands print it: each group's member count, or
+    one line saying the broker does not tell (and why)."""
+    if "unavailable" in members:
+        return [f"group membership: not available from this broker ({members['unavailable'][0]['member']})"]
+    return [f"group {group}: {len(found)} member(s)" for group, found in members.items()]
+
+
+def print_lag(settings: Settings) -> int:
+    settings, _ = local_stack(settings)
+    lines = lag_lines(asyncio.run(lag_table(settings)))
+    if settings.kafka:
+        lines += membership_lines(asyncio.run(group_members(settings)))
+    print("\n".join(lines))
     return 0
 
 
@@ -158,9 +174,6 @@ def print_status(settings: Settings) -> int:
             ready, detail = "down", type(exc).__name__
         print(f"{proc['name']:<14} {proc.get('pid', ''):>7} {ready:<6} {detail}")
     if settings.kafka:
-        for group, members in asyncio.run(group_members(settings)).items():
-            if group == "unavailable":
-                print(f"group membership: not available from this broker ({members[0]['member']})")
-            else:
-                print(f"group {group}: {len(members)} member(s)")
+        for line in membership_lines(asyncio.run(group_members(settings))):
+            print(line)
     return 0
