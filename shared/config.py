@@ -20,7 +20,8 @@ DEFAULT_KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="HEARTLINE_", extra="ignore")
+    # hide_input_in_errors: a refused setting's message must not quote the secrets beside it.
+    model_config = SettingsConfigDict(env_prefix="HEARTLINE_", extra="ignore", hide_input_in_errors=True)
 
     # "local" (one box, embedded broker, demo secret allowed) or "production".
     mode: Literal["local", "production"] = "local"

@@ -6,7 +6,11 @@ tests/test_hardening.py.
 
 from __future__ import annotations
 
+import base64
+import os
 import secrets
+import shutil
+import subprocess
 import time
 from pathlib import Path
 
@@ -34,6 +38,17 @@ WEAK = {
     "one character repeated": "x" * 48,
     "a short unit repeated": "abcd" * 12,
     "a placeholder padded long": "please-change-me-before-going-live-0123456789",
+    # 32 bytes or more, yet under an estimated 256 bits: length x log2(the alphabet's size)
+    "the alphabet typed out": "abcdefghijklmnopqrstuvwxyzABCDEF",
+    "a name and a year": "Heartline-Production-JWT-Secret-Key-2026",
+    "16 random bytes in hex (32 characters)": STRONG[:32],
+    # 256 bits by that estimate, yet patterns no random string shows
+    "one character repeated, long": "x" * 64,
+    "hex digits counted out": "0123456789abcdef" * 4,
+    "a phrase repeated": "Heartline-Production-JWT-Secret-Key-2026-Heartline-Production",
+    "a run in random hex": STRONG[:30] + "0" * 12 + STRONG[30:],
+    "a sequence in random base64": "dsYIebMGsFy3sFkoVo3sFI2e" + "ABCDEFGHIJ" + "ZotJYPD3OldhSD07r94=",
+    "few distinct characters": "ab12" * 4 + "ba21" * 4 + "1a2b" * 4 + "b1a2" * 4 + "2b1a" * 4,
 }
 
 
@@ -42,19 +57,31 @@ WEAK = {
 )
 @pytest.mark.parametrize("why", list(WEAK))
 def test_weak_secrets_are_refused_outside_local_mode_naming_the_variable(variable, field, why):
-    """Guards: production mode refuses a known placeholder, a short secret or a low-variety one
-    for the JWT key and the customer salt, with one message that names the variable."""
-    with pytest.raises(ValueError, match=variable):
+    """Guards: production mode refuses a known placeholder, a short secret, one under an
+    estimated 256 bits or one with a pattern no random value shows, for the JWT key and the
+    customer salt, with one message that names the variable and how to make a good one, and
+    quotes no part of the value (pydantic's error would otherwise show the input)."""
+    with pytest.raises(ValueError, match=variable) as refused:
         Settings(mode="production", **{field: WEAK[why]})
+    assert "openssl rand -hex 32" in str(refused.value)  # how to make a good one
+    value = WEAK[why]  # never quoted, not even in part
+    assert not any(value[i : i + 8] in str(refused.value) for i in range(len(value) - 7)), str(refused.value)
     assert Settings(mode="local", **{field: WEAK[why]}).mode == "local"  # local mode keeps its demo values
 
 
 def test_random_secrets_pass_and_a_missing_one_is_refused_where_needed():
-    """Guards: `openssl rand -hex 32`-like values pass; a service that needs a secret refuses to
-    start without it (naming it), one that does not (a worker) starts."""
-    for _ in range(200):
-        assert weakness(secrets.token_hex(32)) is None
-        assert weakness(secrets.token_urlsafe(32)) is None
+    """Guards: what `openssl rand -hex 32`, `openssl rand -base64 32` and
+    `secrets.token_urlsafe(32)` print passes (each check is one a random value fails less than
+    once in a billion); a service that needs a secret refuses to start without it (naming it),
+    one that does not (a worker) starts."""
+    for _ in range(2000):
+        for value in (secrets.token_hex(32), base64.b64encode(os.urandom(32)).decode(), secrets.token_urlsafe(32)):
+            assert weakness(value) is None, value
+    if shutil.which("openssl"):
+        for form in ("-hex", "-base64"):
+            made = subprocess.run(["openssl", "rand", form, "32"], capture_output=True, text=True, check=True)
+            assert weakness(made.stdout.strip()) is None
+    assert weakness("a" + secrets.token_urlsafe(32).replace("-", "x").replace("_", "y")) is None
     worker = Settings(mode="production")
     with pytest.raises(ValueError, match="HEARTLINE_JWT_SECRET is not set"):
         worker.require_secrets("jwt_secret")
