@@ -338,6 +338,38 @@ def test_a_recorder_that_cannot_store_reports_not_ready_and_loses_nothing(stack,
     )
 
 
+def test_a_migration_run_by_hand_hides_bound_values_from_its_errors(tmp_path):
+    """Guards: `alembic … -x url=…` (the migration environment's own engine, not the recorder's
+    connection) migrates the database and hides bound parameters from its errors, like every
+    engine of the recorder: a failed statement's message never carries the values it was given
+    (transcripts, customer names). Before, it built a plain engine whose errors printed them."""
+    from argparse import Namespace
+
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import Engine, event, inspect
+    from sqlalchemy import exc as sa_exc
+
+    cfg = Config(cmd_opts=Namespace(x=[f"url=sqlite:///{tmp_path / 'history.db'}"]))
+    cfg.set_main_option("script_location", str(db.MIGRATIONS))
+    engines: list[Engine] = []
+
+    def opened(conn) -> None:
+        engines.append(conn.engine)
+
+    event.listen(Engine, "engine_connect", opened)
+    try:
+        command.upgrade(cfg, "head")
+    finally:
+        event.remove(Engine, "engine_connect", opened)
+    (engine,) = set(engines)
+    assert {"calls", "utterances", "alembic_version"} <= set(inspect(engine).get_table_names())
+    with pytest.raises(sa_exc.DBAPIError) as failed, engine.begin() as conn:
+        conn.execute(text("UPDATE calls SET agent_id = :v WHERE no_such_column = :v"), {"v": MARKER})
+    assert MARKER not in str(failed.value) and "parameters hidden" in str(failed.value), str(failed.value)
+    engine.dispose()
+
+
 # ---------------------------------------------------------------- D. limits
 
 

@@ -1,9 +1,11 @@
 """Alembic environment: run with a connection from services.recorder.db.upgrade,
-or from the command line with ``-x url=...`` (``alembic -c services/recorder/alembic.ini``)."""
+or from the command line with ``-x url=...`` (``alembic -c services/recorder/alembic.ini``).
+From the command line it opens the recorder's own engine (``db.make_engine``): its errors hide
+the bound parameters too."""
 
 from alembic import context
-from sqlalchemy import create_engine
 
+from services.recorder.db import make_engine
 from services.recorder.models import Base
 
 config = context.config
@@ -18,11 +20,14 @@ def run() -> None:
             context.run_migrations()
         return
     url = context.get_x_argument(as_dictionary=True).get("url") or config.get_main_option("sqlalchemy.url")
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
-        with context.begin_transaction():
-            context.run_migrations()
+    engine = make_engine(url, writer=True)
+    try:
+        with engine.begin() as connection:
+            context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+            with context.begin_transaction():
+                context.run_migrations()
+    finally:
+        engine.dispose()
 
 
 if context.is_offline_mode():
