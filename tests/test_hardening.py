@@ -395,8 +395,11 @@ def _ws_close_code(url: str, messages: list, subprotocols=None) -> int | None:
 def test_deeply_nested_json_is_a_400_not_a_500(stack):
     """Guards: JSON nested deeper than the parser's recursion limit is a 400 at ingest (HTTP) and
     an error message on /v1/stream (the socket stays), never a 500 from a RecursionError; the
-    gateway's POST routes answer 4xx too."""
+    gateway's POST routes answer 400 with the error body too (a body nested 20,000 deep yet under
+    the gateway's size limit, so it is parsed rather than refused as too large)."""
     import websockets
+
+    from shared.errors import ErrorBody
 
     deep = "[" * 50_000 + "]" * 50_000
     deep_object = '{"type": "call_started", "call_id": "c-deep", "x": ' + deep + "}"
@@ -409,8 +412,14 @@ def test_deeply_nested_json_is_a_400_not_a_500(stack):
             headers={"Authorization": f"Bearer {token}", "content-type": "application/json"},
         )
         assert resp.status_code == 400 and "nested too deeply" in resp.json()["error"], resp.text
-    resp = httpx.post(f"{stack.gateway_url}/api/token", content=deep, headers={"content-type": "application/json"})
-    assert 400 <= resp.status_code < 500, resp.status_code
+    nested = "[" * 20_000 + "]" * 20_000
+    assert len(nested) < stack.settings.gateway_max_body_bytes  # not a 413: the parser meets it
+    for body in (nested, '{"sub": "a-001", "role": ' + nested + "}"):
+        resp = httpx.post(f"{stack.gateway_url}/api/token", content=body, headers={"content-type": "application/json"})
+        assert resp.status_code == 400, (resp.status_code, resp.text)
+        error = ErrorBody.model_validate(resp.json())
+        assert resp.json().keys() == {"error", "errors"} and error.errors == [], resp.text
+        assert error.error == "There was an error parsing the body", resp.text
 
     async def stream():
         url = stack.ingest_url.replace("http://", "ws://") + f"/v1/stream?token={stack.token('asr', 'ingest')}"
