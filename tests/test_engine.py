@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -596,6 +597,96 @@ def test_acknowledge_emotion_at_most_twice_per_call():
         c.say(i + 1, "customer", "气死我了太差了", 1000 + i * 5000, 3000 + i * 5000, **ANGRY)
     c.wait(60000)
     assert c.types().count("acknowledge_emotion") == RULES.nudges["acknowledge_emotion"].max_per_call == 2
+
+
+def test_late_card_then_brief_apology_then_renewed_anger_gets_a_second_card():
+    """The first card fires (agent silent past the grace), a bare 对不起 follows, the customer gets
+    angrier: the supervisor is alerted and the agent gets a second, last card."""
+    c = Call()
+    c.say(1, "customer", "你们这个APP又闪退了太坑人了", 1000, 3000, **ANGRY)
+    c.wait(8000)
+    assert c.types() == ["acknowledge_emotion"]  # 3 s grace, then the card
+    c.say(2, "agent", "对不起", 8000, 8800, cues=[C.EMPATHY])
+    c.say(3, "customer", "一句对不起就完了我受够了", 9400, 12000, **ANGRY)
+    c.wait(14000)
+    assert c.types() == ["acknowledge_emotion"]  # one upset turn after the apology: it still stands
+    c.say(4, "customer", "太离谱了你们到底有没有人管", 13000, 16000, **ANGRY)
+    c.say(5, "customer", "你们这是欺负人", 17000, 19000, **ANGRY)
+    c.say(6, "customer", "气死我了", 20000, 21000, **ANGRY)
+    c.wait(40000)
+    assert c.types().count("acknowledge_emotion") == 2 and c.types().count("escalate_supervisor") == 1
+    second = [n for n in c.nudges if n.type == "acknowledge_emotion"][1]
+    assert second.trigger_seq == 4 and second.suggestion != c.nudges[0].suggestion  # rotated wording
+
+
+def test_emotion_card_covers_a_waiting_restatement_of_the_same_outburst():
+    """An outburst over several turns is one moment: the emotion card for a later turn drops a
+    restatement still waiting for an earlier one, and goes out first when both fall due together."""
+    c = Call()
+    c.say(1, "customer", "搞什么啊转账又失败了太差了", 1000, 3000, **ANGRY)
+    c.say(2, "agent", "不好意思啊", 3500, 4500, cues=[C.EMPATHY])
+    c.say(3, "customer", "别光说不好意思我要用钱的", 5000, 8000, cues=[C.REQUEST], **ANGRY)  # confirm due at 16 s
+    c.say(4, "customer", "气死我了你们这破系统", 9000, 13000, **ANGRY)  # renewed: emotion due at 16 s
+    c.say(5, "agent", "您可以换一张银行卡试试", 18000, 20000)
+    c.wait(40000)
+    assert c.types() == ["escalate_supervisor", "acknowledge_emotion"]
+    calm = Call(call_id="c-2")  # no emotion card: the restatement stands
+    calm.say(1, "customer", "我想查一下转账记录", 1000, 3000, cues=[C.REQUEST])
+    calm.say(2, "agent", "转账记录在资金流水里", 3500, 5000)
+    calm.wait(20000)
+    assert calm.types() == ["confirm_request"]
+
+
+def test_needs_falling_due_together_go_out_one_at_a_time():
+    """Needs of different turns due in the same tick: one card, the others wait card_gap_s."""
+    c = Call()
+    c.say(1, "customer", "我想问一下这个怎么开通", 1000, 3000, cues=[C.REQUEST])  # confirm due at 11 s
+    c.say(2, "agent", "嗯", 3200, 3500)
+    c.say(3, "customer", "这个我不太明白", 4000, 5000, cues=[C.CONFUSION])  # guide due at 11 s
+    c.wait(11000)
+    assert c.types() == ["confirm_request"]  # the older need first; guidance waits
+    c.wait(40000)
+    assert sorted(c.types()) == ["confirm_request", "guide_step_by_step", "timely_response"]  # nothing lost
+    times = [n.created_ts for n in c.nudges]
+    assert all((b - a).total_seconds() >= RULES.card_gap_s for a, b in itertools.pairwise(times))
+    angry = Call(call_id="c-2")  # a high-priority need due in the same tick goes out first and covers
+    angry.say(1, "customer", "我想问一下这个怎么开通", 1000, 3000, cues=[C.REQUEST])  # confirm due at 11 s
+    angry.say(2, "agent", "嗯", 3200, 3500)
+    angry.say(3, "customer", "你们这什么破系统", 6000, 8000, **ANGRY)  # emotion due at 11 s
+    angry.say(4, "agent", "您先重新登录一下", 14000, 16000)
+    angry.wait(40000)
+    assert angry.types() == ["acknowledge_emotion"]
+
+
+def test_nothing_else_leaves_no_request_to_restate():
+    c = Call()
+    c.say(1, "customer", "那我回头让我儿子帮我看看吧", 1000, 4000, cues=[C.REQUEST])
+    c.say(2, "agent", "您看您还有其他问题需要了解吗", 4500, 7000, cues=[C.CLOSING_QUESTION])
+    c.say(3, "customer", "没有了", 7500, 8500, cues=[C.NOTHING_ELSE])
+    c.say(4, "agent", "谢谢您的来电再见", 9000, 11000, cues=[C.CLOSING])
+    c.wait(30000)
+    assert c.types() == []
+    asked = Call(call_id="c-2")  # a request in the same turn as 没有了 still wants its restatement
+    asked.say(1, "customer", "我就想问一下佣金多少没别的了", 1000, 4000, cues=[C.REQUEST, C.NOTHING_ELSE])
+    asked.say(2, "agent", "万分之三", 4500, 6000)
+    asked.wait(20000)
+    assert asked.types() == ["confirm_request"]
+
+
+def test_dead_air_that_got_its_respond_card_gets_no_thanks_card_too():
+    """One silence, one card: after timely_response, the agent speaking again after the same silence
+    is not a second (thank_for_waiting) card; a silence after 我查一下 (no respond card) still is."""
+    c = Call()
+    c.say(1, "customer", "我的账户怎么登录不上了", 1000, 4000)
+    c.say(2, "agent", "您重新下载一下软件试试", 22000, 25000)  # 18 s of dead air
+    c.wait(40000)
+    assert c.types() == ["timely_response"]
+    checking = Call(call_id="c-2")
+    checking.say(1, "customer", "我的账户怎么登录不上了", 1000, 4000)
+    checking.say(2, "agent", "我查一下", 4500, 5500, cues=[C.HOLD_INTENT])
+    checking.say(3, "agent", "您的账户被冻结了", 25000, 28000)  # 19.5 s of silence while checking
+    checking.wait(40000)
+    assert checking.types() == ["offer_hold_wording", "thank_for_waiting"]
 
 
 # --- reassure_urgency --------------------------------------------------------------------------

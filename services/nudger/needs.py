@@ -6,9 +6,10 @@ own (empathy wording, restating the request, asking before a hold …), and
 only a need still open at ``due_at`` fires (``fire_due``). An agent already
 mid-sentence at ``due_at`` may finish that sentence (up to ``max_extend_s``).
 When the agent meets a need, it stays met for ``ack_window_s`` (``satisfy``).
-When a need fires for a customer turn, the needs of that turn its card
-``covers`` are dropped and the turn's other needs wait ``card_gap_s`` (one
-card at a time, but nothing the card does not cover is lost).
+When a need fires, the open needs its card ``covers`` — of the same customer
+turn or an earlier one still waiting — are dropped and every other open need
+waits ``card_gap_s`` (one card at a time, but nothing the card does not cover
+is lost).
 """
 
 from __future__ import annotations
@@ -164,23 +165,24 @@ def reopen(mem: CallMemory, nudge_type: str) -> None:
 
 
 def fire_need(mem: CallMemory, rules: Rules, need: Need, clock: datetime) -> Nudge | None:
-    """Fire one need. One card at a time per customer turn: the needs of the same turn that
-    this card covers are dropped (an agent who froze gets "respond", not three cards); the
-    others wait ``card_gap_s`` after it."""
+    """Fire one need. One moment, one card: the open needs this card covers, of its turn or
+    an earlier one still waiting (an outburst over several turns is one moment), are dropped
+    (an agent who froze gets "respond", not three cards); every other open need waits
+    ``card_gap_s`` after it."""
     mem.needs = [n for n in mem.needs if n is not need]
     key: str | int = int(need.key) if need.key.isdigit() else need.key
     nudge = emit(mem, rules, need.type, key, clock, need.reason, need.trigger_seq, need.ingest_ts, need.case)
-    if nudge is not None and need.trigger_seq is not None:
+    if nudge is not None:
         covers = rules.nudges[need.type].covers
+        turn = need.trigger_seq
         not_before = clock.timestamp() + rules.card_gap_s
         kept = []
         for n in mem.needs:
-            if n.trigger_seq == need.trigger_seq:
-                if n.type in covers:
-                    continue
-                if n.due_at < not_before:
-                    n.max_at += not_before - n.due_at
-                    n.due_at = not_before
+            if n.type in covers and turn is not None and n.trigger_seq is not None and n.trigger_seq <= turn:
+                continue
+            if n.due_at < not_before:
+                n.max_at += not_before - n.due_at
+                n.due_at = not_before
             kept.append(n)
         mem.needs = kept
     return nudge
@@ -190,12 +192,20 @@ def _agent_mid_sentence(mem: CallMemory, after_ms: int) -> bool:
     return any(s.speaker == "agent" and not s.final and s.start_ms >= after_ms for s in mem.segments)
 
 
+_RANK = {"high": 0, "normal": 1, "low": 2}
+
+
 def fire_due(mem: CallMemory, rules: Rules, clock: datetime) -> list[Nudge]:
+    """Fire the needs that are due, the most urgent first (priority, then due time): when an
+    emotion card and a restatement fall due in one tick, the emotion card goes out and the
+    rest follow its ``covers`` / ``card_gap_s``."""
     now = clock.timestamp()
     out = []
-    for need in list(mem.needs):
+    due = [n for n in mem.needs if now >= n.due_at]
+    due.sort(key=lambda n: (_RANK.get(getattr(rules.nudges.get(n.type), "priority", "normal"), 1), n.due_at))
+    for need in due:
         if now < need.due_at or not any(n is need for n in mem.needs):
-            continue  # not due, or dropped by a card that fired just before it (covers)
+            continue  # pushed back (card_gap_s) or dropped (covers) by a card that fired just before it
         if now < need.max_at and _agent_mid_sentence(mem, need.after_ms):
             continue  # let the agent finish the sentence they are saying
         n = fire_need(mem, rules, need, clock)

@@ -1,7 +1,10 @@
 """thank_for_waiting — 人性化: 感谢您的耐心等待 / 抱歉让您久等了.
 
 Three triggers: a hold of ``hold_s`` or more ended; the agent speaks after
-``silence_s`` of dead air without a hold; the customer complains of waiting.
+``silence_s`` of dead air without a hold — unless a ``timely_response`` card
+already went out during that silence (the dead air had its card; a second
+one for it, shown once the agent is talking again, is noise); the customer
+complains of waiting.
 """
 
 from __future__ import annotations
@@ -52,6 +55,9 @@ def agent_resumes(ctx: Ctx, spec: RuleSpec) -> None:
     gap_s = (seg.start_ms - max(earlier)) / 1000
     if gap_s < spec.t("silence_s") or (mem.hold_ended_at is not None and ctx.now - mem.hold_ended_at < gap_s + 5):
         return
+    responded = mem.last_fired.get(T.TIMELY_RESPONSE)
+    if responded is not None and ctx.now - responded < gap_s:
+        return  # this silence already reached the agent ("respond"): one silence, one card
     ctx.out += open_need(
         mem,
         ctx.rules,
