@@ -51,7 +51,7 @@ CUSTOMER_WORDS = {
 AGENT_WORDS = {
     C.HOLD_INTENT: ("我查一下", "稍等", "帮您核实", "等一下"),
     C.HOLD_ASKED: ("方便在线等待", "请您稍等片刻"),
-    C.EMPATHY: ("理解您的心情", "抱歉", "不好意思", "让您久等了", "您别着急", "节哀"),
+    C.EMPATHY: ("理解您的心情", "抱歉", "不好意思", "对不起", "添麻烦", "让您久等了", "您别着急", "节哀"),
     C.REQUEST_RESTATED: ("跟您确认一下", "您是想", "您是问"),
     C.IMPOLITE: ("你听不懂吗", "不归我管", "我已经说过了"),
     C.PROMISE_RETURNS: ("保本", "稳赚", "肯定涨", "绝对不会亏", "你就买这只"),
@@ -64,7 +64,11 @@ AGENT_WORDS = {
 EMOTIONS = (
     (
         "anger",
-        ("太差", "气死", "搞什么", "什么破", "骗子", "什么态度", "骗我", "这么久才有人接", "投诉你们", "有什么用"),
+        (
+            *("太差", "气死", "搞什么", "什么破", "骗子", "什么态度", "骗我", "这么久才有人接", "投诉你们", "有什么用"),
+            *("坑人", "受够了", "离谱", "欺负人", "过分", "欺人太甚", "火大", "坑钱", "不像话", "气人", "忍无可忍"),
+            *("窝火", "刁难"),
+        ),
     ),
     ("sadness", ("难受", "去世", "伤心")),
     ("anxiety", ("担心", "着急", "急死")),
@@ -130,6 +134,17 @@ def problems(name: str, nudges) -> list[str]:
         f"{t} did not fire after seq {seq}"
         for t, seq in (exp.get("must_fire_after") or {}).items()
         if not any(n.type == t and (n.trigger_seq or 0) > seq for n in nudges)
+    ]
+    # must_not_fire_after: {type: seq} — no card of the type for a trigger after that seq
+    out += [
+        f"{t} fired after seq {seq}: {n.reason}"
+        for t, seq in (exp.get("must_not_fire_after") or {}).items()
+        for n in nudges
+        if n.type == t and (n.trigger_seq or 0) > seq
+    ]
+    # count: {type: n} — exactly n cards of the type in the call
+    out += [
+        f"{t} fired {fired.count(t)} times, not {k}" for t, k in (exp.get("count") or {}).items() if fired.count(t) != k
     ]
     ids = [n.nudge_id for n in nudges]
     if len(ids) != len(set(ids)):
