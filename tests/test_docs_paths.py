@@ -44,3 +44,31 @@ def test_every_path_the_docs_name_exists():
         if not path.exists()
     ]
     assert not missing, "\n".join(missing)
+
+
+DOTTED = re.compile(r"\b(?:services|shared)(?:\.[A-Za-z_]\w*)+")
+
+
+def test_every_module_and_name_the_docs_name_exists():
+    """A dotted name (``services.nudger.tracking.risk_score``) imports, and its attribute exists."""
+    import importlib
+
+    missing = []
+    for doc in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        for n, line in enumerate(doc.read_text(encoding="utf-8").splitlines(), 1):
+            for name in DOTTED.findall(line):
+                parts = name.split(".")
+                for cut in range(len(parts), 0, -1):
+                    try:
+                        obj = importlib.import_module(".".join(parts[:cut]))
+                    except ImportError:
+                        continue
+                    try:
+                        for attr in parts[cut:]:
+                            obj = getattr(obj, attr)
+                    except AttributeError:
+                        missing.append(f"{doc.name}:{n}: {name}")
+                    break
+                else:
+                    missing.append(f"{doc.name}:{n}: {name}")
+    assert not missing, "\n".join(missing)
