@@ -1,5 +1,6 @@
-"""Alembic environment: run with a connection from services.recorder.db.upgrade,
-or from the command line with ``-x url=...`` (``alembic -c services/recorder/alembic.ini``).
+"""Alembic environment: run with a connection from services.recorder.db.upgrade (the
+recorder migrates at start), or by hand through an Alembic config whose script location is
+this directory, with ``-x url=...``.
 From the command line it opens the recorder's own engine (``db.make_engine``): its errors hide
 the bound parameters too."""
 
