@@ -50,7 +50,7 @@ from .normalize import norm
 from .segment import cut
 
 # Thresholds (see the module docstring; docs/knowledge.md explains them).
-MIN_SCORE = 5.5  # score of the best wording (for a base the size of the starter one)
+MIN_SCORE = 7.0  # score of the best wording (for a base the size of the starter one: ~950 wordings)
 MIN_COVERAGE = 0.15  # IDF share of the customer's words found in that wording
 ANGER_SKIP = 0.6  # an angry turn at or above this emotion score that is rhetorical is not looked up
 BM25_K1, BM25_B = 1.2, 0.75
@@ -58,7 +58,7 @@ KEYWORD_BOOST = 2.0  # weight of a query term that is one of the base's keywords
 BIGRAM_WEIGHT = 0.3  # weight of the character-bigram BM25 score added to the word score
 
 _QUESTION = re.compile(
-    r"[?？]|吗|么(?:$|[,.!])|呢(?:$|[,.!])|怎么|怎样|如何|多久|多长|多少|几(?:点|天|个|次|号|时|年)|(?<!没)什么|(?<!没)啥|哪|咋|"
+    r"[?？]|吗|么(?:$|[,.!])|呢(?:$|[,.!])|怎么|怎样|如何|多久|多长|多少|几(?:点|天|个|次|号|时|年|道|种|项|笔|步|遍|成|位|家|分钟|小时|周|月)|(?<!没)什么|(?<!没)啥|哪|咋|"
     r"能不能|能否|可不可以|可以吗|是不是|有没有|要不要|会不会|需不需要|用不用|请问|问一下|问问|想问|咨询|了解一下|为什么|为啥|"
     # who to turn to, and a want stated without 我想 (…想再做一遍 / 想把它注销掉)
     r"(?:找|向|问|跟|联系)谁|(?<![不没])想(?:再|重新|把|换|改|开|注销|销|申请|办|查|撤|取消|转|知道)"
