@@ -13,9 +13,19 @@ spoken as Chinese numerals (零〇洞 一幺么 二两 … 拐 勾, 叉 = X) tur
 digits. Every mapping is one character to one character, so every span found
 in the view is cut out of the original text at the same position.
 
-A number may be read in groups or digit by digit, with separators between any
-two digits: spaces (one or more), ， 。 、 - and spoken fillers (然后 嗯 呃 啊
-额 哦 那个), up to six of them in one gap. What is found:
+A number is read in *groups*. Inside a group, up to six separators may stand
+between two digits: whitespace, punctuation and symbols of any kind (， 。 — ~
+/ _ 【】 …) and the commonest fillers (然后 嗯 呃 啊 额 哦 那个). Between groups,
+*anything* up to eight characters (一三八，然后呢，一二三四，就是五六七八 /
+138，对，1234 / 幺三八，您记一下，五六七八): groups that close are one number
+being read out, whatever the words between them, unless a group counts
+something (a unit or magnitude next to it: 五万 三天 两点 15号 3.5% 第三 十五;
+a decimal point), ``:`` / 和 / 到 / 或 … alone stands between two (9:30到11:30,
+600519和000001), or a personal key (卡号 手机 密码 …) names the next number. A
+spoken numeral alone (一下, 什么) is a word and joins nothing. Such a chain is
+cut where that validates the most digits (a phone and a card said in one
+breath keep their names); what validates nowhere is masked as ``[号码]`` from
+7 digits. What is found:
 
 * ``pii:id_card`` — 18 characters (17 digits + digit or X) passing the
   GB 11643-1999 ISO 7064 MOD 11-2 check digit.
@@ -142,11 +152,29 @@ def digit_view(text: str) -> str:
 # ---------------------------------------------------------------- patterns (on the digit view)
 
 _FILLERS = "然后|嗯|呃|啊|额|哦|那个"
-# What may stand between two digits of one number, per character or filler word.
-_SEP = rf"(?:[\s,.\-]|{_FILLERS})"
-_RUN = re.compile(rf"(?<![0-9])[0-9](?:{_SEP}{{0,6}}[0-9])+(?:{_SEP}{{0,6}}X)?(?![0-9])")
+# What may stand between two digits of one group: whitespace, punctuation and symbols of
+# any kind (— ~ / _ ( ) 【 】 …), the commonest fillers; not what marks a quantity
+# or a time (9:30, 5%, ¥20, 3+4) or an e-mail (123@163).
+_TIGHT = rf"(?:[^\w:%$¥￥+=*×÷<>@]|_|{_FILLERS})"
+_GROUP = re.compile(rf"(?<![0-9])[0-9](?:{_TIGHT}{{0,6}}[0-9])*(?:{_TIGHT}{{0,6}}X)?(?![0-9])")
 _NOT_DIGIT = re.compile(r"[^0-9X]")
 
+# Groups of one number read out with anything between them (然后呢 / 对 / 您记一下):
+# at most _GAP characters from one group to the next.
+_GAP = 8
+# A group right before one of these (spaces aside) counts something: 五万 三天 两点 15号 3.5% 20个.
+# Units only, not the first characters of words a number is often followed by (号码 手机 多少 小姐).
+_UNIT_AFTER = re.compile(
+    r"\s*(?:[十百千万萬亿億兆元块塊毛角分年月日時时秒個个次天周週岁歲股倍%‰成折遍趟张張只隻笔筆"
+    r"条條位份刻钟鐘米斤户款件种種辆輛轮輪句声聲半几幾wk]|号(?!码)|点(?!击)|小时)"
+)
+# ... and right after one of these: 第三 十五 百分之五 三点五 周六 星期三 ¥20.
+_UNIT_BEFORE = re.compile(r"[第¥$￥十百千万萬亿億兆点之周週期拜]\s*$")
+_DECIMAL = re.compile(r"[0-9]{1,6}\.[0-9]{1,2}")  # 12.58, 3.5 (written with a point, not 。): a price, a rate
+# Two numbers, not one: 600519和000001, 9:30到11:30, 3到5.
+_BETWEEN_TWO = re.compile(r"\s*(?::|和|与|跟|或|或者|还是|到|至|比|加|减|乘|除以)\s*")
+# A key between two groups names the next number: 卡号…，手机… are two.
+_KEY = re.compile(r"身份证|证件|卡号|银行卡|手机|电话|号码|账号|帐号|账户|客户号|股东|密码|口令|验证码|pin码|邮箱")
 _ACCOUNT_KEY = re.compile(
     r"(?:资金账号|资金帐号|资金账户|证券账户|证券账号|股东账户|股东账号|股东代码|客户号|客户编号|"
     r"交易账号|账号|帐号|账户号|卡号)[是为:\s]{0,3}(?:是)?$"
@@ -159,7 +187,7 @@ _PII_KEY = re.compile(
 
 # A password: key, glue, then tokens — printable ASCII, or a counted digit (6个8),
 # with spaces or fillers between them (八 八 七 七 / 幺二三 然后 四五六).
-_PW_TOKEN = r"(?:[0-9]个[0-9]|[!-~])"
+_PW_TOKEN = r"(?:[0-9]\s*个\s*[0-9]|[!-~])"
 _PASSWORD = re.compile(
     r"(?:密码|口令|验证码|pin码)(?:是|为|:|=|就是|设的是|设成了?|改成了?|改为|[\s,])*"
     rf"({_PW_TOKEN}(?:(?:\s|{_FILLERS}){{0,2}}{_PW_TOKEN})*)"
@@ -175,11 +203,12 @@ _PASSWORD_ASK = re.compile(
 _EMAIL = re.compile(r"[a-zX0-9._%+\-]+\s?(?:@|艾特)\s?[a-zX0-9\-]+(?:\s?(?:\.|点)\s?[a-zX0-9\-]+)+")
 
 # Cheap pre-check on the original text: no digit, no password/e-mail word and
-# no three spoken numerals close together = nothing to look for.
+# no two spoken numerals within a group's reach of each other (the smallest
+# group that links to another) = nothing to look for.
 _NUMERAL = "零〇洞一幺么麼二两兩三四五六七八九拐勾"
 _MAYBE = re.compile(
     rf"[0-9０-９@＠]|密[码碼]|口令|验证码|驗證碼|艾特|pin|PIN"
-    rf"|[{_NUMERAL}](?:(?:[\s,，.。、\-]|{_FILLERS}|然後|那個){{0,6}}[{_NUMERAL}]){{2}}"
+    rf"|[{_NUMERAL}](?:[^\w]|_|{_FILLERS}|然後|那個){{0,6}}[{_NUMERAL}]"
 )
 
 # ---------------------------------------------------------------- checksums
@@ -242,26 +271,125 @@ def _passwords(text: str, view: str) -> list[tuple[int, int, str]]:
     return spans
 
 
+def _alone(view: str, start: int, end: int, digits: str) -> tuple[int, int, str] | None:
+    """One group of digits read on its own."""
+    before = view[max(0, start - 12) : start]
+    cue = _classify(digits, before)
+    if cue is not None:
+        return start, end, cue
+    if len(digits) >= 8 or (len(digits) >= 5 and _PII_KEY.search(before)):
+        # Unvalidated but possibly personal: a number still being read out (a
+        # partial), or one the ASR got a digit wrong in. Masked, no cue.
+        return start, end, ""
+    return None
+
+
+def _counts_something(text: str, view: str, start: int, end: int) -> bool:
+    """五万 三天 两点 第三 十五 3.5%: a quantity, a date, a time — not a piece of a number read out."""
+    return bool(
+        _UNIT_AFTER.match(view, end)
+        or _UNIT_BEFORE.search(view, max(0, start - 4), start)
+        or (_DECIMAL.fullmatch(view, start, end) and text[view.index(".", start)] in ".．")
+    )
+
+
+def _read_out(view: str, groups: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Groups close to each other, read as numbers: the split that validates the most digits.
+
+    The groups of one chain are cut into consecutive parts so that as many
+    digits as possible belong to a part that validates (a mobile, a Luhn card,
+    an ID number, an account after its key) — a phone and a card said in one
+    breath stay two numbers, each with its name. What validates nowhere is one
+    number still: masked when it is 7 digits or more (5 after a personal key),
+    or 4 or more next to a number that validated.
+    """
+    # best[j]: (validated digits, -parts, parts) for groups[:j]; a part is (i, j, cue)
+    best: list[tuple[int, int, list[tuple[int, int, str | None]]]] = [(0, 0, [])]
+    for j in range(1, len(groups) + 1):
+        top: tuple[int, int, list[tuple[int, int, str | None]]] | None = None
+        digits = ""
+        for i in range(j - 1, -1, -1):
+            digits = groups[i][2] + digits
+            if len(digits) > 19 and i < j - 1:
+                break  # longer than any number that validates
+            start = groups[i][0]
+            cue = _classify(digits, view[max(0, start - 12) : start]) if len(digits) >= 5 else None
+            done, parts, split = best[i]
+            here = (done + (len(digits) if cue else 0), parts - 1, [*split, (i, j, cue)])
+            if top is None or here[:2] > top[:2]:
+                top = here
+        assert top is not None
+        best.append(top)
+    validated, _, split = best[-1]
+    spans: list[tuple[int, int, str]] = []
+    rest: list[tuple[int, int, str]] = []
+
+    def flush() -> None:
+        if not rest:
+            return
+        start, end, n = rest[0][0], rest[-1][1], sum(len(g[2]) for g in rest)
+        before = view[max(0, start - 12) : start]
+        if n >= 7 or (n >= 5 and _PII_KEY.search(before)) or (validated and n >= 4):
+            spans.append((start, end, ""))
+        rest.clear()
+
+    for i, j, cue in split:
+        if cue is None:
+            rest.extend(groups[i:j])
+        else:
+            flush()
+            spans.append((groups[i][0], groups[j - 1][1], cue))
+    flush()
+    return spans
+
+
+_ARABIC = frozenset("0123456789０１２３４５６７８９")
+_OPEN, _CLOSE = "([{<", ")]}>"
+
+
+def _numbers(text: str, view: str) -> list[tuple[int, int, str]]:
+    """Spans of the numbers in the text: numbers read in groups first, then each group alone."""
+    alone: list[tuple[int, int, str]] = []
+    read: list[tuple[int, int, str]] = []
+    chain: list[tuple[int, int, str]] = []
+    for m in _GROUP.finditer(view):
+        start, end = m.span()
+        digits = _NOT_DIGIT.sub("", m.group())
+        if len(digits) >= 5 and (span := _alone(view, start, end, digits)):
+            alone.append(span)
+        if _counts_something(text, view, start, end):
+            read += _read_out(view, chain) if len(chain) > 1 else []
+            chain = []
+            continue
+        if len(digits) == 1 and text[start] not in _ARABIC:
+            continue  # one spoken numeral alone is a word more often than a digit: 一下, 什么
+        if chain and (
+            start - chain[-1][1] > _GAP
+            or _BETWEEN_TWO.fullmatch(view, chain[-1][1], start)
+            or _KEY.search(view, chain[-1][1], start)
+        ):
+            read += _read_out(view, chain) if len(chain) > 1 else []
+            chain = []
+        chain.append((start, end, digits))
+    read += _read_out(view, chain) if len(chain) > 1 else []
+    spans = []
+    for start, end, cue in read + alone:
+        # (138) 1234 5678: the brackets around a group go with it.
+        if start and view[start - 1] in _OPEN and _CLOSE[_OPEN.index(view[start - 1])] in view[start:end]:
+            start -= 1
+        if end < len(view) and view[end] in _CLOSE and _OPEN[_CLOSE.index(view[end])] in view[start:end]:
+            end += 1
+        spans.append((start, end, cue))
+    return spans
+
+
 def find_pii(text: str) -> list[tuple[int, int, str]]:
     """Spans ``(start, end, cue)`` of PII in ``text`` (positions in the original), sorted, disjoint."""
     view = digit_view(text)
     spans = _passwords(text, view) if _PW_WORD.search(view) else []
     if "@" in view or "艾特" in view:
         spans += [(m.start(), m.end(), C.PII_EMAIL) for m in _EMAIL.finditer(view)]
-    for m in _RUN.finditer(view):
-        start, end = m.span()
-        digits = _NOT_DIGIT.sub("", m.group())
-        if len(digits) < 5:
-            continue
-        before = view[max(0, start - 12) : start]
-        cue = _classify(digits, before)
-        if cue is not None:
-            spans.append((start, end, cue))
-        elif len(digits) >= 8 or (len(digits) >= 5 and _PII_KEY.search(before)):
-            # Unvalidated but possibly personal: a number still being read out (a
-            # partial), or one the ASR got a digit wrong in. Masked, no cue.
-            spans.append((start, end, ""))
-    return _merge(spans)
+    return _merge(spans + _numbers(text, view))
 
 
 def _merge(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:

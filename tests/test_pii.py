@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.analyzer.analysis import analyze_text, redact
+from shared import pii
 from shared.pii import id_checksum_ok, luhn_ok
 
 _W = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -307,3 +308,144 @@ def test_a_supervisor_whisper_is_redacted_too():
 
     assert clean_text(f"请跟客户核对卡号 {CARD}") == "请跟客户核对卡号 [银行卡号]"
     assert clean_text("先安抚客户，再确认诉求") == "先安抚客户，再确认诉求"
+
+
+# ---------------------------------------------------------------- numbers read out with anything between groups
+
+
+def test_groups_split_by_words_and_punctuation_outside_any_list():
+    """The groups of one number, with a word, a pause or any punctuation between them, are one number."""
+    for said_text in (
+        "一三八，然后呢，一二三四，就是五六七八",
+        "138，对，1234，对，5678",
+        "幺三八，一二三四，您记一下，五六七八",
+        "手机：138—1234—5678",
+        "138~1234~5678",
+        "138/1234/5678",
+        "138_1234_5678",
+        "138–1234―5678",
+        "【138】【1234】【5678】",
+    ):
+        masked, cues = redact(said_text)
+        assert cues == ["pii:phone"] and not digits_left(masked), (said_text, masked)
+    assert redact("(138) 1234 5678") == ("[手机号]", ["pii:phone"])
+    assert redact("我的电话是（138）1234-5678，打这个") == ("我的电话是[手机号]，打这个", ["pii:phone"])
+
+
+def test_counted_password_digits_with_spaces():
+    assert redact("密码是 六 个 八") == ("密码是 [密码]", ["pii:password"])
+    assert redact("密码 六 个八") == ("密码 [密码]", ["pii:password"])
+
+
+def test_a_phone_and_a_card_in_one_breath_keep_their_names():
+    masked, cues = redact(f"手机13912345678，然后卡号 {CARD}")
+    assert masked == "手机[手机号]，然后卡号 [银行卡号]" and cues == ["pii:phone", "pii:bank_card"]
+    masked, cues = redact(f"13912345678，对，{CARD}")
+    assert not digits_left(masked) and set(cues) == {"pii:phone", "pii:bank_card"}, masked
+
+
+EVERYDAY = (
+    "我转了五万然后等了三天",
+    "三月十五号下午两点",
+    "二零二六年十二月一号",
+    "买了一百股两千块",
+    "第三次打电话了",
+    "等了二十分钟",
+    "我2024年3月15日转的50000元，等了3天，打了10次电话",
+    "下午3点到5点之间，大概两三个小时",
+    "涨了3.5%，跌了2.1%，一共亏了12.58万",
+    "股价从12.58跌到9.37，又涨到10.21",
+    "代码600519和000001哪个好",
+    "我买了600519，两千股，然后又买了000001，五百股",
+    "今天上午10:30到11:30，下午13:00到15:00",
+    "我在2025年12月31号之前买的，成本价15.6元，现在跌到8.2元",
+    "二零二五年，二零二六年，两年都亏了",
+    "我一直在等，等了两三天了，打了三四次电话，一个人都没有",
+    "为什么一直没到账，我等了一两个小时了",
+    "百分之七十五的仓位，百分之二十五的现金",
+    "这个基金年化百分之三点五，七天年化二点一",
+    "我账户里有12万3千块，冻结了5万6千",
+    "第一次是一月，第二次是三月，第三次是五月",
+    "三四个月前，五六万块钱，七八十万的资金，亏了二三十万",
+    "单价9.87，买了500股，总共4935元",
+    "九点半到十一点半，一点到三点，三点一刻",
+)
+
+
+def test_amounts_dates_counts_times_and_rates_stay_readable():
+    for text in EVERYDAY:
+        assert redact(text) == (text, []), text
+
+
+# Anything may stand between the groups of a number, up to shared.pii._GAP characters:
+# punctuation and symbols of every kind, spaces, and words (random CJK text, not a list).
+# Left out: what marks a quantity or a time by design — the characters of the unit
+# patterns (元 天 万 % after a group, 第 十 点 ¥ before one), a decimal point, a
+# colon, 和/到/或… alone between two groups, a personal key (电话 卡号 …) — and numerals
+# (they would be digits of the number).
+_MARKS = set(
+    re.sub(r"[^\u4e00-\u9fa5]", "", pii._UNIT_AFTER.pattern + pii._UNIT_BEFORE.pattern + pii._BETWEEN_TWO.pattern)
+)
+_MARKS |= {chr(c) for c in range(0x4E00, 0x9FA6) if pii.digit_view(chr(c)) in _MARKS | set("0123456789X")}
+_NOT_PUNCT = set(".．:：%％‰‱$＄¥￥@＠")
+punctuation = st.characters(
+    categories=("Pd", "Ps", "Pe", "Pi", "Pf", "Po", "Pc", "Sm", "Sc", "Sk", "So", "Zs"),
+    exclude_characters="".join(_NOT_PUNCT),
+    max_codepoint=0xFFFF,
+)
+words = st.text(
+    alphabet=st.characters(min_codepoint=0x4E00, max_codepoint=0x9FA5, exclude_characters="".join(_MARKS)),
+    min_size=1,
+    max_size=4,
+).filter(lambda w: not pii._KEY.search(pii.digit_view(w)))  # a key (手机 卡号 …) names the next number
+gaps = st.one_of(
+    st.sampled_from(SEPARATORS),
+    st.text(alphabet=punctuation, min_size=1, max_size=6),
+    st.builds(
+        lambda a, w, b: a + w + b,
+        st.text(alphabet=punctuation, max_size=2),
+        words,
+        st.text(alphabet=punctuation, max_size=2),
+    ),
+)
+
+
+@st.composite
+def read_in_groups(draw, number: str) -> str:
+    """``number`` in groups of 2–5 digits, each said in any form, anything up to 8 characters between."""
+    out, i = [], 0
+    while i < len(number):
+        size = draw(st.integers(min_value=2, max_value=5))
+        if len(number) - (i + size) < 2 or (number[-1] == "X" and len(number) - (i + size) < 3):
+            size = len(number) - i  # no group of one, and X stays with digits
+        if i:
+            out.append(draw(gaps))
+        out.append(draw(said(number[i : i + size])))
+        i += size
+    return "".join(out)
+
+
+def _no_run_survives(number: str, text: str, allowed: set[str]) -> None:
+    masked, cues = redact(text)
+    left = digits_left(masked)
+    assert not any(number[i : i + 4] in left for i in range(len(number) - 3)), (text, masked)
+    assert not left, (text, masked)  # the context holds no numeral: nothing of the number is left
+    assert set(cues) & allowed, (text, masked, cues)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data(), mobiles, st.sampled_from(("我的手机号是", "电话", "您记好", "")), st.sampled_from(SUFFIXES))
+def test_property_mobiles_read_in_groups_with_anything_between(data, number, prefix, suffix):
+    _no_run_survives(number, prefix + data.draw(read_in_groups(number)) + suffix, {"pii:phone"})
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data(), ids, st.sampled_from(("身份证号是", "证件号码", "")), st.sampled_from(SUFFIXES))
+def test_property_id_numbers_read_in_groups_with_anything_between(data, number, prefix, suffix):
+    _no_run_survives(number, prefix + data.draw(read_in_groups(number)) + suffix, {"pii:id_card"})
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data(), cards, st.sampled_from(("卡号是", "银行卡", "")), st.sampled_from(SUFFIXES))
+def test_property_cards_read_in_groups_with_anything_between(data, number, prefix, suffix):
+    _no_run_survives(number, prefix + data.draw(read_in_groups(number)) + suffix, {"pii:bank_card", "pii:id_card"})
