@@ -177,7 +177,13 @@ class KafkaBroker:
         if not (self.data / "logs" / "meta.properties").exists():
             done = subprocess.run(
                 self._java(
-                    "kafka.tools.StorageTool", "format", "-t", cluster_id(), "-c", str(props), "--ignore-formatted"
+                    # --cluster-id=…: an id may start with "-" (1 in 64), which as a separate word reads as an option
+                    "kafka.tools.StorageTool",
+                    "format",
+                    f"--cluster-id={cluster_id()}",
+                    "-c",
+                    str(props),
+                    "--ignore-formatted",
                 ),
                 capture_output=True,
                 text=True,

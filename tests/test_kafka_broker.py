@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
+import pytest
 import yaml
 
 from heartline.kafka_broker import cluster_id, kafka_version, server_properties
 from shared.config import Settings
+from tests.brokerkit import on_broker
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,3 +50,19 @@ def test_settings_follow_the_broker():
     assert (moved.kafka, moved.broker, moved.fetch_max_wait_ms) == ("127.0.0.1:9092", "kafka", 500)
     pinned = Settings(kafka="k:1", fetch_max_wait_ms=33).on_broker("e:1", "embedded")
     assert pinned.fetch_max_wait_ms == 33, "a value set explicitly survives a broker change"
+
+
+@pytest.mark.e2e
+@on_broker("kafka")
+def test_storage_formats_with_a_cluster_id_that_starts_with_a_dash(tmp_path, monkeypatch):
+    """A cluster id is random URL-safe base64: 1 in 64 starts with "-", which Kafka's storage tool
+    once read as an option (the broker then failed to start)."""
+    import heartline.kafka_broker as kb
+
+    if not shutil.which("java"):
+        pytest.skip("no java")
+    monkeypatch.setattr(kb, "cluster_id", lambda: "-" + "A" * 21)
+    broker = kb.KafkaBroker(data_dir=tmp_path / "kafka")
+    broker._prepare()
+    meta = (tmp_path / "kafka" / "logs" / "meta.properties").read_text()
+    assert "cluster.id=-AAAAAAAAAAAAAAAAAAAAA" in meta
