@@ -303,10 +303,12 @@ def _read_out(view: str, groups: list[tuple[int, int, str]]) -> list[tuple[int, 
     number still: masked when it is 7 digits or more (5 after a personal key),
     or 4 or more next to a number that validated.
     """
-    # best[j]: (validated digits, -parts, parts) for groups[:j]; a part is (i, j, cue)
-    best: list[tuple[int, int, list[tuple[int, int, str | None]]]] = [(0, 0, [])]
+    if len(groups) > 24:  # no number is read in so many groups: masked whole, the cost kept linear
+        return [(groups[0][0], groups[-1][1], "")]
+    # best[j]: (validated digits, -parts, i, cue) for groups[:j], its last part groups[i:j]
+    best: list[tuple[int, int, int, str | None]] = [(0, 0, 0, None)]
     for j in range(1, len(groups) + 1):
-        top: tuple[int, int, list[tuple[int, int, str | None]]] | None = None
+        top: tuple[int, int, int, str | None] = (-1, 0, 0, None)
         digits = ""
         for i in range(j - 1, -1, -1):
             digits = groups[i][2] + digits
@@ -314,13 +316,17 @@ def _read_out(view: str, groups: list[tuple[int, int, str]]) -> list[tuple[int, 
                 break  # longer than any number that validates
             start = groups[i][0]
             cue = _classify(digits, view[max(0, start - 12) : start]) if len(digits) >= 5 else None
-            done, parts, split = best[i]
-            here = (done + (len(digits) if cue else 0), parts - 1, [*split, (i, j, cue)])
-            if top is None or here[:2] > top[:2]:
+            here = (best[i][0] + (len(digits) if cue else 0), best[i][1] - 1, i, cue)
+            if here[:2] > top[:2]:
                 top = here
-        assert top is not None
         best.append(top)
-    validated, _, split = best[-1]
+    validated = best[-1][0]
+    split: list[tuple[int, int, str | None]] = []
+    j = len(groups)
+    while j:
+        split.append((best[j][2], j, best[j][3]))
+        j = best[j][2]
+    split.reverse()
     spans: list[tuple[int, int, str]] = []
     rest: list[tuple[int, int, str]] = []
 
