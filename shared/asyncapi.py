@@ -92,6 +92,28 @@ TOPICS: dict[str, tuple[str, str, list[str], list[str]]] = {
         ["nudger", "gateway", "recorder"],
     ),
 }
+# The analyzer's records of a call carry where they came from, so the nudger can apply a call's
+# records in order although it reads them from two topics (services/nudger/order.py).
+ORDERED_BY_HEADERS = {topics.UTTERANCE_ANALYSIS, topics.CALL_EVENTS}
+ORDER_HEADERS: dict[str, Any] = {
+    "type": "object",
+    "description": "Kafka record headers (UTF-8 values) the analyzer sets; other producers may omit them.",
+    "properties": {
+        topics.SRC_HEADER: {
+            "type": "string",
+            "pattern": r"^\d+:\d+$",
+            "description": "`<partition>:<offset>` of the stt-events record this record was made from",
+        },
+        topics.AFTER_HEADER: {
+            "type": "string",
+            "pattern": r"^\d+:\d+$",
+            "description": "`<partition>:<offset>` in stt-events of the previous record the analyzer wrote "
+            "for the same call (absent for a call's first)",
+        },
+    },
+}
+CHANGELOG = "heartline-nudger-calls-changelog"
+
 # Who dead-letters a record it cannot read from a topic (to `<topic>.dlq`).
 DEAD_LETTERERS = {
     topics.STT_EVENTS: ["analyzer"],
@@ -231,6 +253,12 @@ def component_schemas() -> dict[str, dict[str, Any]]:
     out.update(event.pop("$defs", {}))
     out["CallEvent"] = event
     out["Tombstone"] = {"type": "null", "description": "A Kafka tombstone: the record has no value."}
+    out["CallMemory"] = {
+        "type": "object",
+        "description": "The nudger's engine memory of one call (services/nudger/memory.py, internal).",
+        "required": ["state"],
+        "properties": {"state": {"$ref": "#/components/schemas/CallState"}},
+    }
     out["PCM"] = {
         "type": "string",
         "format": "binary",
@@ -298,6 +326,8 @@ def _kafka_messages() -> dict[str, dict[str, Any]]:
     out = {}
     for topic, (schema, summary, _, _) in _described().items():
         out[f"{_camel(topic)}Record"] = _message(schema, f"{topic} record", summary, schema, bindings=key)
+        if topic in ORDERED_BY_HEADERS:
+            out[f"{_camel(topic)}Record"]["headers"] = ORDER_HEADERS
     out["callStateTombstone"] = _message(
         "tombstone",
         "call-state tombstone",
@@ -310,6 +340,25 @@ def _kafka_messages() -> dict[str, dict[str, Any]]:
         "Dead letter",
         "A record a consumer could not read: the reason (never the input's values) and a redacted excerpt.",
         "DeadLetter",
+        bindings={
+            "kafka": {
+                "key": {
+                    "type": ["string", "null"],
+                    "description": "the key of the record that could not be read, as it was (the call id when "
+                    "the producer set one; null when it had none)",
+                },
+                "bindingVersion": KAFKA_BINDING,
+            }
+        },
+    )
+    out["callMemory"] = _message(
+        "call_memory",
+        "Nudger call memory",
+        "The nudger's memory of one live call (its call state, the timing of its speech segments, open "
+        "needs, nudges sent, cooldowns), read back only by the nudger when it is assigned the call's partition; "
+        "a tombstone when the call ends or its customer is erased. Internal: its shape may change "
+        "between versions.",
+        "CallMemory",
         bindings=key,
     )
     return out
@@ -435,6 +484,31 @@ def _channels() -> dict[str, dict[str, Any]]:
             "x-producers": DEAD_LETTERERS[topic],
             "x-consumers": [],
         }
+    channels["nudgerCallsChangelog"] = {
+        "address": CHANGELOG,
+        "servers": [{"$ref": "#/servers/kafka"}],
+        "description": (
+            "The nudger's call memories, compacted (key call id, on the call's partition of the inputs): "
+            "when a nudger is assigned partitions it reads theirs to the end before `/readyz` says ready, so "
+            "a call continues where a killed worker left it. Named `<group>-calls-changelog` after the "
+            "nudger's consumer group (`heartline-nudger`, `-gN` after an embedded-broker reset), with "
+            "`HEARTLINE_TOPIC_PREFIX`; created by the nudger. `heartline customer delete` writes its "
+            "tombstones too."
+        ),
+        "messages": {
+            "callMemory": {"$ref": "#/components/messages/callMemory"},
+            "callStateTombstone": {"$ref": "#/components/messages/callStateTombstone"},
+        },
+        "bindings": {
+            "kafka": {
+                "topic": CHANGELOG,
+                "topicConfiguration": {"cleanup.policy": ["compact"]},
+                "bindingVersion": KAFKA_BINDING,
+            }
+        },
+        "x-producers": ["nudger", "customer delete"],
+        "x-consumers": ["nudger"],
+    }
     return channels
 
 
@@ -458,6 +532,20 @@ def _operations(channels: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]
     op("sendStreamErrors", "send", "ingestStream", ["StreamError"], "Ingest says what it could not take.")
     op("receiveAudio", "receive", "asrAudio", ["AudioChunk", "AudioEnd"], "The ASR bridge takes audio.")
     op("sendAsrEvents", "send", "asrAudio", ["AsrEvent", "ChannelEnded"], "The ASR bridge echoes its events.")
+    op(
+        "produceNudgerCallsChangelog",
+        "send",
+        "nudgerCallsChangelog",
+        ["callMemory", "callStateTombstone"],
+        "The nudger writes each call it changed once per batch; customer delete writes tombstones.",
+    )
+    op(
+        "consumeNudgerCallsChangelog",
+        "receive",
+        "nudgerCallsChangelog",
+        ["callMemory", "callStateTombstone"],
+        "A nudger reads the changelog of partitions newly assigned to it.",
+    )
     for topic, (_, _, producers, consumers) in _described().items():
         channel = _camel(topic)
         messages = list(channels[channel]["messages"])

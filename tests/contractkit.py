@@ -14,7 +14,7 @@ services enforce, so that the checks judge everything else:
 * ``/api/review/scores`` needs ``since`` before ``until`` and at most 92 days
   apart (422): a generated pair outside that is dropped (the defaults apply).
 
-Both rules have their own regular tests (tests/test_contract.py).
+Both rules have their own regular tests (tests/test_contract.py, tests/test_gateway_rest.py).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import schemathesis
 
@@ -119,3 +120,14 @@ def run_schemathesis(
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
     }
     return subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=env, timeout=timeout_s)
+
+
+def error_body(resp: Any, status: int) -> dict:
+    """The one error body (``{error, errors}``, never FastAPI's ``detail``) with ``status``; returned."""
+    assert resp.status_code == status, resp.text
+    assert resp.headers["content-type"].startswith("application/json")
+    body = resp.json()
+    assert isinstance(body["error"], str) and body["error"], body
+    assert all(isinstance(i["error"], str) for i in body.get("errors", [])), body
+    assert "detail" not in body, body
+    return body

@@ -8,9 +8,11 @@ import unicodedata
 import pytest
 import yaml
 
+from services.nudger.worker import changelog_topic
 from shared import asyncapi
 from shared.config import Settings
 from shared.schemas import parse_event
+from shared.topics import AFTER_HEADER, SRC_HEADER
 
 
 def test_the_committed_asyncapi_is_what_the_models_generate():
@@ -47,6 +49,11 @@ def test_asyncapi_covers_every_topic_socket_and_message_kind():
     assert state["bindings"]["kafka"]["topicConfiguration"]["cleanup.policy"] == ["compact"]
     assert "callStateTombstone" in state["messages"]
     assert doc["channels"]["sttEvents"]["x-producers"] == ["ingest", "asr", "simulator"]
+    changelog = doc["channels"]["nudgerCallsChangelog"]
+    assert changelog["address"] == changelog_topic(Settings()), "the nudger's changelog as it is named"
+    assert changelog["bindings"]["kafka"]["topicConfiguration"]["cleanup.policy"] == ["compact"]
+    for name in ("utteranceAnalysisRecord", "callEventsRecord"):
+        assert set(doc["components"]["messages"][name]["headers"]["properties"]) == {SRC_HEADER, AFTER_HEADER}
     for message in doc["components"]["messages"].values():
         if message["name"] not in ("audio",):
             assert message["payload"]["$ref"].rsplit("/", 1)[1] in doc["components"]["schemas"]

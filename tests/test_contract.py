@@ -19,10 +19,12 @@ import websockets
 import yaml
 
 from heartline.broker import free_port
+from services.nudger.worker import changelog_topic
 from shared import asyncapi
 from shared import socket_messages as sm
 from shared.schemas import iso, utcnow
 from tests.callkit import call_started, collect, new_call_id, utterance
+from tests.contractkit import error_body as _error_body
 from tests.contractkit import run_schemathesis
 from tests.kafkatools import produce_raw, read_topic
 from tests.speech.common import channel_pcm, needs_speech
@@ -60,46 +62,9 @@ def test_gateway_keeps_its_openapi_contract(stack):
 # ---------------------------------------------------------------- what schemathesis found, kept
 
 
-def _error_body(resp: httpx.Response, status: int) -> dict:
-    assert resp.status_code == status, resp.text
-    assert resp.headers["content-type"].startswith("application/json")
-    body = resp.json()
-    assert isinstance(body["error"], str) and body["error"], body
-    assert all(isinstance(i["error"], str) for i in body.get("errors", [])), body
-    assert "detail" not in body, body
-    return body
-
-
 def _get(stack, path: str, token: str | None = None, **kw) -> httpx.Response:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     return httpx.get(f"{stack.gateway_url}{path}", headers=headers, timeout=10, **kw)
-
-
-def test_review_parameters_are_bounded_and_checked_before_the_database(stack):
-    """Guards: ?offset=10990711456729420267520 reached the database (500); since=null was a 422 in
-    another shape than documented; a day or time at the edge of the calendar overflowed."""
-    sup = stack.token("s-001", "supervisor")
-    body = _error_body(_get(stack, "/api/review/calls?offset=10990711456729420267520", sup), 422)
-    assert body["errors"][0]["where"] == "query.offset"
-    _error_body(_get(stack, "/api/review/calls?limit=0", sup), 422)
-    for value in ("null", "", "2026-13-01", "1700000000", "2026-11-23T25:00:00Z"):
-        _error_body(_get(stack, "/api/review/calls", sup, params={"since": value}), 422)
-    for since, until in (
-        ("9999-12-31", "9999-12-31"),
-        ("0001-01-01", "0001-01-01"),
-        ("0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-23:59"),
-        ("2016-12-31T23:59:60Z", "2026-11-23"),
-    ):
-        for path in ("/api/review/calls", "/api/review/acceptance"):
-            resp = _get(stack, path, sup, params={"since": since, "until": until})
-            assert resp.status_code == 200, (path, since, until, resp.text)
-    _error_body(_get(stack, "/api/review/scores", sup, params={"since": "2026-12-01", "until": "2026-11-01"}), 422)
-    _error_body(_get(stack, "/api/review/scores", sup, params={"since": "2026-01-01", "until": "2026-11-01"}), 422)
-    assert (
-        _get(stack, "/api/review/scores", sup, params={"since": "2026-11-01", "until": "2026-11-23"}).status_code == 200
-    )
-    _error_body(_get(stack, "/api/review/calls/not%20an%20id", sup), 422)
-    _error_body(_get(stack, "/api/history/" + "c" * 129, sup), 422)
 
 
 def test_auth_errors_have_the_one_shape(stack):
@@ -147,27 +112,6 @@ def test_metrics_are_prometheus_text(stack):
     for base in (stack.gateway_url, stack.ingest_url):
         resp = httpx.get(f"{base}/metrics", timeout=10)
         assert resp.status_code == 200 and resp.headers["content-type"].startswith("text/plain")
-
-
-def test_token_requests_outside_the_schema_are_refused_by_the_schema(stack):
-    """Guards: POST /api/token accepted any role and subject in its schema and refused them later."""
-    url = f"{stack.gateway_url}/api/token"
-    for bad in (
-        {"sub": "", "role": "agent"},
-        {"sub": "a-001", "role": "boss"},
-        {"sub": "s-001", "role": "agent"},
-        {"sub": "a-001", "role": "supervisor"},
-        {"sub": "a-001"},
-        ["a-001"],
-    ):
-        body = _error_body(httpx.post(url, json=bad, timeout=10), 422)
-        assert body["errors"], body
-    _error_body(httpx.post(url, content=b"[" * 5000, headers={"content-type": "application/json"}, timeout=10), 400)
-    _error_body(httpx.post(url, content=b"{not json", headers={"content-type": "application/json"}, timeout=10), 400)
-    ok = httpx.post(url, json={"sub": "s-001", "role": "supervisor"}, timeout=10)
-    assert ok.status_code == 200 and ok.json()["role"] == "supervisor"
-    spec = httpx.get(f"{stack.gateway_url}/openapi.json", timeout=10).json()["components"]["schemas"]
-    assert spec["AgentTokenRequest"]["properties"]["sub"]["enum"][0] == "a-001"
 
 
 def test_whisper_text_the_schema_allows_is_the_text_the_gateway_takes(stack):
@@ -333,6 +277,11 @@ def test_websocket_messages_and_topic_records_match_the_asyncapi(stack, spec):
             if topic == t.stt_events and value == bad:
                 continue  # the bad record above
             _validate(spec, "Tombstone" if value is None else schema, None if value is None else json.loads(value))
+    changelog = asyncio.run(read_topic(stack.settings, changelog_topic(stack.settings)))
+    mine = [value for key, value in changelog if key == call_id.encode()]
+    assert mine, "the nudger's changelog holds the call's memory"
+    for value in mine:
+        _validate(spec, "Tombstone" if value is None else "CallMemory", None if value is None else json.loads(value))
 
 
 @pytest.mark.speech

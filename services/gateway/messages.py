@@ -3,8 +3,9 @@
 Records travel flat — a ``nudge`` message is the Nudge's fields plus ``"kind": "nudge"`` — so
 the record builders take the record's dict. ``encode`` turns a message into its text frame
 once; the hub shares that text between all the clients it goes to. The models that document
-these messages (docs/asyncapi.yaml) are ``shared/socket_messages.py``; tests/test_asyncapi.py
-checks real messages against them.
+these messages (docs/asyncapi.yaml) are ``shared/socket_messages.py``; tests/test_contract.py
+checks messages captured from the running sockets against them, tests/test_gateway_protocol.py
+every message the protocol tests receive.
 """
 
 from __future__ import annotations

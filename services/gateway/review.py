@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse
 from pydantic import WithJsonSchema
 
@@ -51,7 +52,14 @@ STATIC = Path(__file__).resolve().parent / "static"
 When = Annotated[
     str | None,
     Query(max_length=64, description="a day, `2026-11-23` (China time), or an RFC 3339 time, `2026-11-23T08:00:00Z`"),
-    WithJsonSchema({"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}]}),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "format": "date", "maxLength": 64},
+                {"type": "string", "format": "date-time", "maxLength": 64},
+            ]
+        }
+    ),
 ]
 Agent = Annotated[str, Query(max_length=64, description="an agent id")]
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
@@ -63,7 +71,8 @@ AUTH = (401, 403)
 
 
 def _when(value: str | None, end: bool = False) -> datetime | None:
-    """An RFC 3339 time, or a day taken as China-time midnight (an ``until`` day includes that day)."""
+    """An RFC 3339 time, or a day taken as China-time midnight (an ``until`` day includes that day).
+    Not one: a 422 whose ``errors`` name the parameter (``query.since`` / ``query.until``)."""
     if value is None:
         return None
     try:
@@ -79,7 +88,10 @@ def _when(value: str | None, end: bool = False) -> datetime | None:
         parsed = datetime.fromisoformat(LEAP.sub(":59", value.upper().replace("Z", "+00:00")))
         return _clamp(parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC))
     except (ValueError, OverflowError) as exc:
-        raise HTTPException(422, "not a day (YYYY-MM-DD) or an RFC 3339 time") from exc
+        where = ("query", "until" if end else "since")
+        raise RequestValidationError(
+            [{"type": "value_error", "loc": where, "msg": "not a day (YYYY-MM-DD) or an RFC 3339 time"}]
+        ) from exc
 
 
 def _clamp(ts: datetime) -> datetime:
