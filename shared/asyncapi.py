@@ -256,8 +256,17 @@ def component_schemas() -> dict[str, dict[str, Any]]:
     out["CallMemory"] = {
         "type": "object",
         "description": "The nudger's engine memory of one call (services/nudger/memory.py, internal).",
-        "required": ["state"],
-        "properties": {"state": {"$ref": "#/components/schemas/CallState"}},
+        "required": ["memory", "partition"],
+        "properties": {
+            "memory": {
+                "type": "object",
+                "description": "the engine's memory: the call state, its speech segments (timing and the "
+                "analyzer's redacted text), open needs, nudges sent, cooldowns",
+                "required": ["state"],
+                "properties": {"state": {"$ref": "#/components/schemas/CallState"}},
+            },
+            "partition": {"type": "integer", "minimum": 0, "description": "the call's partition of the inputs"},
+        },
     }
     out["PCM"] = {
         "type": "string",
@@ -354,8 +363,9 @@ def _kafka_messages() -> dict[str, dict[str, Any]]:
     out["callMemory"] = _message(
         "call_memory",
         "Nudger call memory",
-        "The nudger's memory of one live call (its call state, the timing of its speech segments, open "
-        "needs, nudges sent, cooldowns), read back only by the nudger when it is assigned the call's partition; "
+        "The nudger's memory of one live call (its call state, its speech segments with the analyzer's "
+        "redacted text, open needs, nudges sent, cooldowns), read back only by the nudger when it is "
+        "assigned the call's partition; "
         "a tombstone when the call ends or its customer is erased. Internal: its shape may change "
         "between versions.",
         "CallMemory",

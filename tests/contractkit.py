@@ -64,14 +64,14 @@ def map_case(context, case):
         else:
             case.body = _past(case.body)
     elif path == "/api/review/scores" and isinstance(case.query, dict):
-        from fastapi import HTTPException
+        from fastapi.exceptions import RequestValidationError
 
         from services.gateway.review import _when
 
         try:
             end = _when(case.query.get("until"), end=True) if case.query.get("until") is not None else None
             start = _when(case.query.get("since")) if case.query.get("since") is not None else None
-        except (HTTPException, TypeError):
+        except (RequestValidationError, TypeError):
             return case  # not a day or a time: the service must refuse it, leave it
         now = datetime.now(UTC) + timedelta(days=1)
         end_ = end or now
