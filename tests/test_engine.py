@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from services.nudger.detectors.guide_step_by_step import says_elderly
 from services.nudger.engine import CallMemory, new_memory, risk_score, step, tick
 from services.nudger.rules import load_rules
 from shared import cues as C
@@ -569,6 +570,108 @@ def test_restating_first_is_not_answering_without_guidance():
     c.say(2, "agent", "跟您确认一下您是想查资金对吗", 4500, 9000, cues=[C.REQUEST_RESTATED])
     c.wait(15000)
     assert c.types() == []  # still inside the senior grace: confirm, then guide
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我年纪大了，这个手机App上怎么查持仓",
+        "哎，岁数大了，记不住这些",
+        "我都七十多了",
+        "我今年78了",
+        "我们老人家不懂这些",
+        "我是老年人，你说慢一点",
+        "我一个老太婆，哪会弄这个",
+        "我这把年纪了",
+        "眼睛花了看不清",
+        "这智能手机我不会弄",
+        "我妈让我问一下，我年纪也大了",  # the speaker's own age, named after the mother
+        "耳朵有点背，您大点声",
+    ],
+)
+def test_customer_says_they_are_elderly(text):
+    assert says_elderly(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "大了",
+        "声音大了，风险也大了",
+        "我是老客户了",
+        "这个App老是闪退",
+        "等了老半天",
+        "我妈年纪大了",  # someone else's age: the caller on the line is not elderly
+        "我爸眼睛花了",
+        "帮我妈问一下，年纪大了不会用手机",
+        "我老婆不会用智能手机",
+        "你们应该给老年人做个简单版",  # a suggestion about seniors, not a self-description
+        "60岁以上有优惠吗",
+        "我六十岁以后能领吗",
+        "我买了68股",
+        "股价都七十多了",
+        "菜单多得眼花缭乱",
+        "我这个年纪该买什么",
+    ],
+)
+def test_other_words_do_not_make_a_senior(text):
+    assert says_elderly(text) == ""
+
+
+def test_customer_who_says_they_are_old_gets_senior_guidance():
+    c = Call(segment="retail")  # the CTI record does not mark a senior
+    c.say(1, "customer", "我年纪大了，我想在手机App上查一下持仓", 1000, 5000, cues=[C.REQUEST])
+    assert c.mem.senior_said == "年纪大了"
+    c.say(2, "agent", "在交易软件持仓页自己看一下", 6000, 9000)  # answers, no steps
+    c.wait(15000)
+    assert c.types() == ["guide_step_by_step"]
+    n = c.nudges[0]
+    assert n.suggestion in RULES.nudges["guide_step_by_step"].cases["senior"]
+    assert n.reason.startswith("客户提到年纪大,办理业务 «我年纪大了")
+    cti = Call(segment="senior", call_id="c-2")  # the record says so: the reason says that instead
+    cti.say(1, "customer", "我想在手机App上查一下持仓", 1000, 4000, cues=[C.REQUEST])
+    cti.say(2, "agent", "在交易软件持仓页自己看一下", 5000, 8000)
+    cti.wait(15000)
+    assert cti.types() == ["guide_step_by_step"] and cti.nudges[0].reason.startswith("老年客户办理业务")
+
+
+def test_said_once_the_call_stays_senior():
+    c = Call()
+    c.say(1, "customer", "喂，你好，眼睛花了，看手机费劲", 1000, 4000)
+    assert c.types() == [] and c.mem.senior_said == "眼睛花了"  # no request yet: nothing to guide
+    again = CallMemory.model_validate(c.mem.model_dump(mode="json"))  # the changelog round trip
+    assert again.senior_said == "眼睛花了"
+    c.mem = again
+    c.say(2, "agent", "您好，请问有什么可以帮您", 4500, 6000)
+    c.say(3, "customer", "我想改一下交易密码", 7000, 9000, cues=[C.REQUEST])
+    c.say(4, "agent", "在软件设置里面改就可以了", 10000, 12500)
+    c.wait(20000)
+    assert c.types() == ["guide_step_by_step"]
+    assert c.nudges[0].reason == "客户提到年纪大(«眼睛花了»),办理业务 «我想改一下交易密码»"
+    assert c.nudges[0].suggestion in RULES.nudges["guide_step_by_step"].cases["senior"]
+
+
+def test_memory_written_before_senior_said_still_loads():
+    c = Call()
+    data = c.mem.model_dump(mode="json")
+    del data["senior_said"]
+    assert CallMemory.model_validate(data).senior_said == ""
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我是老客户了，我想在手机App上查一下持仓",
+        "我妈年纪大了，我想帮她在手机App上查一下持仓",
+        "这个App老是闪退，我想查一下持仓",
+    ],
+)
+def test_no_senior_guidance_without_the_customer_being_elderly(text):
+    c = Call()
+    c.say(1, "customer", text, 1000, 5000, cues=[C.REQUEST])
+    c.say(2, "agent", "在交易软件持仓页自己看一下", 6000, 9000)
+    c.wait(40000)
+    assert "guide_step_by_step" not in c.types() and c.mem.senior_said == ""
 
 
 def test_renewed_anger_after_a_brief_apology_gets_a_second_card():

@@ -146,6 +146,12 @@ def problems(name: str, nudges) -> list[str]:
     out += [
         f"{t} fired {fired.count(t)} times, not {k}" for t, k in (exp.get("count") or {}).items() if fired.count(t) != k
     ]
+    # case: {type: case} — every card of the type carries a wording of that case
+    for t, case in (exp.get("case") or {}).items():
+        wordings = RULES.nudges[t].cases.get(case) or RULES.nudges[t].wordings  # as the engine picks
+        out += [
+            f"{t} not in case {case}: {n.suggestion}" for n in nudges if n.type == t and n.suggestion not in wordings
+        ]
     ids = [n.nudge_id for n in nudges]
     if len(ids) != len(set(ids)):
         out.append(f"duplicate nudge ids {sorted(i for i in set(ids) if ids.count(i) > 1)}")

@@ -80,6 +80,9 @@ class CallMemory(BaseModel):
     checking_since: float | None = None  # agent said 我查一下 and has not spoken since
     checking_end_ms: int = 0  # … in the segment ending here
     customer_finals: int = 0
+    # The customer's own words that said they are elderly (redacted, ≤ 16 characters; '': not
+    # heard): a senior the CTI record does not mark (guide_step_by_step). Kept for the call.
+    senior_said: str = ""
     # Detectors' own small numbers, keyed "<type>.<name>" (e.g. acknowledge_emotion.since_ack):
     # a new detector keeps its state here without a new field.
     marks: dict[str, float] = Field(default_factory=dict)
