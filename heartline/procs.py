@@ -23,8 +23,11 @@ from shared.config import Settings
 
 # Settings the stack decides for each child whatever the user set: the broker it started (or
 # was given), each worker's health port, the group generation (supervisor.py: fresh group names
-# after a broker reset), and the JWT signing key (only to the processes that mint or verify tokens).
-STACK_OWNED = frozenset({"kafka", "worker_port", "group_generation", "jwt_secret"})
+# after a broker reset), the JWT signing key (only to the processes that mint or verify tokens)
+# and the customer salt (only to the workers that hash customer ids: a service that reads the
+# hashes and holds the salt could recover the ids by trying every phone number).
+STACK_OWNED = frozenset({"kafka", "worker_port", "group_generation", "jwt_secret", "customer_salt"})
+HASHERS = (["worker", "nudger"], ["worker", "recorder"])
 
 
 def settings_env(settings: Settings, owned: frozenset[str] = STACK_OWNED) -> dict[str, str]:
@@ -71,14 +74,16 @@ class ProcessGroup:
     lifeline: Lifeline | None = None  # heartline run: children stop when the runner dies (lifeline.py)
     procs: list[Proc] = field(default_factory=list)
 
-    def env(self, signs_tokens: bool = True, **extra) -> dict:
+    def env(self, signs_tokens: bool = True, hashes_customers: bool = False, **extra) -> dict:
         """A child's environment: every setting the user set (``settings_env``), then the ones the
         stack decides (its broker, ports, topic prefix …); the JWT secret only for those that mint
-        or verify tokens (not workers)."""
+        or verify tokens (not workers), the customer salt only for the nudger and the recorder."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("HEARTLINE_")}
         env.update(settings_env(self.settings))
         if signs_tokens:
             env["HEARTLINE_JWT_SECRET"] = self.settings.jwt_secret.get_secret_value()
+        if hashes_customers and "customer_salt" in self.settings.model_fields_set:
+            env["HEARTLINE_CUSTOMER_SALT"] = self.settings.customer_salt.get_secret_value()
         env.update(
             {
                 "HEARTLINE_KAFKA": self.kafka,
@@ -111,9 +116,12 @@ class ProcessGroup:
         return proc
 
     def proc_env(self, proc: Proc) -> dict:
-        """The environment ``proc`` is started with: workers never get the JWT secret."""
+        """The environment ``proc`` is started with: workers never get the JWT secret, and only the
+        nudger and the recorder get the customer salt."""
         lifeline = self.lifeline.env() if self.lifeline else {}
-        return self.env(signs_tokens=proc.args[0] != "worker", **proc.env, **lifeline)
+        return self.env(
+            signs_tokens=proc.args[0] != "worker", hashes_customers=proc.args[:2] in HASHERS, **proc.env, **lifeline
+        )
 
     def _spawn(self, proc: Proc) -> None:
         with open(self.log_dir / f"{proc.name}.log", "ab") as log:

@@ -586,6 +586,8 @@ def test_signing_key_reaches_only_the_services_that_use_it(compose, k8s_docs):
     for name, svc in compose["services"].items():
         has = "HEARTLINE_JWT_SECRET" in (svc.get("environment") or {})
         assert has == (name in TOKEN_SERVICES), f"compose {name}: JWT secret {'present' if has else 'missing'}"
+        salted = "HEARTLINE_CUSTOMER_SALT" in (svc.get("environment") or {})
+        assert salted == (name in SALT_SERVICES), f"compose {name}: salt {'present' if salted else 'missing'}"
     pods = {
         d["metadata"]["name"]: d["spec"]["template"]["spec"] for d in k8s_docs if d["kind"] in ("Deployment", "Job")
     }

@@ -341,7 +341,9 @@ def test_every_service_gets_the_settings_the_user_set_and_only_signers_the_jwt_s
     production mode they start. Before, every HEARTLINE_* variable the runner did not list was
     dropped: the workers hashed with the placeholder salt and the erasure matched nothing. The
     stack keeps what it decides itself (its broker, ports, topic prefix, group generation), and
-    the JWT secret still reaches only ingest and the gateway."""
+    the JWT secret still reaches only the services that mint or verify tokens, the customer salt
+    only the nudger and the recorder (the services that read the hashes must not be able to
+    recover the ids)."""
     import secrets
 
     from heartline.procs import ProcessGroup
@@ -368,12 +370,12 @@ def test_every_service_gets_the_settings_the_user_set_and_only_signers_the_jwt_s
     _user_shell(monkeypatch, **user)
     settings = Settings(broker="embedded")  # as `heartline run --broker embedded` reads them
     group = ProcessGroup(settings, tmp_path / "logs", "127.0.0.1:19092")
+    hashers = {p.name for p in _stack_procs(group)}
     for proc in _stack_procs(group):
         env = group.proc_env(proc)
         _user_shell(monkeypatch, **{k: v for k, v in env.items() if k.startswith("HEARTLINE_")})
         child = Settings()  # what the child reads
         assert child.mode == "production", proc.name
-        assert child.customer_salt.get_secret_value() == salt, proc.name
         assert (child.token_audience, child.token_ttl_s, child.token_max_ttl_s) == ("acme-desk", 1800, 3600)
         assert child.retention_days == 30 and child.allowed_origins == ["https://wall.acme.example"], proc.name
         assert child.data_dir == tmp_path and child.session_timeout_s == 5.5, proc.name
@@ -383,9 +385,15 @@ def test_every_service_gets_the_settings_the_user_set_and_only_signers_the_jwt_s
         if proc.args[0] == "worker":
             assert child.worker_port == proc.port, proc.name
             assert "HEARTLINE_JWT_SECRET" not in env, f"{proc.name} got the signing key"
-            child.require_secrets("customer_salt")  # in production mode it starts
         else:
             assert child.jwt_secret.get_secret_value() == jwt_secret, proc.name
+        if proc.args[:2] in (["worker", "nudger"], ["worker", "recorder"]):
+            assert child.customer_salt.get_secret_value() == salt, proc.name
+            child.require_secrets("customer_salt")  # in production mode it starts
+        else:  # it reads hashed ids (call-state, history): with the salt it could recover them
+            assert "HEARTLINE_CUSTOMER_SALT" not in env, f"{proc.name} got the customer salt"
+            hashers.discard(proc.name)
+    assert hashers == {"nudger-0", "recorder-0"}, "the salt goes where customer ids are hashed"
 
 
 def test_a_worker_started_by_hand_joins_the_stacks_group_generation(monkeypatch, tmp_path, capsys):
