@@ -573,3 +573,28 @@ def test_only_a_supervisor_token_may_whisper_over_http(gw: Gateway):
     ok = gw.client.post("/api/whisper", json=body, headers=supervisor)
     assert ok.status_code == 202 and ok.json()["agent_id"] == "a-001"
     assert [r["sender"] for r in gw.feed.sent(gw.topics.nudges)] == ["s-001"]
+
+
+def test_a_send_the_broker_never_acknowledges_gives_up_in_bounded_time(monkeypatch):
+    """Guards: with the broker down, aiokafka waits 40 s for an acknowledgement, and the socket
+    that sent the feedback read nothing else meanwhile. The feed gives up after SEND_TIMEOUT_S."""
+    import asyncio
+
+    from services.gateway import feed as feed_module
+    from shared.config import Settings
+
+    class Silent:
+        async def send_and_wait(self, *args, **kwargs):
+            await asyncio.sleep(3600)
+
+    monkeypatch.setattr(feed_module, "SEND_TIMEOUT_S", 0.2)
+    feed = feed_module.Feed(Settings(kafka="127.0.0.1:1"), relay=None)
+    feed.producer = Silent()
+
+    async def attempt() -> float:
+        started = asyncio.get_running_loop().time()
+        with pytest.raises(TimeoutError):
+            await feed.send_feedback(b"c-1", b"{}")
+        return asyncio.get_running_loop().time() - started
+
+    assert asyncio.run(attempt()) < 2

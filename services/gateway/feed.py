@@ -30,6 +30,10 @@ from shared.schemas import Nudge
 
 SERVICE = "gateway"
 log = logging.getLogger("gateway.feed")
+# An agent's feedback or a supervisor's whisper waits this long for the broker's acknowledgement,
+# then the sender is told to try again (aiokafka's own timeout is 40 s, and the socket that sent
+# it reads nothing else meanwhile). The record may still be delivered later: consumers dedupe.
+SEND_TIMEOUT_S = 5.0
 
 
 class GatewayFeed(Component, Protocol):
@@ -84,12 +88,15 @@ class Feed:
     async def send_nudge(self, nudge: Nudge) -> None:
         """A nudge raised here (supervisor_whisper) goes out on ``nudges`` like the nudger's:
         every gateway (this one too) reads it back and delivers it; the recorder stores it."""
-        await self.producer.send_and_wait(self.settings.topics.nudges, nudge.to_json(), key=nudge.call_id.encode())
-        metrics.EVENTS_OUT.labels(SERVICE, self.settings.topics.nudges).inc()
+        await self._send(self.settings.topics.nudges, nudge.to_json(), nudge.call_id.encode())
 
     async def send_feedback(self, key: bytes, value: bytes) -> None:
-        await self.producer.send_and_wait(self.settings.topics.nudge_feedback, value, key=key)
-        metrics.EVENTS_OUT.labels(SERVICE, self.settings.topics.nudge_feedback).inc()
+        await self._send(self.settings.topics.nudge_feedback, value, key)
+
+    async def _send(self, topic: str, value: bytes, key: bytes) -> None:
+        """Produce and wait for the acknowledgement, at most ``SEND_TIMEOUT_S`` (TimeoutError then)."""
+        await asyncio.wait_for(self.producer.send_and_wait(topic, value, key=key), SEND_TIMEOUT_S)
+        metrics.EVENTS_OUT.labels(SERVICE, topic).inc()
 
     async def _consume(self) -> None:
         while True:
