@@ -62,9 +62,9 @@ class RuleSpec(BaseModel):
     # Cool down each case on its own (privacy: the agent repeating a card number
     # after the customer read it out is a new, worse event).
     cooldown_per_case: bool = False
-    # When this card fires for a customer turn, the open needs of that turn of
-    # these types are dropped (the card covers them); the turn's other needs
-    # wait at least ``card_gap_s`` (one card at a time).
+    # When this card fires, the open needs of these types for its turn, or for an
+    # earlier turn still waiting, are dropped (the card covers them); every other
+    # open need waits at least ``card_gap_s`` (one moment, one card).
     covers: list[str] = Field(default_factory=list)
     # At most this many nudges of the type per call (0: no limit beyond the cooldown).
     max_per_call: int = Field(default=0, ge=0)
@@ -112,8 +112,8 @@ class Rules(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)  # YAML gives native types: "30" is no number
 
     version: int = 1
-    # After a card fires for a customer turn, that turn's other needs wait at
-    # least this long (unless the card covers them): one card at a time.
+    # After a card fires, every other open need waits at least this long
+    # (unless the card covers it): one moment, one card.
     card_gap_s: float = Field(default=6, ge=0)
     risk: RiskWeights = Field(default_factory=RiskWeights)
     nudges: dict[str, RuleSpec]
