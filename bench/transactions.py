@@ -14,8 +14,8 @@ Kafka transactions would make the outputs and the positions one atomic
 write instead. This measures that loop both ways on one Apache Kafka broker
 (the project's own, from its jars), same input, same transform:
 
-- ``at-least-once``: produce the batch, wait for the acknowledgements, commit
-  the positions every 0.5 s (what the workers do);
+- ``at-least-once``: produce the batch, wait for the acknowledgements, mark
+  and commit its positions every 0.5 s with the workers' own ``Positions``;
 - ``transactions``: per batch ``begin`` → produce → ``send_offsets_to_transaction``
   → ``commit``, and the downstream reader uses ``isolation_level=read_committed``
   (it must, or it could read outputs of an aborted batch).
@@ -47,13 +47,15 @@ import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 PARTITIONS = 8
-COMMIT_EVERY_S = 0.5  # as shared/positions.py
+COMMIT_EVERY_S = 0.5  # as the workers commit (shared/positions.py)
 MODES = ("at-least-once", "transactions")
 
 
 def _worker(bootstrap: str, mode: str, topic_in: str, topic_out: str, group: str, ready, stop) -> None:
     """The consume → transform → produce loop in one of the two modes (runs in its own process)."""
     from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+    from shared.positions import Positions
 
     async def main() -> None:
         txn = mode == "transactions"
@@ -77,15 +79,14 @@ def _worker(bootstrap: str, mode: str, topic_in: str, topic_out: str, group: str
         while not consumer.assignment():  # joined the group: the measured records find it ready
             await consumer.getmany(timeout_ms=100)
         ready.set()
-        positions: dict[TopicPartition, int] = {}
-        last_commit = time.monotonic()
+        positions = Positions(COMMIT_EVERY_S)
         try:
             while not stop.is_set():
                 batches = await consumer.getmany(timeout_ms=50, max_records=500)
                 if not batches:
                     continue
                 outputs = []
-                offsets = {}
+                offsets: dict[TopicPartition, int] = {}
                 for tp, records in batches.items():
                     for rec in records:
                         doc = orjson.loads(rec.value)
@@ -104,12 +105,10 @@ def _worker(bootstrap: str, mode: str, topic_in: str, topic_out: str, group: str
                         for key, value, partition in outputs
                     ]
                     await asyncio.gather(*futures)
-                    positions.update(offsets)
-                    if time.monotonic() - last_commit >= COMMIT_EVERY_S:
-                        await consumer.commit(positions)
-                        positions, last_commit = {}, time.monotonic()
-            if positions:
-                await consumer.commit(positions)
+                    positions.mark(batches)
+                    if positions.due():
+                        await positions.commit(consumer)
+            await positions.commit_quietly(consumer)
         finally:
             await consumer.stop()
             await producer.stop()

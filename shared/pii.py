@@ -162,6 +162,17 @@ _NOT_DIGIT = re.compile(r"[^0-9X]")
 # Groups of one number read out with anything between them (然后呢 / 对 / 您记一下):
 # at most _GAP characters from one group to the next.
 _GAP = 8
+# Between groups that validate as no number together, only what a caller says while reading
+# one out (punctuation, fillers, 对 / 您记一下 / 后面是 …) joins them into one masked number:
+# 我转了20000，到账只有19950 is two amounts, 六二二八，然后呢，四八零零 one number read out.
+_READING = (
+    "然后呢|然后|那个|就是|对的|对对|没错|是的|好的|您记一下|你记一下|记一下|我再说一遍|再说一遍|"
+    "我说一下|后面是|后面|接着是|接着|还有|最后是|最后|中间是|前面是|后几位是|后四位是|是|对|好|行|"
+    "嗯|呃|啊|额|哦|噢|呢|吧|啦|哈|"
+    # the same on the digit view, where a spoken numeral is a digit (记一下 → 记1下, 后四位 → 后4位)
+    "您记1下|你记1下|记1下|我再说1遍|再说1遍|我说1下|后4位是"
+)
+_READING_GAP = re.compile(rf"(?:[^\w]|_|{_READING})*")
 # A group right before one of these (spaces aside) counts something: 五万 三天 两点 15号 3.5% 20个.
 # Units only, not the first characters of words a number is often followed by (号码 手机 多少 小姐).
 _UNIT_AFTER = re.compile(
@@ -300,8 +311,11 @@ def _read_out(view: str, groups: list[tuple[int, int, str]]) -> list[tuple[int, 
     digits as possible belong to a part that validates (a mobile, a Luhn card,
     an ID number, an account after its key) — a phone and a card said in one
     breath stay two numbers, each with its name. What validates nowhere is one
-    number still: masked when it is 7 digits or more (5 after a personal key),
-    or 4 or more next to a number that validated.
+    number only where what stands between its groups is what a caller says
+    while reading one out (``_READING_GAP``: punctuation, 然后呢, 对, 您记一下 …):
+    masked when it is 7 digits or more (5 after a personal key), or 4 or more
+    read out next to a number that validated. Two amounts with words between
+    them (我转了20000，到账只有19950) stay as they are.
     """
     if len(groups) > 24:  # no number is read in so many groups: masked whole, the cost kept linear
         return [(groups[0][0], groups[-1][1], "")]
@@ -320,33 +334,41 @@ def _read_out(view: str, groups: list[tuple[int, int, str]]) -> list[tuple[int, 
             if here[:2] > top[:2]:
                 top = here
         best.append(top)
-    validated = best[-1][0]
     split: list[tuple[int, int, str | None]] = []
     j = len(groups)
     while j:
         split.append((best[j][2], j, best[j][3]))
         j = best[j][2]
     split.reverse()
-    spans: list[tuple[int, int, str]] = []
-    rest: list[tuple[int, int, str]] = []
-
-    def flush() -> None:
-        if not rest:
-            return
-        start, end, n = rest[0][0], rest[-1][1], sum(len(g[2]) for g in rest)
-        before = view[max(0, start - 12) : start]
-        if n >= 7 or (n >= 5 and _PII_KEY.search(before)) or (validated and n >= 4):
-            spans.append((start, end, ""))
-        rest.clear()
-
+    # units in order: a validated part (its span and cue), or one group that validated nowhere (cue None)
+    units: list[tuple[int, int, int, str | None]] = []
     for i, j, cue in split:
         if cue is None:
-            rest.extend(groups[i:j])
+            units += [(g[0], g[1], len(g[2]), None) for g in groups[i:j]]
         else:
-            flush()
-            spans.append((groups[i][0], groups[j - 1][1], cue))
-    flush()
-    return spans
+            units.append((groups[i][0], groups[j - 1][1], 0, cue))
+    spans = [(start, end, cue) for start, end, _, cue in units if cue is not None]
+
+    def reading(a: int, b: int) -> bool:
+        return bool(_READING_GAP.fullmatch(view, a, b))
+
+    k = 0
+    while k < len(units):
+        if units[k][3] is not None:
+            k += 1
+            continue
+        first = k  # a run of groups that validated nowhere, joined only by what reading a number out says
+        while k + 1 < len(units) and units[k + 1][3] is None and reading(units[k][1], units[k + 1][0]):
+            k += 1
+        start, end, n = units[first][0], units[k][1], sum(u[2] for u in units[first : k + 1])
+        before = view[max(0, start - 12) : start]
+        beside = (first > 0 and units[first - 1][3] is not None and reading(units[first - 1][1], start)) or (
+            k + 1 < len(units) and units[k + 1][3] is not None and reading(end, units[k + 1][0])
+        )
+        if n >= 7 or (n >= 5 and _PII_KEY.search(before)) or (beside and n >= 4):
+            spans.append((start, end, ""))
+        k += 1
+    return sorted(spans)
 
 
 _ARABIC = frozenset("0123456789０１２３４５６７８９")

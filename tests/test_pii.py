@@ -369,7 +369,22 @@ EVERYDAY = (
     "三四个月前，五六万块钱，七八十万的资金，亏了二三十万",
     "单价9.87，买了500股，总共4935元",
     "九点半到十一点半，一点到三点，三点一刻",
+    # two numbers with words between them that validate as nothing together: amounts, not one number
+    "我转了20000，到账只有19950",
+    "昨天存了10000进去，今天取了8000出来",
+    "指数涨到3250，又跌到3180",
+    "打了12345热线，还有95588",
 )
+
+
+def test_a_number_that_validates_nowhere_joins_only_across_what_reading_one_out_says():
+    """An account number (no checksum) read in groups with fillers is one number; the same digits
+    with other words between them are amounts and stay readable (the list above)."""
+    for text in ("六二二八，然后呢，四八零零，就是一二三四", "6228，对，4800，您记一下，1234", "6228 4800 1234"):
+        masked, _ = redact(text)
+        assert not digits_left(masked), (text, masked)
+    masked, cues = redact("我的手机13812345678，我转了20000")
+    assert (masked, cues) == ("我的手机[手机号]，我转了20000", ["pii:phone"])
 
 
 def test_amounts_dates_counts_times_and_rates_stay_readable():
