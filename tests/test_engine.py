@@ -612,6 +612,9 @@ def test_customer_says_they_are_elderly(text):
         "股价都七十多了",
         "菜单多得眼花缭乱",
         "我这个年纪该买什么",
+        "年龄大能开户吗",  # a question about age limits, not a self-description
+        "年纪大的人能开户吗",
+        "您年纪大了吧",  # about the agent
     ],
 )
 def test_other_words_do_not_make_a_senior(text):
