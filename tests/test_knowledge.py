@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from services.analyzer.analysis import analyze_text, analyze_utterance
-from services.analyzer.knowledge import Entry, Retriever, bigrams, fold, is_question
+from services.analyzer.knowledge import PROBLEM, QUESTION, Entry, Retriever, asks, bigrams, fold, is_question
 from services.analyzer.knowledge_base import (
     DEFAULT_DIR,
     KnowledgeError,
@@ -496,3 +496,83 @@ def test_recorder_acceptance_per_entry(tmp_path):
     assert by_entry["perm-chinext"]["ignored"] == 1
     assert by_entry["pwd-locked"]["dismissed"] == 1 and by_entry["pwd-locked"]["acceptance_rate"] == 0.0
     engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我那个账户好几年没动了,还能用不能用啊",  # A不A
+        "那个资产证明在App上能申请不",  # …不 at the end
+        "转进去的钱到了没有",  # …了没有
+        "我是稳健型的,那就是说这个我买不了是吧",  # …是吧
+        "这个分红到底是发钱还是发股票",  # 是…还是…
+        "你们服务太差了,我要反映问题,在哪里提",  # angry, but asks where to complain
+    ],
+)
+def test_gate_hears_spoken_questions(text):
+    assert asks(text, emotion="anger" if "太差" in text else "neutral", emotion_score=0.9) == QUESTION
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我挂单挂不上去,一点就报错",
+        "我点了获取验证码,手机一直没收到短信",
+        "从证券往银行转,弹出来转账失败",
+        "App一打开就闪退",
+    ],
+)
+def test_a_problem_stated_without_asking_is_looked_up_but_not_in_anger(text):
+    assert asks(text) == PROBLEM
+    assert asks(text, emotion="anger", emotion_score=0.9) is None, "an angry complaint wants the emotion heard first"
+
+
+@pytest.mark.parametrize("text", ["好的谢谢", "我昨天买的那个股票又跌了", "我老公也在你们这开的户", "我不是说了嘛"])
+def test_nothing_asked_is_not_looked_up(text):
+    assert asks(text) is None
+
+
+def test_a_stated_problem_needs_a_stronger_match_than_a_question(base):
+    strong = "我点了获取验证码,等了半天手机都没收到短信"
+    card = base.match(strong)
+    assert card is not None and card.id == "sms-code"
+    # the same weak overlap that a question would pass does not put a card on a statement
+    _, score, _, coverage, _ = base.rank("我的钱一直没到")[0]
+    assert base.match("我的钱一直没到") is None and (score < 10 or coverage < 0.3)
+
+
+def test_the_entry_model_scores_like_scikit_learn(base):
+    model = base._model
+    assert model is not None and set(model.classes) == set(base.entries)
+    for text in ["我那个炒股的软件怎么也登不进去", "分红的钱什么时候到", "佣金万几", "喂你好", ""]:
+        words = base.tokens(text)[0]
+        fast = model.probabilities(words)
+        assert fast.shape == (len(base.entries),) and abs(float(fast.sum()) - 1) < 1e-5
+        assert max(abs(fast - model.sklearn_probabilities(text))) < 1e-5
+
+
+def test_the_entry_model_reads_an_entry_from_all_its_wordings_together():
+    # no single wording shares more than one content word with the question; the entry's wordings together do
+    r = Retriever(
+        [
+            Entry(
+                id="ipo-result",
+                questions=("新股中签结果在哪看", "摇号以后怎么知道中没中", "打新有没有抽中怎么查"),
+                answer="中签结果在App的新股申购页查看。",
+            ),
+            Entry(
+                id="ipo-how",
+                questions=("新股怎么申购", "打新在哪里操作", "申购新股要什么条件"),
+                answer="在App交易页点新股申购即可。",
+            ),
+            Entry(id="fees", questions=("手续费怎么收", "佣金是多少"), answer="佣金按签约费率收取。"),
+        ]
+    )
+    ranked = r.rank("我打的新股摇号结果出来了没,中签没有")
+    assert ranked[0][0] == "ipo-result" and ranked[0][4] > ranked[1][4]
+
+
+def test_a_base_of_one_entry_needs_no_model():
+    r = Retriever([Entry(id="a", questions=("银行卡怎么换", "换卡"), answer="x" * 10)])
+    assert r._model is None
+    assert r.rank("银行卡怎么换")[0][0] == "a"

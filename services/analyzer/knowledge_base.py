@@ -2,7 +2,9 @@
 
 Ops maintain the answers the agent desktop offers (docs/knowledge.md): every
 file holds ``entries``, each with an ``id``, several ``questions`` (wordings a
-customer might use), the ``answer`` to say, ``keywords`` (the domain terms and
+customer might use, the card's title), what customers have ``asked`` that
+this entry answered (their redacted words, matched but never shown), the
+``answer`` to say, ``keywords`` (the domain terms and
 synonyms that point to it), an ``owner`` and the date it was last
 ``reviewed``. The analyzer holds a ``KnowledgeWatcher``: a changed directory
 is loaded again; a file that fails to parse or validate is refused with file,
@@ -25,7 +27,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from services.analyzer.knowledge import Entry, Retriever
+from services.analyzer.knowledge import Entry, Retriever, fold
 from shared.yaml_lines import YamlError, load, node_line
 
 log = logging.getLogger(__name__)
@@ -44,6 +46,7 @@ class EntrySpec(BaseModel):
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,63}$")
     questions: list[str] = Field(min_length=2, max_length=20)
+    asked: list[str] = Field(default_factory=list, max_length=60)
     answer: str = Field(min_length=8, max_length=240)
     keywords: list[str] = Field(min_length=1, max_length=30)
     owner: str = Field(min_length=1, max_length=64)
@@ -57,6 +60,18 @@ class EntrySpec(BaseModel):
             raise ValueError("every question must have 1 to 80 characters")
         if len(set(value)) != len(value):
             raise ValueError("a question is listed twice")
+        return value
+
+    @field_validator("asked")
+    @classmethod
+    def _asked(cls, value: list[str]) -> list[str]:
+        value = [q.strip() for q in value]
+        if any(not q or len(q) > 120 for q in value):
+            raise ValueError("every asked question must have 1 to 120 characters")
+        if len(set(value)) != len(value):
+            raise ValueError("an asked question is listed twice")
+        if any(_DIGIT_RUN.search(q) for q in value):
+            raise ValueError("an asked question is kept as redacted text: no number of 5 or more digits")
         return value
 
     @field_validator("keywords")
@@ -109,6 +124,7 @@ def parse_file(text: str, source: str) -> list[Entry]:
         Entry(
             id=e.id,
             questions=tuple(e.questions),
+            asked=tuple(e.asked),
             answer=e.answer,
             keywords=tuple(e.keywords),
             owner=e.owner,
@@ -127,6 +143,7 @@ def load_entries(directory: str | Path) -> list[Entry]:
     entries: list[Entry] = []
     problems: list[str] = []
     seen: dict[str, str] = {}
+    owner_of: dict[str, Entry] = {}
     for path in sorted(directory.glob("*.yaml")):
         try:
             found = parse_file(path.read_text(encoding="utf-8"), str(path))
@@ -141,6 +158,12 @@ def load_entries(directory: str | Path) -> list[Entry]:
                 problems.append(f"{entry.source}: id {entry.id!r} is already used at {seen[entry.id]}")
                 continue
             seen[entry.id] = entry.source
+            for text in entry.questions + entry.asked:
+                other = owner_of.setdefault(fold(text), entry)
+                if other.id != entry.id:  # one wording cannot point to two answers
+                    problems.append(
+                        f"{entry.source}: {entry.id!r} lists a question {other.id!r} ({other.source}) lists too"
+                    )
             entries.append(entry)
     if problems:
         raise KnowledgeError("invalid knowledge base:\n" + "\n".join(problems))

@@ -204,7 +204,8 @@ class Analyzer:
     async def _reload_knowledge(self) -> None:
         while True:
             await asyncio.sleep(KNOWLEDGE_EVERY_S)
-            self.knowledge.maybe_reload()
+            # a reload trains the entry model (~1 s): off the event loop, so records keep flowing meanwhile
+            await asyncio.to_thread(self.knowledge.maybe_reload)
 
     async def _report_lag(self) -> None:
         """Consumer lag of this worker's partitions: fetch high watermark - position."""
