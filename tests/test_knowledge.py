@@ -576,3 +576,52 @@ def test_a_base_of_one_entry_needs_no_model():
     r = Retriever([Entry(id="a", questions=("银行卡怎么换", "换卡"), answer="x" * 10)])
     assert r._model is None
     assert r.rank("银行卡怎么换")[0][0] == "a"
+
+
+ASKED = ONE.replace(
+    "    answer: 开通创业板",
+    "    asked:\n      - 我想买三零零开头的票,要先弄个什么\n      - 创业板那个要开什么东西\n    answer: 开通创业板",
+)
+
+
+def test_asked_questions_are_matched_but_the_card_shows_a_wording(tmp_path):
+    write(tmp_path, "a.yaml", ASKED)
+    write(tmp_path, "b.yaml", TWO)
+    base = load_base(tmp_path)
+    assert base.entries["perm-chinext"].asked == ("我想买三零零开头的票,要先弄个什么", "创业板那个要开什么东西")
+    ranked = base.rank("我想买三零零开头的票,要先弄个什么")
+    assert ranked[0][0] == "perm-chinext"
+    assert ranked[0][2] in base.entries["perm-chinext"].questions, "the title is a wording, never a customer's words"
+
+
+@pytest.mark.parametrize(
+    "asked, why",
+    [
+        ("      - 我的账号是12345678怎么开创业板", "redacted text: no number of 5 or more digits"),
+        ("      - 创业板怎么开\n      - 创业板怎么开", "an asked question is listed twice"),
+        ("      - ''", "every asked question must have 1 to 120 characters"),
+    ],
+)
+def test_invalid_asked_questions_are_refused_with_their_line(asked, why):
+    text = ONE.replace("    answer: 开通创业板", f"    asked:\n{asked}\n    answer: 开通创业板")
+    with pytest.raises(KnowledgeError, match=rf"x\.yaml line \d+: entries\.0\.asked: .*{why}"):
+        parse_file(text, "x.yaml")
+
+
+def test_one_question_cannot_point_to_two_entries(tmp_path):
+    write(tmp_path, "a.yaml", ONE)
+    write(tmp_path, "b.yaml", TWO.replace("    answer:", "    asked:\n      - 开创业板有什么条件?\n    answer:"))
+    with pytest.raises(KnowledgeError) as err:
+        load_entries(tmp_path)
+    assert "'transfer-in-arrival' lists a question 'perm-chinext'" in str(err.value)
+    assert str(tmp_path / "a.yaml") + ":2" in str(err.value)
+
+
+def test_cross_validation_matches_each_asked_question_against_a_base_without_it(tmp_path):
+    from services.analyzer.knowledge_eval import cross_validate
+
+    write(tmp_path, "a.yaml", ASKED)
+    write(tmp_path, "b.yaml", TWO)
+    base = load_base(tmp_path)
+    r = cross_validate(base, folds=2)
+    assert r["n"] == 2 and r["top1"] + r["no_card"] + r["wrong_card"] == pytest.approx(1.0)
