@@ -39,6 +39,16 @@ _DIGIT_RUN = re.compile(r"\d[\d\- ]{3,}\d")  # 5+ digits: a phone or account num
 _PROMISES = ("保本", "稳赚", "包赚", "保证收益", "保证盈利", "肯定涨", "一定涨", "稳涨", "不会亏", "零风险", "无风险")
 
 
+def _distinct_texts(value: list[str], longest: int, what: str) -> list[str]:
+    """Stripped texts of 1 to ``longest`` characters, none listed twice."""
+    value = [q.strip() for q in value]
+    if any(not q or len(q) > longest for q in value):
+        raise ValueError(f"every {what} must have 1 to {longest} characters")
+    if len(set(value)) != len(value):
+        raise ValueError(f"{'an' if what[0] in 'aeiou' else 'a'} {what} is listed twice")
+    return value
+
+
 class EntrySpec(BaseModel):
     """One entry as written in a knowledge file."""
 
@@ -55,21 +65,12 @@ class EntrySpec(BaseModel):
     @field_validator("questions")
     @classmethod
     def _questions(cls, value: list[str]) -> list[str]:
-        value = [q.strip() for q in value]
-        if any(not q or len(q) > 80 for q in value):
-            raise ValueError("every question must have 1 to 80 characters")
-        if len(set(value)) != len(value):
-            raise ValueError("a question is listed twice")
-        return value
+        return _distinct_texts(value, 80, "question")
 
     @field_validator("asked")
     @classmethod
     def _asked(cls, value: list[str]) -> list[str]:
-        value = [q.strip() for q in value]
-        if any(not q or len(q) > 120 for q in value):
-            raise ValueError("every asked question must have 1 to 120 characters")
-        if len(set(value)) != len(value):
-            raise ValueError("an asked question is listed twice")
+        value = _distinct_texts(value, 120, "asked question")
         if any(_DIGIT_RUN.search(q) for q in value):
             raise ValueError("an asked question is kept as redacted text: no number of 5 or more digits")
         return value
