@@ -23,6 +23,7 @@ from services.analyzer.knowledge_base import (
     parse_file,
     stale,
 )
+from services.analyzer.knowledge_model import EntryModel
 from services.gateway.calls import CallBook
 from services.nudger.engine import step
 from services.nudger.rules import load_rules, parse_rules
@@ -542,8 +543,10 @@ def test_a_stated_problem_needs_a_stronger_match_than_a_question(base):
 
 
 def test_the_entry_model_scores_like_scikit_learn(base):
-    model = base._model
-    assert model is not None and set(model.classes) == set(base.entries)
+    texts = [q for _, q in base.wordings()] + [e.answer for e in base.entries.values()]
+    labels = [entry_id for entry_id, _ in base.wordings()] + list(base.entries)
+    model = EntryModel(texts, labels, lambda t: base.tokens(t)[0], cache=None)  # trained here, not read
+    assert set(model.classes) == set(base.entries)
     for text in ["我那个炒股的软件怎么也登不进去", "分红的钱什么时候到", "佣金万几", "喂你好", ""]:
         words = base.tokens(text)[0]
         fast = model.probabilities(words)
@@ -625,3 +628,22 @@ def test_cross_validation_matches_each_asked_question_against_a_base_without_it(
     base = load_base(tmp_path)
     r = cross_validate(base, folds=2)
     assert r["n"] == 2 and r["top1"] + r["no_card"] + r["wrong_card"] == pytest.approx(1.0)
+
+
+def test_a_trained_model_is_cached_by_what_it_was_trained_on(tmp_path):
+    words = {
+        "创业板怎么开通": ["创业板", "开通"],
+        "转账多久到账": ["转账", "?when", "到账"],
+        "佣金多少": ["佣金", "?amount"],
+    }
+    texts, labels = list(words), ["chinext", "transfer", "fees"]
+    trained = EntryModel(texts, labels, words.__getitem__, cache=tmp_path)
+    (cached_file,) = tmp_path.glob("knowledge-*.npz")
+    read = EntryModel(texts, labels, words.__getitem__, cache=tmp_path)
+    assert read._sklearn is None and trained._sklearn is not None, "the second one was read, not trained"
+    for w in words.values():
+        assert list(read.probabilities(w)) == list(trained.probabilities(w))
+    EntryModel(texts, ["chinext", "fees", "transfer"], words.__getitem__, cache=tmp_path)  # other labels: trained
+    assert len(list(tmp_path.glob("knowledge-*.npz"))) == 2
+    cached_file.write_bytes(b"not a model")  # a damaged cache is trained again, not fatal
+    assert EntryModel(texts, labels, words.__getitem__, cache=tmp_path)._sklearn is not None

@@ -60,7 +60,7 @@ import numpy as np
 from shared import cues as C
 from shared.schemas import KnowledgeMatch
 
-from .knowledge_model import EntryModel
+from .knowledge_model import EntryModel, default_cache
 from .normalize import norm
 from .segment import cut
 
@@ -290,7 +290,7 @@ class Retriever:
         if len(ids) >= 2:
             texts = [q for _, q in self._docs] + [e.answer for e in entries]
             labels = self._doc_entry + [e.id for e in entries]
-            self._model = EntryModel(texts, labels, lambda t: self.tokens(t)[0])
+            self._model = EntryModel(texts, labels, lambda t: self.tokens(t)[0], cache=default_cache())
             pos = {c: i for i, c in enumerate(self._model.classes)}
             self._model_order = np.array([pos[entry_id] for entry_id in ids], dtype=np.int64)
         self._words: _Index | None = _Index(corpus) if corpus else None
@@ -317,7 +317,7 @@ class Retriever:
                 found.add(term)
                 i += len(term)
         seen = set(words)
-        words += [k for k in found if k not in seen]
+        words += sorted(k for k in found if k not in seen)  # in one order in every process (the model's cache key)
         words += [name for name, rx in _INTENTS if rx.search(t)]
         return words, found
 
