@@ -286,6 +286,7 @@ class Retriever:
         ids = list(self.entries)
         self._starts = np.array([self._doc_entry.index(entry_id) for entry_id in ids], dtype=np.int64)
         self._shown = [len(e.questions) for e in self.entries.values()]
+        self._ids, self._ends = ids, [*self._starts[1:].tolist(), len(self._docs)]
         self._model: EntryModel | None = None
         if len(ids) >= 2:
             texts = [q for _, q in self._docs] + [e.answer for e in entries]
@@ -360,8 +361,7 @@ class Retriever:
         if self._model is not None and skip_doc is None:  # (the left-out wording trained the model)
             prob = self._model.probabilities(words)[self._model_order]
             order = order + MODEL_WEIGHT * prob
-        ids = list(self.entries)
-        ends = [*self._starts[1:].tolist(), len(scores)]
+        ids, ends = self._ids, self._ends
         out = []
         for e in np.argsort(-order, kind="stable")[:k]:
             if best[e] <= 0:
